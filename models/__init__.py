@@ -1,0 +1,26 @@
+"""Tortoise models: field definitions, indexes and tiny derived properties only."""
+
+from models.attachments import Attachment
+from models.comments import Comment
+from models.events import Event
+from models.queues import Queue
+from models.tickets import CLOSED_STATUSES, Status, Ticket, TicketContact, TicketTag
+from models.users import ApiToken, Role, User
+from models.webhooks import Webhook, WebhookDelivery
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "ApiToken",
+    "Attachment",
+    "Comment",
+    "Event",
+    "Queue",
+    "Role",
+    "Status",
+    "Ticket",
+    "TicketContact",
+    "TicketTag",
+    "User",
+    "Webhook",
+    "WebhookDelivery",
+]

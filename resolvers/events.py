@@ -1,0 +1,46 @@
+"""The event log: written with every change, read as ticket history and by the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models import Event
+from resolvers import clock
+from resolvers.pagination import Page, Window, paginate
+from resolvers.permissions import Actor, sees_internal, visible_ticket
+
+TICKET_CREATED = "ticket.created"
+TICKET_UPDATED = "ticket.updated"
+TICKET_STATUS_CHANGED = "ticket.status_changed"
+TICKET_ASSIGNED = "ticket.assigned"
+TICKET_DELETED = "ticket.deleted"
+COMMENT_CREATED = "comment.created"
+USER_CREATED = "user.created"
+
+
+async def record(
+    kind: str,
+    actor: Actor | None,
+    *,
+    ticket_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    internal: bool = False,
+) -> Event:
+    """Write one event. Call it inside the transaction that makes the change."""
+    return await Event.create(
+        kind=kind,
+        ticket_id=ticket_id,
+        actor_id=getattr(actor, "id", None),
+        payload=payload or {},
+        internal=internal,
+        created_at=clock.now(),
+    )
+
+
+async def ticket_history(actor: Actor | None, ticket_id: int, win: Window) -> Page[Event]:
+    """A ticket's events, oldest first; customers never see internal ones."""
+    await visible_ticket(actor, ticket_id)
+    events = Event.filter(ticket_id=ticket_id)
+    if not sees_internal(actor):
+        events = events.filter(internal=False)
+    return await paginate(events.order_by("id"), win)

@@ -1,0 +1,120 @@
+"""Attachments: metadata rows plus content-addressed bytes behind a small storage interface."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from models import Attachment
+from resolvers import clock, validation
+from resolvers.errors import Invalid, NotFound
+from resolvers.permissions import Actor, require_user, sees_internal, visible_ticket
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES_PER_ITEM = 10
+
+
+class Storage(Protocol):
+    def put(self, data: bytes) -> str:
+        """Store bytes, return their sha256 hex digest (idempotent)."""
+
+    def get(self, sha256: str) -> bytes: ...
+
+
+class LocalStorage:
+    """Files under `<root>/<aa>/<bb>/<sha256>`, written atomically and fsynced."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        path = self._path(digest)
+        if path.exists():
+            return digest
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return digest
+
+    def get(self, sha256: str) -> bytes:
+        return self._path(sha256).read_bytes()
+
+
+@dataclass(frozen=True)
+class NewFile:
+    filename: str
+    mime_type: str
+    data: bytes
+
+
+def check_files(files: list[NewFile], field: str = "attachments") -> None:
+    if len(files) > MAX_FILES_PER_ITEM:
+        raise Invalid(field, f"At most {MAX_FILES_PER_ITEM} files may be attached.")
+    for f in files:
+        validation.text(f"{field}.filename", f.filename, max_length=255)
+        if len(f.data) > MAX_FILE_BYTES:
+            raise Invalid(field, f"{f.filename}: files may be at most {MAX_FILE_BYTES} bytes.")
+
+
+async def attach(
+    actor: Actor | None,
+    storage: Storage,
+    files: list[NewFile],
+    *,
+    ticket_id: int | None = None,
+    comment_id: int | None = None,
+) -> list[Attachment]:
+    """Store bytes, then write one metadata row per file (call inside the change's transaction)."""
+    rows = []
+    for f in files:
+        digest = storage.put(f.data)
+        rows.append(
+            await Attachment.create(
+                uuid=uuid.uuid4(),
+                ticket_id=ticket_id,
+                comment_id=comment_id,
+                uploaded_by_id=getattr(actor, "id", None),
+                filename=f.filename,
+                mime_type=f.mime_type or "application/octet-stream",
+                size=len(f.data),
+                sha256=digest,
+                created_at=clock.now(),
+            )
+        )
+    return rows
+
+
+async def get_attachment(actor: Actor | None, attachment_id: int) -> Attachment:
+    """An attachment the actor may read: its ticket visible, internal comments' for staff only."""
+    actor = require_user(actor)
+    att = await Attachment.get_or_none(id=attachment_id).select_related("comment")
+    if att is None:
+        raise NotFound(f"Attachment {attachment_id} not found.")
+    if att.ticket_id is None and att.comment_id is None:
+        if att.uploaded_by_id != actor.id and not actor.is_staff:
+            raise NotFound(f"Attachment {attachment_id} not found.")
+        return att
+    ticket_id = att.ticket_id or att.comment.ticket_id
+    await visible_ticket(actor, ticket_id)
+    if att.comment_id and att.comment.is_internal and not sees_internal(actor):
+        raise NotFound(f"Attachment {attachment_id} not found.")
+    return att
+
+
+async def read_attachment(actor: Actor | None, storage: Storage, attachment_id: int):
+    """(metadata, bytes) of an attachment the actor may read."""
+    att = await get_attachment(actor, attachment_id)
+    return att, storage.get(att.sha256)

@@ -1,0 +1,79 @@
+"""Who may see and do what: the one place these rules live.
+
+admin: everything. agent: every ticket and internal comment. customer: only tickets they
+opened or are named on (`client_emails`), never internal comments; cannot assign or delete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from models import Role, Ticket, TicketContact, User
+from resolvers.errors import Forbidden, NotFound, Unauthenticated
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The command line and background jobs: acts as an admin, recorded as no user."""
+
+    id: None = None
+    role: Role = Role.ADMIN
+    email: str = ""
+    username: str = "system"
+    is_staff: bool = True
+
+
+SYSTEM = SystemActor()
+Actor = User | SystemActor
+
+
+def require_user(actor: Actor | None) -> Actor:
+    if actor is None:
+        raise Unauthenticated("Authentication required.")
+    return actor
+
+
+def require_staff(actor: Actor | None) -> Actor:
+    actor = require_user(actor)
+    if not actor.is_staff:
+        raise Forbidden("Only staff may do this.")
+    return actor
+
+
+def require_admin(actor: Actor | None) -> Actor:
+    actor = require_user(actor)
+    if actor.role != Role.ADMIN:
+        raise Forbidden("Only administrators may do this.")
+    return actor
+
+
+def is_staff(actor: Actor | None) -> bool:
+    return actor is not None and actor.is_staff
+
+
+def visible_tickets(actor: Actor | None) -> QuerySet[Ticket]:
+    """The tickets this actor may read."""
+    actor = require_user(actor)
+    if actor.is_staff:
+        return Ticket.all()
+    named_on = Q(id__in=Subquery(TicketContact.filter(email=actor.email).values("ticket_id")))
+    return (
+        Ticket.filter(Q(opened_by_id=actor.id) | named_on)
+        if actor.email
+        else Ticket.filter(opened_by_id=actor.id)
+    )
+
+
+async def visible_ticket(actor: Actor | None, ticket_id: int) -> Ticket:
+    """The ticket, or NotFound when it does not exist *or* the actor may not see it."""
+    ticket = await visible_tickets(actor).get_or_none(id=ticket_id)
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} not found.")
+    return ticket
+
+
+def sees_internal(actor: Actor | None) -> bool:
+    return is_staff(actor)

@@ -1,0 +1,48 @@
+"""Queues (the control panel's topics)."""
+
+from __future__ import annotations
+
+import re
+
+from tortoise.exceptions import IntegrityError
+
+from models import Queue
+from resolvers import clock, validation
+from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.pagination import Page, Window, paginate
+from resolvers.permissions import Actor, require_admin, require_user
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+async def create_queue(actor: Actor | None, *, title: str, slug: str) -> Queue:
+    require_admin(actor)
+    title = validation.text("title", title, max_length=200)
+    slug = validation.text("slug", slug, max_length=64).lower()
+    if not SLUG_RE.match(slug):
+        raise Invalid("slug", "Slugs use lower-case letters, digits, '-' and '_'.")
+    try:
+        return await Queue.create(title=title, slug=slug, created_at=clock.now())
+    except IntegrityError:
+        raise Conflict(f"A queue with slug {slug!r} already exists.") from None
+
+
+async def list_queues(actor: Actor | None, win: Window) -> Page[Queue]:
+    require_user(actor)
+    return await paginate(Queue.all().order_by("id"), win)
+
+
+async def get_queue(actor: Actor | None, queue_id: int) -> Queue:
+    require_user(actor)
+    queue = await Queue.get_or_none(id=queue_id)
+    if queue is None:
+        raise NotFound(f"Queue {queue_id} not found.")
+    return queue
+
+
+async def queue_by_slug(actor: Actor | None, slug: str) -> Queue:
+    require_user(actor)
+    queue = await Queue.get_or_none(slug=slug)
+    if queue is None:
+        raise NotFound(f"Queue {slug!r} not found.")
+    return queue

@@ -1,0 +1,45 @@
+"""Request budgets (the `limits` library): in memory by default, Redis to share across processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from limits import parse
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.storage import storage_from_string
+
+from resolvers import clock
+from resolvers.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    remaining: int
+    reset_at: int  # unix seconds when the window resets
+
+    def retry_after(self) -> int:
+        return max(1, self.reset_at - int(clock.now().timestamp()))
+
+
+class RateLimiter:
+    """`hit(rate, key)` spends one request from the `rate` budget ("100/minute") of `key`."""
+
+    def __init__(self, storage_uri: str = "memory://") -> None:
+        if not storage_uri.startswith("async+"):
+            storage_uri = f"async+{storage_uri}"
+        self.storage = storage_from_string(storage_uri)
+        self.strategy = FixedWindowRateLimiter(self.storage)
+
+    async def hit(self, rate: str, *key: str) -> Budget:
+        """Spend one; raises RateLimited (with the budget's numbers) when none is left."""
+        item = parse(rate)
+        allowed = await self.strategy.hit(item, *key)
+        stats = await self.strategy.get_window_stats(item, *key)
+        budget = Budget(item.amount, max(stats.remaining, 0), int(stats.reset_time))
+        if not allowed:
+            raise RateLimited("Too many requests.", budget.retry_after(), budget)
+        return budget
+
+    async def reset(self) -> None:
+        await self.storage.reset()

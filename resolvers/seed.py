@@ -1,0 +1,158 @@
+"""Demo data (through the domain functions) and bulk synthetic tickets (for benchmarks)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+
+from models import Queue, Role, Status, Ticket, User
+from resolvers import clock, comments, queues, tickets, users
+from resolvers.permissions import SYSTEM
+
+DEMO_PASSWORD = "ticketgate-demo"
+DEMO_USERS = [
+    ("admin", Role.ADMIN, "Ada Admin", "U0ADMIN01"),
+    ("agent", Role.AGENT, "Grace Agent", "U0AGENT01"),
+    ("agent2", Role.AGENT, "Linus Agent", "U0AGENT02"),
+    ("customer", Role.CUSTOMER, "Carl Customer", None),
+    ("customer2", Role.CUSTOMER, "Dora Customer", None),
+]
+BULK_BATCH = 5000
+
+
+async def is_empty() -> bool:
+    return not await User.exists()
+
+
+async def demo(settings) -> list[str]:
+    """Users, queues, tickets and comments made through the domain (so events exist too)."""
+    made = {}
+    for username, role, name, slack_id in DEMO_USERS:
+        made[username] = await users.create_user(
+            SYSTEM,
+            username=username,
+            email=f"{username}@example.com",
+            name=name,
+            role=role,
+            password=DEMO_PASSWORD,
+            slack_id=slack_id,
+        )
+    general = await queues.create_queue(SYSTEM, title="General", slug="general")
+    billing = await queues.create_queue(SYSTEM, title="Billing", slug="billing")
+    samples = [
+        ("Cannot log in", "The login page says my password is wrong.", general, "customer"),
+        ("Invoice is missing VAT", "Invoice 2024-113 shows no VAT line.", billing, "customer"),
+        ("Export to CSV fails", "Clicking export gives an empty file.", general, "customer2"),
+        ("Change billing e-mail", "Please send invoices to ap@example.com.", billing, "customer2"),
+    ]
+    for index, (title, text, queue, who) in enumerate(samples * 3):
+        ticket = await tickets.create_ticket(
+            made[who],
+            title=f"{title} #{index + 1}" if index >= len(samples) else title,
+            description=text,
+            tags=["demo"],
+        )
+        await tickets.update_ticket(SYSTEM, ticket.id, queue_id=queue.id, priority=1 + index % 5)
+        if index % 3 == 0:
+            continue
+        agent = made["agent" if index % 2 else "agent2"]
+        await tickets.assign(SYSTEM, ticket.id, agent.id)
+        await comments.add_comment(agent, ticket.id, "Thanks, we are looking into it.")
+        await comments.add_comment(
+            agent, ticket.id, "Customer is on the old plan.", is_internal=True
+        )
+        if index % 3 == 2:
+            await comments.add_comment(made[who], ticket.id, "Works now, thank you!")
+            await tickets.set_status(agent, ticket.id, Status.CLOSED)
+    return [
+        f"demo users (password {DEMO_PASSWORD!r}): "
+        + ", ".join(f"{u} ({r.value})" for u, r, _, _ in DEMO_USERS),
+    ]
+
+
+async def bulk_tickets(count: int, *, seed: int = 1) -> int:
+    """Insert `count` synthetic tickets over the past year, in batches (no events: bench data)."""
+    rng = random.Random(seed)
+    now = clock.now()
+    helpers, customers = await _bulk_people(rng)
+    queue_ids = list(await Queue.all().values_list("id", flat=True)) or [None]
+    done = 0
+    while done < count:
+        batch = [
+            _synthetic_ticket(rng, now, done + i, helpers, customers, queue_ids)
+            for i in range(min(BULK_BATCH, count - done))
+        ]
+        async with in_transaction():
+            await Ticket.bulk_create(batch, batch_size=BULK_BATCH)
+        done += len(batch)
+    return done
+
+
+async def _bulk_people(rng: random.Random) -> tuple[list[int], list[int]]:
+    now = clock.now()
+    tag = rng.randrange(10**6)
+    helpers = [
+        User(
+            username=f"helper{tag}_{i}",
+            email=f"helper{tag}_{i}@example.com",
+            role=Role.AGENT,
+            slack_id=f"UB{tag}H{i}",
+            created_at=now,
+        )
+        for i in range(40)
+    ]
+    customers = [
+        User(username=f"cust{tag}_{i}", email=f"cust{tag}_{i}@example.com", created_at=now)
+        for i in range(2000)
+    ]
+    await User.bulk_create(helpers + customers, batch_size=1000)
+    names = [u.username for u in helpers + customers]
+    ids = dict(await User.filter(username__in=names).values_list("username", "id"))
+    return [ids[u.username] for u in helpers], [ids[u.username] for u in customers]
+
+
+def _synthetic_ticket(rng, now, n, helpers, customers, queue_ids) -> Ticket:
+    created = now - timedelta(seconds=rng.randrange(365 * 24 * 3600))
+    age = (now - created).total_seconds()
+    roll = rng.random()
+    status = (
+        Status.OPEN
+        if roll < 0.15
+        else Status.IN_PROGRESS
+        if roll < 0.25
+        else Status.RESOLVED
+        if roll < 0.35
+        else Status.CLOSED
+    )
+    helper = rng.choice(helpers) if status != Status.OPEN or rng.random() < 0.3 else None
+
+    def later(max_seconds: float):
+        return created + timedelta(seconds=rng.uniform(30, max(60.0, min(max_seconds, age))))
+
+    assigned_at = later(6 * 3600) if helper else None
+    first_response = later(24 * 3600) if helper else None
+    closed_at = later(10 * 24 * 3600) if status in (Status.RESOLVED, Status.CLOSED) else None
+    if closed_at and first_response and closed_at < first_response:
+        closed_at = first_response
+    return Ticket(
+        title=f"Synthetic ticket {n}",
+        description="Generated by `ticketgate seed --tickets`.",
+        status=status,
+        priority=rng.randint(1, 5),
+        queue_id=rng.choice(queue_ids),
+        custom_fields={},
+        opened_by_id=rng.choice(customers),
+        assigned_to_id=helper,
+        closed_by_id=helper if closed_at else None,
+        message_ts=f"{created.timestamp():.6f}",
+        created_at=created,
+        updated_at=closed_at or first_response or created,
+        assigned_at=assigned_at,
+        first_response_at=first_response,
+        last_message_at=closed_at or first_response or created,
+        last_message_by_staff=first_response is not None,
+        resolved_at=closed_at if status == Status.RESOLVED else None,
+        closed_at=closed_at,
+    )

@@ -1,0 +1,474 @@
+"""Tickets: create, read, list, change (fields, status, assignment, hold), delete."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
+
+from models import CLOSED_STATUSES, Queue, Status, Ticket, TicketContact, TicketTag, User
+from resolvers import clock, events, validation
+from resolvers.errors import Conflict, Forbidden, Invalid
+from resolvers.files import NewFile, Storage, attach, check_files
+from resolvers.pagination import Page, Window, paginate
+from resolvers.permissions import (
+    Actor,
+    require_staff,
+    require_user,
+    visible_ticket,
+    visible_tickets,
+)
+
+MAX_TAGS = 20
+MAX_CONTACTS = 20
+MAX_DESCRIPTION = 100_000
+MAX_CUSTOM_FIELDS = 50
+
+# Where each status may go. Asking for `open` on a closed ticket means reopening it.
+TRANSITIONS: dict[Status, set[Status]] = {
+    Status.OPEN: {
+        Status.OPEN,
+        Status.IN_PROGRESS,
+        Status.RESOLVED,
+        Status.CLOSED,
+        Status.DUPLICATE,
+    },
+    Status.IN_PROGRESS: {
+        Status.IN_PROGRESS,
+        Status.OPEN,
+        Status.RESOLVED,
+        Status.CLOSED,
+        Status.DUPLICATE,
+    },
+    Status.REOPENED: {
+        Status.REOPENED,
+        Status.IN_PROGRESS,
+        Status.RESOLVED,
+        Status.CLOSED,
+        Status.DUPLICATE,
+    },
+    Status.RESOLVED: {Status.REOPENED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
+    Status.CLOSED: {Status.REOPENED, Status.IN_PROGRESS, Status.CLOSED},
+    Status.DUPLICATE: {Status.REOPENED, Status.IN_PROGRESS, Status.DUPLICATE},
+}
+CUSTOMER_STATUSES = {Status.OPEN, Status.REOPENED, Status.RESOLVED, Status.CLOSED}
+
+# Fields a customer may change on a ticket they can see; staff may change every field.
+CUSTOMER_FIELDS = {
+    "title",
+    "description",
+    "tags",
+    "custom_fields",
+    "client_emails",
+    "client_aliased_name",
+    "status",
+}
+STAFF_FIELDS = CUSTOMER_FIELDS | {
+    "priority",
+    "queue_id",
+    "submitter_email",
+    "due_date",
+    "resolution",
+    "on_hold",
+    "message_ts",
+    "merged_into_id",
+    "assigned_to_id",
+}
+ORDER_FIELDS = {"created_at", "updated_at", "priority", "id"}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    statuses: tuple[Status, ...] = ()
+    priorities: tuple[int, ...] = ()
+    queue_id: int | None = None
+    assigned_to_id: int | None = None
+    opened_by_id: int | None = None
+    tag: str | None = None
+    search: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    submitter_email: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketOrder:
+    field: str = "created_at"
+    descending: bool = True
+
+    def clauses(self) -> tuple[str, str]:
+        if self.field not in ORDER_FIELDS:
+            raise Invalid("order_by", f"Cannot order by {self.field!r}.")
+        sign = "-" if self.descending else ""
+        return f"{sign}{self.field}", f"{sign}id"
+
+
+def parse_status(value: object, field: str = "status") -> Status:
+    try:
+        return Status(str(value).lower())
+    except ValueError:
+        choices = ", ".join(s.value for s in Status)
+        raise Invalid(field, f"Status must be one of: {choices}.") from None
+
+
+def filter_tickets(actor: Actor | None, filt: TicketFilter):
+    """The visible tickets matching `filt` (a queryset; nothing is read yet)."""
+    tickets = visible_tickets(actor)
+    if filt.statuses:
+        tickets = tickets.filter(status__in=list(filt.statuses))
+    if filt.priorities:
+        tickets = tickets.filter(priority__in=list(filt.priorities))
+    if filt.queue_id is not None:
+        tickets = tickets.filter(queue_id=filt.queue_id)
+    if filt.assigned_to_id is not None:
+        tickets = tickets.filter(assigned_to_id=filt.assigned_to_id)
+    if filt.opened_by_id is not None:
+        tickets = tickets.filter(opened_by_id=filt.opened_by_id)
+    if filt.tag:
+        tagged = TicketTag.filter(name=filt.tag).values("ticket_id")
+        tickets = tickets.filter(id__in=Subquery(tagged))
+    if filt.search:
+        term = filt.search.strip()
+        tickets = tickets.filter(Q(title__icontains=term) | Q(description__icontains=term))
+    if filt.created_after is not None:
+        tickets = tickets.filter(created_at__gte=filt.created_after)
+    if filt.created_before is not None:
+        tickets = tickets.filter(created_at__lte=filt.created_before)
+    if filt.updated_after is not None:
+        tickets = tickets.filter(updated_at__gte=filt.updated_after)
+    if filt.submitter_email:
+        tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
+    return tickets
+
+
+async def list_tickets(
+    actor: Actor | None, filt: TicketFilter, win: Window, order: TicketOrder = TicketOrder()
+) -> Page[Ticket]:
+    return await paginate(filter_tickets(actor, filt).order_by(*order.clauses()), win)
+
+
+async def get_ticket(actor: Actor | None, ticket_id: int) -> Ticket:
+    return await visible_ticket(actor, ticket_id)
+
+
+async def tags_for(ticket_ids: list[int]) -> dict[int, list[str]]:
+    """Tag names per ticket, in one query."""
+    found: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        await TicketTag.filter(ticket_id__in=ticket_ids)
+        .order_by("id")
+        .values_list("ticket_id", "name")
+    )
+    for ticket_id, name in rows:
+        found[ticket_id].append(name)
+    return found
+
+
+async def contacts_for(ticket_ids: list[int]) -> dict[int, list[str]]:
+    """client_emails per ticket, in one query."""
+    found: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        await TicketContact.filter(ticket_id__in=ticket_ids)
+        .order_by("id")
+        .values_list("ticket_id", "email")
+    )
+    for ticket_id, email in rows:
+        found[ticket_id].append(email)
+    return found
+
+
+def _tags(value: object) -> list[str]:
+    if not isinstance(value, list | tuple):
+        raise Invalid("tags", "tags must be a list of strings.")
+    if len(value) > MAX_TAGS:
+        raise Invalid("tags", f"At most {MAX_TAGS} tags.")
+    names = [validation.text("tags", v, max_length=64) for v in value]
+    return list(dict.fromkeys(names))
+
+
+def _contacts(value: object) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise Invalid("client_emails", "client_emails must be a list of e-mail addresses.")
+    if len(value) > MAX_CONTACTS:
+        raise Invalid("client_emails", f"At most {MAX_CONTACTS} addresses.")
+    return list(dict.fromkeys(validation.email("client_emails", v) for v in value))
+
+
+def _custom_fields(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Invalid("custom_fields", "custom_fields must be an object.")
+    if len(value) > MAX_CUSTOM_FIELDS:
+        raise Invalid("custom_fields", f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+    for key in value:
+        validation.text("custom_fields", key, max_length=100)
+    return dict(value)
+
+
+def _datetime_or_none(field: str, value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=clock.now().tzinfo)
+    raise Invalid(field, f"{field} must be a date-time.")
+
+
+async def _staff_user(field: str, user_id: object) -> User | None:
+    if user_id is None:
+        return None
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise Invalid(field, f"{field} must be a user id.")
+    user = await User.get_or_none(id=user_id)
+    if user is None or not user.is_active or not user.is_staff:
+        raise Invalid(field, f"User {user_id} does not exist or is not an active staff member.")
+    return user
+
+
+async def _queue(queue_id: object) -> int | None:
+    if queue_id is None:
+        return None
+    if isinstance(queue_id, bool) or not isinstance(queue_id, int):
+        raise Invalid("queue", "queue must be a queue id.")
+    if not await Queue.filter(id=queue_id).exists():
+        raise Invalid("queue", f"Queue {queue_id} does not exist.")
+    return queue_id
+
+
+async def _validated_fields(actor: Actor, ticket: Ticket | None, changes: dict[str, Any]) -> dict:
+    """Check each requested change; returns the normalised values."""
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "title":
+            clean[name] = validation.text("title", value, max_length=255)
+        elif name == "description":
+            clean[name] = validation.text(
+                "description", value or "", max_length=MAX_DESCRIPTION, required=False
+            )
+        elif name == "priority":
+            clean[name] = validation.integer("priority", value, low=1, high=5)
+        elif name == "queue_id":
+            clean[name] = await _queue(value)
+        elif name == "tags":
+            clean[name] = _tags(value)
+        elif name == "custom_fields":
+            clean[name] = _custom_fields(value)
+        elif name == "client_emails":
+            clean[name] = _contacts(value)
+        elif name == "client_aliased_name":
+            clean[name] = (
+                None
+                if value is None
+                else validation.text("client_aliased_name", value, max_length=255)
+            )
+        elif name == "submitter_email":
+            clean[name] = validation.email("submitter_email", value, required=False)
+        elif name == "due_date":
+            clean[name] = _datetime_or_none("due_date", value)
+        elif name in ("resolution", "message_ts"):
+            limit = MAX_DESCRIPTION if name == "resolution" else 32
+            clean[name] = None if value is None else validation.text(name, value, max_length=limit)
+        elif name == "on_hold":
+            if not isinstance(value, bool):
+                raise Invalid("on_hold", "on_hold must be true or false.")
+            clean[name] = value
+        elif name == "merged_into_id":
+            if value is not None:
+                target = await visible_ticket(actor, value)
+                if ticket is not None and target.id == ticket.id:
+                    raise Invalid("merged_into", "A ticket cannot be merged into itself.")
+            clean[name] = value
+        elif name == "assigned_to_id":
+            user = await _staff_user("assigned_to", value)
+            clean[name] = user.id if user else None
+        elif name == "status":
+            clean[name] = parse_status(value)
+        else:
+            raise Invalid(name, f"Unknown field {name!r}.")
+    return clean
+
+
+def _check_allowed(actor: Actor, changes: dict[str, Any]) -> None:
+    allowed = STAFF_FIELDS if actor.is_staff else CUSTOMER_FIELDS
+    for name in changes:
+        if name not in allowed:
+            if name in STAFF_FIELDS:
+                raise Forbidden(f"Only staff may change {name.removesuffix('_id')}.")
+            raise Invalid(name, f"Unknown field {name!r}.")
+
+
+def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor) -> Status:
+    if not actor.is_staff and wanted not in CUSTOMER_STATUSES:
+        raise Forbidden(f"Customers cannot set status {wanted.value}.")
+    if ticket.is_closed and wanted == Status.OPEN:
+        wanted = Status.REOPENED
+    if wanted not in TRANSITIONS[ticket.status]:
+        raise Conflict(f"Cannot change status from {ticket.status.value} to {wanted.value}.")
+    return wanted
+
+
+def _apply_status(ticket: Ticket, new: Status, actor: Actor) -> None:
+    """Move the lifecycle timestamps along with the status."""
+    now, was_closed = clock.now(), ticket.is_closed
+    ticket.status = new
+    if new in CLOSED_STATUSES and not was_closed:
+        ticket.closed_at, ticket.closed_by_id = now, actor.id
+    if new == Status.RESOLVED and ticket.resolved_at is None:
+        ticket.resolved_at = now
+    if was_closed and new not in CLOSED_STATUSES:
+        ticket.reopened_at, ticket.reopened_by_id = now, actor.id
+        ticket.closed_at = ticket.closed_by_id = ticket.resolved_at = None
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def _write_changes(ticket: Ticket, actor: Actor, clean: dict[str, Any]) -> dict:
+    """Apply validated changes and record their events (inside a transaction)."""
+    diff: dict[str, dict[str, Any]] = {}
+    tags = clean.pop("tags", None)
+    contacts = clean.pop("client_emails", None)
+    if tags is not None:
+        old = (await tags_for([ticket.id])).get(ticket.id, [])
+        if old != tags:
+            await TicketTag.filter(ticket_id=ticket.id).delete()
+            await TicketTag.bulk_create([TicketTag(ticket_id=ticket.id, name=t) for t in tags])
+            diff["tags"] = {"previous": old, "current": tags}
+    if contacts is not None:
+        old = (await contacts_for([ticket.id])).get(ticket.id, [])
+        if old != contacts:
+            await TicketContact.filter(ticket_id=ticket.id).delete()
+            await TicketContact.bulk_create(
+                [TicketContact(ticket_id=ticket.id, email=e) for e in contacts]
+            )
+            diff["client_emails"] = {"previous": old, "current": contacts}
+    status = clean.pop("status", None)
+    assignee = clean.pop("assigned_to_id", ticket.assigned_to_id)
+    for name, value in clean.items():
+        if getattr(ticket, name) != value:
+            diff[name] = {"previous": _jsonable(getattr(ticket, name)), "current": _jsonable(value)}
+            setattr(ticket, name, value)
+    previous_status = ticket.status
+    if status is not None and status != ticket.status:
+        _apply_status(ticket, status, actor)
+    previous_assignee = ticket.assigned_to_id
+    if assignee != previous_assignee:
+        ticket.assigned_to_id = assignee
+        ticket.assigned_at = clock.now() if assignee else None
+    if not diff and ticket.status == previous_status and assignee == previous_assignee:
+        return {}
+    ticket.updated_at = clock.now()
+    await ticket.save()
+    if diff:
+        await events.record(
+            events.TICKET_UPDATED, actor, ticket_id=ticket.id, payload={"changes": diff}
+        )
+    if ticket.status != previous_status:
+        payload = {"previous": previous_status.value, "current": ticket.status.value}
+        await events.record(
+            events.TICKET_STATUS_CHANGED, actor, ticket_id=ticket.id, payload=payload
+        )
+        diff["status"] = payload
+    if assignee != previous_assignee:
+        payload = {"previous": previous_assignee, "current": assignee}
+        await events.record(events.TICKET_ASSIGNED, actor, ticket_id=ticket.id, payload=payload)
+        diff["assigned_to"] = payload
+    return diff
+
+
+async def create_ticket(
+    actor: Actor | None,
+    *,
+    title: str,
+    description: str = "",
+    files: list[NewFile] = (),
+    storage: Storage | None = None,
+    **fields: Any,
+) -> Ticket:
+    """Open a ticket. `fields` are any of the changeable fields (see STAFF_FIELDS)."""
+    actor = require_user(actor)
+    _check_allowed(actor, fields)
+    if "status" in fields:
+        raise Invalid("status", "A new ticket is always open.")
+    clean = await _validated_fields(
+        actor, None, {"title": title, "description": description, **fields}
+    )
+    check_files(list(files))
+    tags, contacts = clean.pop("tags", []), clean.pop("client_emails", [])
+    now = clock.now()
+    clean.setdefault("submitter_email", actor.email)
+    async with in_transaction():
+        ticket = await Ticket.create(
+            **clean,
+            opened_by_id=actor.id,
+            created_at=now,
+            updated_at=now,
+            assigned_at=now if clean.get("assigned_to_id") else None,
+            last_message_at=now,
+            last_message_by_staff=actor.is_staff,
+        )
+        await TicketTag.bulk_create([TicketTag(ticket_id=ticket.id, name=t) for t in tags])
+        await TicketContact.bulk_create(
+            [TicketContact(ticket_id=ticket.id, email=e) for e in contacts]
+        )
+        if files:
+            await attach(actor, storage, list(files), ticket_id=ticket.id)
+        await events.record(
+            events.TICKET_CREATED,
+            actor,
+            ticket_id=ticket.id,
+            payload={"title": ticket.title, "status": ticket.status.value},
+        )
+        if ticket.assigned_to_id:
+            payload = {"previous": None, "current": ticket.assigned_to_id}
+            await events.record(events.TICKET_ASSIGNED, actor, ticket_id=ticket.id, payload=payload)
+    return ticket
+
+
+async def update_ticket(actor: Actor | None, ticket_id: int, **changes: Any) -> Ticket:
+    """Change any of a ticket's fields, its status or its assignee, as one transaction."""
+    actor = require_user(actor)
+    _check_allowed(actor, changes)
+    async with in_transaction():
+        ticket = await visible_ticket(actor, ticket_id)
+        clean = await _validated_fields(actor, ticket, changes)
+        if "status" in clean:
+            clean["status"] = _resolve_status(ticket, clean["status"], actor)
+        await _write_changes(ticket, actor, clean)
+    return ticket
+
+
+async def set_status(
+    actor: Actor | None, ticket_id: int, status: Status | str, resolution: str | None = None
+) -> Ticket:
+    changes: dict[str, Any] = {"status": status}
+    if resolution is not None:
+        changes["resolution"] = resolution
+    return await update_ticket(actor, ticket_id, **changes)
+
+
+async def assign(actor: Actor | None, ticket_id: int, user_id: int | None) -> Ticket:
+    require_staff(actor)
+    return await update_ticket(actor, ticket_id, assigned_to_id=user_id)
+
+
+async def set_hold(actor: Actor | None, ticket_id: int, on_hold: bool) -> Ticket:
+    require_staff(actor)
+    return await update_ticket(actor, ticket_id, on_hold=on_hold)
+
+
+async def delete_ticket(actor: Actor | None, ticket_id: int) -> None:
+    """Staff delete tickets (with their comments and attachments); the event log keeps a record."""
+    async with in_transaction():
+        ticket = await visible_ticket(actor, ticket_id)
+        require_staff(actor)
+        await events.record(
+            events.TICKET_DELETED, actor, ticket_id=ticket.id, payload={"title": ticket.title}
+        )
+        await ticket.delete()

@@ -1,0 +1,51 @@
+"""The GraphQL schema: one Query and one Mutation assembled from the per-domain modules."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from resolvers.errors import DomainError
+from schema.errors import DomainErrors
+from schema.tickets import TicketMutations, TicketQueries
+from schema.users import UserMutations, UserQueries
+
+
+@strawberry.type
+class Query(TicketQueries, UserQueries):
+    node: relay.Node | None = relay.node()
+
+
+@strawberry.type
+class Mutation(TicketMutations, UserMutations):
+    pass
+
+
+class TicketgateSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Domain errors are answers, not faults: log only the unexpected ones."""
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None and not isinstance(e.original_error, DomainError)
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000):
+    return TicketgateSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            QueryDepthLimiter(max_depth=max_depth),
+            MaxAliasesLimiter(max_alias_count=max_aliases),
+            MaxTokensLimiter(max_token_count=max_tokens),
+            DomainErrors,
+        ],
+    )

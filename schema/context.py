@@ -1,0 +1,39 @@
+"""Per-request GraphQL context: the caller, the settings and the DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from strawberry.types import Info
+
+from resolvers.errors import Unauthenticated
+from resolvers.files import Storage
+from resolvers.permissions import Actor
+from schema.loaders import Loaders
+from settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request | None
+    settings: Settings
+    storage: Storage
+    user: Actor | None = None
+    auth_error: Unauthenticated | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+
+    @property
+    def actor(self) -> Actor | None:
+        """The caller; a credential that was present but wrong fails here, not earlier."""
+        if self.auth_error is not None:
+            raise self.auth_error
+        return self.user
+
+
+def actor(info: Info) -> Actor | None:
+    return info.context.actor
+
+
+def loaders(info: Info) -> Loaders:
+    return info.context.loaders

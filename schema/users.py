@@ -1,0 +1,149 @@
+"""Users, queues, login and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import auth, queues, tokens, users
+from resolvers.pagination import MAX_PAGE_SIZE, Window
+from resolvers.permissions import require_user
+from resolvers.users import UserFilter
+from schema.connections import Connection, window_for
+from schema.context import actor
+from schema.ids import parse_id
+from schema.types import Queue, User, UserRole
+
+
+@strawberry.input
+class UserFilterInput:
+    role: UserRole | None = None
+    is_active: bool | None = None
+    search: str | None = None
+
+
+async def resolve_users(
+    info: Info,
+    filter: UserFilterInput | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Connection[User]:
+    given = filter or UserFilterInput()
+    filt = UserFilter(role=given.role, is_active=given.is_active, search=given.search)
+    win = await window_for(first, after, None, None, _no_count)
+    return Connection.from_page(await users.list_users(actor(info), filt, win))
+
+
+async def _no_count() -> int:
+    raise AssertionError("users connections do not take `last`")
+
+
+async def resolve_user(info: Info, id: strawberry.ID) -> User | None:
+    return await users.get_user(actor(info), parse_id(id, "User", "id"))
+
+
+async def resolve_viewer(info: Info) -> User | None:
+    """The signed-in user, or null for an anonymous request."""
+    caller = actor(info)
+    return caller if caller is not None and caller.id is not None else None
+
+
+async def resolve_queues(info: Info) -> list[Queue]:
+    return (await queues.list_queues(actor(info), Window(0, MAX_PAGE_SIZE))).items
+
+
+@strawberry.type
+class UserQueries:
+    users: Connection[User] = strawberry.field(resolver=resolve_users)
+    user: User | None = strawberry.field(resolver=resolve_user)
+    viewer: User | None = strawberry.field(resolver=resolve_viewer)
+    me: User | None = strawberry.field(resolver=resolve_viewer, description="Same as viewer.")
+    queues: list[Queue] = strawberry.field(
+        resolver=resolve_queues, description=f"Queues (at most {MAX_PAGE_SIZE})."
+    )
+
+
+@strawberry.input
+class LoginInput:
+    password: str
+    email: str | None = None
+    username: str | None = None
+
+
+@strawberry.type
+class LoginPayload:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+@strawberry.input
+class CreateUserInput:
+    username: str
+    role: UserRole = UserRole.CUSTOMER
+    email: str = ""
+    name: str = ""
+    password: str | None = None
+    slack_id: str | None = None
+
+
+@strawberry.type
+class UserPayload:
+    user: User
+
+
+@strawberry.input
+class CreateApiTokenInput:
+    name: str = ""
+    user: strawberry.ID | None = strawberry.field(
+        default=None, description="Whose token (admins only); yourself when omitted."
+    )
+
+
+@strawberry.type
+class CreateApiTokenPayload:
+    token: str = strawberry.field(description="Shown once; only its hash is stored.")
+    name: str
+    created_at: datetime
+    user: User
+
+
+@strawberry.type
+class UserMutations:
+    @strawberry.mutation
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        settings = info.context.settings
+        token, expires_at, user = await auth.login(
+            input.email or input.username or "",
+            input.password,
+            settings.secret_key,
+            settings.jwt_ttl_seconds,
+        )
+        return LoginPayload(token=token, expires_at=expires_at, user=user)
+
+    @strawberry.mutation
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+        user = await users.create_user(
+            actor(info),
+            username=input.username,
+            email=input.email,
+            name=input.name,
+            role=input.role,
+            password=input.password,
+            slack_id=input.slack_id,
+        )
+        return UserPayload(user=user)
+
+    @strawberry.mutation
+    async def create_api_token(
+        self, info: Info, input: CreateApiTokenInput
+    ) -> CreateApiTokenPayload:
+        caller = require_user(actor(info))
+        user_id = caller.id if input.user is None else parse_id(input.user, "User", "user")
+        row, raw = await tokens.create_token(caller, user_id, input.name)
+        owner = await users.get_user(caller, user_id)
+        return CreateApiTokenPayload(
+            token=raw, name=row.name, created_at=row.created_at, user=owner
+        )

@@ -1,0 +1,283 @@
+"""The ASGI application (`build_app`) and the command line (`main`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from models import db
+from resolvers import auth
+from resolvers.errors import Unauthenticated
+from resolvers.files import LocalStorage
+from rest.common import DialectGuard
+from schema import build_schema
+from schema.context import Context
+from settings import Settings
+
+log = logging.getLogger("ticketgate")
+
+# (mount prefix, module under rest/). Longer prefixes first: the first match wins.
+DIALECTS: list[tuple[str, str]] = [
+    ("/api/v1", "platform_v1"),
+    ("/api", "nephthys"),
+    ("/support", "control_panel"),
+    ("/helpdesk/api", "helpdesk"),  # its routes include the legacy POST API's
+]
+
+
+class RequestId:
+    """Give every request an id (`X-Request-ID`, echoed when the client sends a sane one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry over HTTP; the context carries the caller and fresh DataLoaders."""
+
+    def __init__(self, settings: Settings, storage: LocalStorage) -> None:
+        schema = build_schema(
+            settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens
+        )
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.settings, self.storage = settings, storage
+
+    async def get_context(self, request: Request, response) -> Context:
+        context = Context(request=request, settings=self.settings, storage=self.storage)
+        try:
+            context.user = await auth.authenticate(request.headers, self.settings.secret_key)
+        except Unauthenticated as exc:
+            context.auth_error = exc
+        return context
+
+
+def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
+    from rest.common import JSONResponse
+
+    def render(status: int, message: str):
+        code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
+        return JSONResponse(
+            {"errors": [{"message": message, "extensions": {"code": code}}]}, status
+        )
+
+    return DialectGuard(app, render, max_bytes)
+
+
+def build_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """The whole server. `manage_db=False` leaves opening the database to the caller (tests)."""
+    settings = settings or Settings.from_env()
+    storage = LocalStorage(settings.data_dir / "files")
+    graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.max_body_bytes)
+    routes = [Route("/graphql", graphql, methods=["GET", "POST"])]
+    for prefix, module_name in DIALECTS:
+        module = __import__(f"rest.{module_name}", fromlist=["routes"])
+        guard = Middleware(
+            DialectGuard, render=module.error_response, max_body_bytes=settings.max_body_bytes
+        )
+        routes.append(Mount(prefix, routes=module.routes, middleware=[guard]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await db.open_db(settings.database_url)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await db.close_db()
+
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestId)])
+    app.state.settings = settings
+    app.state.storage = storage
+    return app
+
+
+# ---------------------------------------------------------------- command line
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        sys.stderr.write(f"ticketgate: {message}\n")
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ticketgate", description="ticketgate server and tools")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = sub.add_parser("serve", help="serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    sub.add_parser("migrate", help="apply the committed migrations")
+    seed = sub.add_parser("seed", help="load demo data and/or N synthetic tickets")
+    seed.add_argument("--demo", action="store_true", help="demo users, queues and tickets")
+    seed.add_argument("--tickets", type=int, default=0, metavar="N", help="N bulk tickets")
+    seed.add_argument("--if-empty", action="store_true", help="only when there are no users")
+    user = sub.add_parser("create-user", help="create a user")
+    user.add_argument("username")
+    user.add_argument("--role", choices=["admin", "agent", "customer"], required=True)
+    user.add_argument("--email", default="")
+    user.add_argument("--name", default="")
+    user.add_argument("--password")
+    token = sub.add_parser("create-token", help="create an API token (printed once)")
+    token.add_argument("username")
+    token.add_argument("--name", default="")
+    sub.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+async def _with_db(settings: Settings, work):
+    await db.open_db(settings.database_url)
+    try:
+        return await work()
+    finally:
+        await db.close_db()
+
+
+def _password(args) -> str | None:
+    if args.password is not None:
+        return args.password
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password (again): "):
+            raise SystemExit("ticketgate: passwords do not match")
+        return first
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "export-schema":
+        print(build_schema().as_str())
+        return
+    settings = Settings.from_env()
+    if args.command == "serve":
+        _serve(settings, args)
+    elif args.command == "migrate":
+        asyncio.run(db.migrate(settings.database_url))
+    elif args.command == "seed":
+        _seed(settings, args)
+    elif args.command == "create-user":
+        _create_user(settings, args)
+    elif args.command == "create-token":
+        _create_token(settings, args)
+
+
+def _serve(settings: Settings, args) -> None:
+    import uvicorn
+
+    if args.workers < 1:
+        raise SystemExit("ticketgate: --workers must be at least 1")
+    if args.workers > 1 and settings.is_sqlite:
+        log.warning("several workers on SQLite serialise writes; use PostgreSQL to scale out")
+    print(f"ticketgate: GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run(
+        "server:build_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        app_dir=str(Path(__file__).resolve().parent),
+    )
+
+
+def _seed(settings: Settings, args) -> None:
+    from resolvers import seed
+
+    if args.tickets < 0 or args.tickets > 10_000_000:
+        raise SystemExit("ticketgate: --tickets must be between 0 and 10000000")
+
+    async def work():
+        if args.if_empty and not await seed.is_empty():
+            print("ticketgate: database already has data; not seeding")
+            return
+        if args.demo:
+            for line in await seed.demo(settings):
+                print(line)
+        if args.tickets:
+            count = await seed.bulk_tickets(args.tickets)
+            print(f"ticketgate: inserted {count} tickets")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def _create_user(settings: Settings, args) -> None:
+    from resolvers.errors import DomainError
+    from resolvers.permissions import SYSTEM
+    from resolvers.users import create_user
+
+    password = _password(args)
+
+    async def work():
+        return await create_user(
+            SYSTEM,
+            username=args.username,
+            email=args.email,
+            name=args.name,
+            role=args.role,
+            password=password,
+        )
+
+    try:
+        user = asyncio.run(_with_db(settings, work))
+    except DomainError as exc:
+        raise SystemExit(f"ticketgate: {exc.message}") from None
+    print(f"created {user.role.value} {user.username} (id {user.id})")
+
+
+def _create_token(settings: Settings, args) -> None:
+    from models import User
+    from resolvers.errors import DomainError
+    from resolvers.permissions import SYSTEM
+    from resolvers.tokens import create_token
+
+    async def work():
+        user = await User.get_or_none(username=args.username)
+        if user is None:
+            raise SystemExit(f"ticketgate: no user named {args.username!r}")
+        return await create_token(SYSTEM, user.id, args.name)
+
+    try:
+        _, raw = asyncio.run(_with_db(settings, work))
+    except DomainError as exc:
+        raise SystemExit(f"ticketgate: {exc.message}") from None
+    print(raw)
+
+
+if __name__ == "__main__":
+    main()

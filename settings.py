@@ -1,0 +1,87 @@
+"""Configuration, read once from the environment (see the table in README.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _load_secret(data_dir: Path) -> str:
+    """The secret from the data dir, created (mode 0600) on first run."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def sqlite_url(path: Path, synchronous: str = "FULL") -> str:
+    return f"sqlite://{path}?journal_mode=WAL&synchronous={synchronous}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    jwt_ttl_seconds: int = 30 * 24 * 3600
+    max_body_bytes: int = 30 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 5000
+    public_base_url: str = "http://127.0.0.1:8000"
+    # nephthys dialect (docs/nephthys.md)
+    nephthys_public: bool = True
+    nephthys_link_template: str = "{base_url}/api/ticket?id={id}"
+    stats_cache_seconds: float = 0.0
+    # rate limits (docs/platform_v1.md): memory:// or redis://host:port
+    rate_limit_storage: str = "memory://"
+    # webhooks (docs/platform_v1.md)
+    webhooks_allow_private: bool = False
+    webhooks_enabled: bool = True
+    # helpdesk custom fields, a JSON list (docs/helpdesk.md)
+    helpdesk_custom_fields: str = "[]"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("TICKETGATE_DATA_DIR") or "./data").resolve()
+        database_url = env.get("DATABASE_URL") or sqlite_url(
+            data_dir / "ticketgate.sqlite3", env.get("SQLITE_SYNCHRONOUS", "FULL")
+        )
+        if database_url.startswith("sqlite"):
+            data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=env.get("TICKETGATE_SECRET_KEY") or _load_secret(data_dir),
+            jwt_ttl_seconds=int(env.get("JWT_TTL_SECONDS", cls.jwt_ttl_seconds)),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
+            public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            nephthys_public=_flag(env.get("NEPHTHYS_PUBLIC"), cls.nephthys_public),
+            nephthys_link_template=env.get("NEPHTHYS_LINK_TEMPLATE", cls.nephthys_link_template),
+            stats_cache_seconds=float(env.get("STATS_CACHE_SECONDS", cls.stats_cache_seconds)),
+            rate_limit_storage=env.get("REDIS_URL") or cls.rate_limit_storage,
+            webhooks_allow_private=_flag(
+                env.get("WEBHOOKS_ALLOW_PRIVATE"), cls.webhooks_allow_private
+            ),
+            webhooks_enabled=_flag(env.get("WEBHOOKS_ENABLED"), cls.webhooks_enabled),
+            helpdesk_custom_fields=env.get("HELPDESK_CUSTOM_FIELDS", cls.helpdesk_custom_fields),
+        )

@@ -1,0 +1,178 @@
+"""Shared fixtures: one database per test run (SQLite file, or a fresh PostgreSQL database when
+TICKETGATE_TEST_DATABASE=postgres), emptied before every test; the ASGI app over httpx.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from models import db
+from resolvers import tokens, users
+from resolvers.permissions import SYSTEM
+from server import build_app
+from settings import Settings, sqlite_url
+
+ON_POSTGRES = os.environ.get("TICKETGATE_TEST_DATABASE") == "postgres"
+PASSWORD = "correct-horse-battery"
+
+
+def _pg_admin_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+async def database_url(data_dir: Path) -> AsyncIterator[str]:
+    if not ON_POSTGRES:
+        yield sqlite_url(data_dir / "test.sqlite3", "OFF")
+        return
+    admin_url = _pg_admin_url()
+    name = f"tg_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    yield admin_url.rsplit("/", 1)[0] + "/" + name
+    conn = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[str]:
+    await db.migrate(database_url)
+    await db.open_db(database_url)
+    yield database_url
+    await db.close_db()
+
+
+def _tables() -> list[str]:
+    return [m._meta.db_table for m in Tortoise.apps["models"].values()]
+
+
+@pytest.fixture(autouse=True)
+async def clean_db(database: str) -> None:
+    """Every test starts from empty tables."""
+    conn = connections.get("default")
+    tables = _tables()
+    if ON_POSTGRES:
+        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    else:
+        await conn.execute_script(
+            "PRAGMA foreign_keys=OFF;"
+            + "".join(f"DELETE FROM {t};" for t in tables)
+            + "DELETE FROM sqlite_sequence; PRAGMA foreign_keys=ON;"
+        )
+
+
+@pytest.fixture
+def settings(data_dir: Path, database: str) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database, secret_key="test-secret-key")
+
+
+@pytest.fixture
+def app(settings: Settings):
+    return build_app(settings, manage_db=False)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def make_user(username: str, role: str, **extra):
+    return await users.create_user(
+        SYSTEM,
+        username=username,
+        email=f"{username}@example.com",
+        name=username.title(),
+        role=role,
+        password=PASSWORD,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def admin():
+    return await make_user("admin", "admin")
+
+
+@pytest.fixture
+async def agent():
+    return await make_user("agent", "agent", slack_id="UAGENT1")
+
+
+@pytest.fixture
+async def customer():
+    return await make_user("customer", "customer")
+
+
+@pytest.fixture
+async def other_customer():
+    return await make_user("other", "customer")
+
+
+async def token_for(user) -> str:
+    _, raw = await tokens.create_token(SYSTEM, user.id, "test")
+    return raw
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def gql(client: httpx.AsyncClient, query: str, token: str | None = None, **variables):
+    """POST a GraphQL document; returns the decoded body (status is always 200 for GraphQL)."""
+    headers = bearer(token) if token else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class StatementCounter(logging.Handler):
+    """Counts SQL statements sent by Tortoise (its `tortoise.db_client` debug log)."""
+
+    VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = str(record.msg).lstrip().upper()
+        if message.startswith(self.VERBS):
+            self.statements.append(str(record.msg))
+
+
+@pytest.fixture
+def count_sql():
+    @contextlib.contextmanager
+    def counting():
+        logger = logging.getLogger("tortoise.db_client")
+        handler, level = StatementCounter(), logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            yield handler.statements
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return counting

@@ -24,6 +24,7 @@ from models import db
 from resolvers import auth
 from resolvers.errors import Unauthenticated
 from resolvers.files import LocalStorage
+from resolvers.ratelimit import RateLimiter
 from rest.common import DialectGuard
 from schema import build_schema
 from schema.context import Context
@@ -120,6 +121,7 @@ def build_app(settings: Settings | None = None, *, manage_db: bool = True) -> St
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestId)])
     app.state.settings = settings
     app.state.storage = storage
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
     return app
 
 

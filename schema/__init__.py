@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
@@ -38,7 +40,10 @@ class TicketgateSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+@functools.cache
 def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000):
+    """The schema with these limits (built once per process: Strawberry's relay fields
+    cannot be bound to two schemas)."""
     return TicketgateSchema(
         query=Query,
         mutation=Mutation,

@@ -114,12 +114,14 @@ class CreateApiTokenPayload:
 class UserMutations:
     @strawberry.mutation
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
-        settings = info.context.settings
+        settings, request = info.context.settings, info.context.request
         token, expires_at, user = await auth.login(
             input.email or input.username or "",
             input.password,
             settings.secret_key,
             settings.jwt_ttl_seconds,
+            limiter=request.app.state.rate_limiter if request else None,
+            client=request.client.host if request and request.client else "",
         )
         return LoginPayload(token=token, expires_at=expires_at, user=user)
 

@@ -80,7 +80,9 @@ async def clean_db(database: str) -> None:
 
 @pytest.fixture
 def settings(data_dir: Path, database: str) -> Settings:
-    return Settings(data_dir=data_dir, database_url=database, secret_key="test-secret-key")
+    return Settings(
+        data_dir=data_dir, database_url=database, secret_key="test-secret-key-of-at-least-32-bytes!"
+    )
 
 
 @pytest.fixture
@@ -156,9 +158,9 @@ class StatementCounter(logging.Handler):
         self.statements: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = str(record.msg).lstrip().upper()
-        if message.startswith(self.VERBS):
-            self.statements.append(str(record.msg))
+        message = record.getMessage().lstrip()
+        if message.upper().startswith(self.VERBS):
+            self.statements.append(message)
 
 
 @pytest.fixture

@@ -1,0 +1,355 @@
+"""GraphQL over HTTP against the ASGI app: queries, mutations, errors, limits, permissions."""
+
+import pytest
+
+from resolvers import comments, tickets
+from tests.conftest import PASSWORD, gql, token_for
+
+TICKETS = """
+query($first: Int, $after: String, $last: Int, $before: String, $filter: TicketFilterInput,
+      $orderBy: TicketOrderInput) {
+  tickets(first: $first, after: $after, last: $last, before: $before, filter: $filter,
+          orderBy: $orderBy) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { number title status priority } }
+  }
+}"""
+
+
+def numbers(body):
+    return [e["node"]["number"] for e in body["data"]["tickets"]["edges"]]
+
+
+def error_codes(body):
+    return [e["extensions"]["code"] for e in body["errors"]]
+
+
+async def test_graphiql_served_to_browsers(client):
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_login_returns_a_working_token(client, agent):
+    body = await gql(
+        client,
+        'mutation($p: String!) { login(input: {username: "agent", password: $p}) '
+        "{ token expiresAt user { username } } }",
+        p=PASSWORD,
+    )
+    login = body["data"]["login"]
+    assert login["user"] == {"username": "agent"}
+    me = await gql(client, "{ me { username email } }", login["token"])
+    assert me["data"]["me"] == {"username": "agent", "email": "agent@example.com"}
+
+
+async def test_login_with_wrong_password(client, agent):
+    body = await gql(
+        client,
+        'mutation { login(input: {email: "agent@example.com", password: "nope"}) { token } }',
+    )
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["data"] is None
+
+
+async def test_anonymous_and_bad_credentials(client):
+    body = await gql(client, "{ viewer { username } }")
+    assert body == {"data": {"viewer": None}}
+    body = await gql(client, "{ tickets { totalCount } }")
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { username } }"},
+        headers={"Authorization": "Bearer tg_bad_token"},
+    )
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["UNAUTHENTICATED"]
+
+
+async def test_create_and_read_ticket_with_relations(client, customer, agent):
+    token = await token_for(customer)
+    body = await gql(
+        client,
+        """mutation { createTicket(input: {title: "VPN down", description: "since 9am",
+           tags: ["net"], clientEmails: ["boss@example.com"]}) {
+             ticket { id number status tags clientEmails openedBy { username } } } }""",
+        token,
+    )
+    ticket = body["data"]["createTicket"]["ticket"]
+    assert ticket["status"] == "OPEN" and ticket["tags"] == ["net"]
+    assert ticket["clientEmails"] == ["boss@example.com"]
+    assert ticket["openedBy"] == {"username": "customer"}
+    await comments.add_comment(agent, ticket["number"], "looking", is_internal=False)
+    await comments.add_comment(agent, ticket["number"], "internal note", is_internal=True)
+    query = """query($id: ID!) { ticket(id: $id) { title comments { totalCount
+               edges { node { body isInternal author { username } } } }
+               history { edges { node { kind } } } } }"""
+    as_customer = await gql(client, query, token, id=ticket["id"])
+    seen = as_customer["data"]["ticket"]
+    assert seen["comments"]["totalCount"] == 1
+    assert [e["node"]["body"] for e in seen["comments"]["edges"]] == ["looking"]
+    assert [e["node"]["kind"] for e in seen["history"]["edges"]] == [
+        "ticket.created",
+        "comment.created",
+    ]
+    as_agent = await gql(client, query, await token_for(agent), id=str(ticket["number"]))
+    assert as_agent["data"]["ticket"]["comments"]["totalCount"] == 2
+
+
+async def test_customer_cannot_reach_foreign_tickets(client, customer, other_customer):
+    foreign = await tickets.create_ticket(other_customer, title="private")
+    token = await token_for(customer)
+    body = await gql(client, "query($id: ID!) { ticket(id: $id) { title } }", token, id="1")
+    assert error_codes(body) == ["NOT_FOUND"]
+    body = await gql(client, TICKETS, token)
+    assert body["data"]["tickets"]["totalCount"] == 0
+    node = await gql(
+        client, "query($id: ID!) { node(id: $id) { id } }", token, id=_global("Ticket", foreign.id)
+    )
+    assert node == {"data": {"node": None}}
+
+
+def _global(type_name, pk):
+    import base64
+
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+async def test_node_round_trip(client, agent):
+    ticket = await tickets.create_ticket(agent, title="find me")
+    body = await gql(
+        client,
+        "query($id: ID!) { node(id: $id) { __typename ... on Ticket { title number } } }",
+        await token_for(agent),
+        id=_global("Ticket", ticket.id),
+    )
+    assert body["data"]["node"] == {"__typename": "Ticket", "title": "find me", "number": 1}
+
+
+async def test_relay_pagination_forward_and_backward(client, agent):
+    for n in range(5):
+        await tickets.create_ticket(agent, title=f"t{n}", priority=1 + n)
+    token = await token_for(agent)
+    order = {"field": "ID", "direction": "ASC"}
+    page1 = await gql(client, TICKETS, token, first=2, orderBy=order)
+    info = page1["data"]["tickets"]["pageInfo"]
+    assert numbers(page1) == [1, 2] and page1["data"]["tickets"]["totalCount"] == 5
+    assert info["hasNextPage"] and not info["hasPreviousPage"]
+    page2 = await gql(client, TICKETS, token, first=2, after=info["endCursor"], orderBy=order)
+    assert numbers(page2) == [3, 4]
+    tail = await gql(client, TICKETS, token, last=2, orderBy=order)
+    assert numbers(tail) == [4, 5]
+    assert not tail["data"]["tickets"]["pageInfo"]["hasNextPage"]
+    before = page2["data"]["tickets"]["pageInfo"]["startCursor"]
+    back = await gql(client, TICKETS, token, last=1, before=before, orderBy=order)
+    assert numbers(back) == [2]
+
+
+async def test_filters_and_order(client, agent):
+    await tickets.create_ticket(agent, title="low", priority=5, tags=["x"])
+    high = await tickets.create_ticket(agent, title="high", priority=1)
+    await tickets.set_status(agent, high.id, "closed")
+    token = await token_for(agent)
+    closed = await gql(client, TICKETS, token, filter={"status": ["CLOSED"]})
+    assert numbers(closed) == [high.id]
+    tagged = await gql(client, TICKETS, token, filter={"tag": "x", "search": "lo"})
+    assert [e["node"]["title"] for e in tagged["data"]["tickets"]["edges"]] == ["low"]
+    by_priority = await gql(
+        client, TICKETS, token, orderBy={"field": "PRIORITY", "direction": "ASC"}
+    )
+    assert [e["node"]["priority"] for e in by_priority["data"]["tickets"]["edges"]] == [1, 5]
+
+
+@pytest.mark.parametrize(
+    ("variables", "argument"),
+    [
+        ({"first": 101}, "first"),
+        ({"first": -1}, "first"),
+        ({"after": "not-a-cursor"}, "after"),
+        ({"first": 1, "last": 1}, "first"),
+        ({"filter": {"assignedTo": "Ticket:1"}}, "filter.assignedTo"),
+    ],
+)
+async def test_bad_pagination_arguments(client, agent, variables, argument):
+    body = await gql(client, TICKETS, await token_for(agent), **variables)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["fields"][0]["field"] == argument
+
+
+async def test_mutations_full_lifecycle(client, agent, customer):
+    agent_token, customer_token = await token_for(agent), await token_for(customer)
+    created = await gql(
+        client, 'mutation { createTicket(input: {title: "x"}) { ticket { id } } }', customer_token
+    )
+    tid = created["data"]["createTicket"]["ticket"]["id"]
+    updated = await gql(
+        client,
+        'mutation($id: ID!) { updateTicket(input: {id: $id, priority: 1, tags: ["a"]}) '
+        "{ ticket { priority tags } } }",
+        agent_token,
+        id=tid,
+    )
+    assert updated["data"]["updateTicket"]["ticket"] == {"priority": 1, "tags": ["a"]}
+    assigned = await gql(
+        client,
+        "mutation($id: ID!, $who: ID) { assignTicket(input: {id: $id, assignee: $who}) "
+        "{ ticket { assignedTo { username } assignedAt } } }",
+        agent_token,
+        id=tid,
+        who=str(agent.id),
+    )
+    assert assigned["data"]["assignTicket"]["ticket"]["assignedTo"] == {"username": "agent"}
+    commented = await gql(
+        client,
+        'mutation($id: ID!) { addComment(input: {ticketId: $id, body: "done", '
+        "newStatus: RESOLVED}) { comment { body newStatus } ticket { status resolvedAt } } }",
+        agent_token,
+        id=tid,
+    )
+    payload = commented["data"]["addComment"]
+    assert payload["comment"] == {"body": "done", "newStatus": "resolved"}
+    assert payload["ticket"]["status"] == "RESOLVED" and payload["ticket"]["resolvedAt"]
+    reopened = await gql(
+        client,
+        "mutation($id: ID!) { setTicketStatus(input: {id: $id, status: OPEN}) "
+        "{ ticket { status } } }",
+        customer_token,
+        id=tid,
+    )
+    assert reopened["data"]["setTicketStatus"]["ticket"]["status"] == "REOPENED"
+    forbidden = await gql(
+        client,
+        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedId } }",
+        customer_token,
+        id=tid,
+    )
+    assert error_codes(forbidden) == ["FORBIDDEN"]
+    deleted = await gql(
+        client,
+        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedId } }",
+        agent_token,
+        id=tid,
+    )
+    assert deleted["data"]["deleteTicket"]["deletedId"] == "1"
+
+
+async def test_conflicting_status_change(client, agent):
+    ticket = await tickets.create_ticket(agent, title="x")
+    await tickets.set_status(agent, ticket.id, "closed")
+    body = await gql(
+        client,
+        'mutation { setTicketStatus(input: {id: "1", status: RESOLVED}) { ticket { status } } }',
+        await token_for(agent),
+    )
+    assert error_codes(body) == ["CONFLICT"]
+
+
+async def test_validation_errors_list_fields(client, admin):
+    body = await gql(
+        client,
+        'mutation { createUser(input: {username: "bad name", password: "x"}) { user { id } } }',
+        await token_for(admin),
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["fields"] == [
+        {
+            "field": "username",
+            "message": "Usernames may contain letters, digits and @/./+/-/_ only.",
+        }
+    ]
+
+
+async def test_create_user_and_token(client, admin):
+    admin_token = await token_for(admin)
+    made = await gql(
+        client,
+        'mutation { createUser(input: {username: "neo", role: AGENT, email: "neo@example.com", '
+        'password: "follow-the-rabbit"}) { user { id username role } } }',
+        admin_token,
+    )
+    user = made["data"]["createUser"]["user"]
+    assert user["role"] == "AGENT"
+    token = await gql(
+        client,
+        'mutation($u: ID) { createApiToken(input: {name: "ci", user: $u}) '
+        "{ token user { username } } }",
+        admin_token,
+        u=user["id"],
+    )
+    raw = token["data"]["createApiToken"]["token"]
+    me = await gql(client, "{ viewer { username } }", raw)
+    assert me["data"]["viewer"] == {"username": "neo"}
+
+
+async def test_users_visibility(client, agent, customer):
+    query = "{ users { totalCount edges { node { username } } } }"
+    staff = await gql(client, query, await token_for(agent))
+    assert staff["data"]["users"]["totalCount"] == 2
+    own = await gql(client, query, await token_for(customer))
+    assert [e["node"]["username"] for e in own["data"]["users"]["edges"]] == ["customer"]
+
+
+async def test_depth_and_alias_limits(client, agent):
+    token = await token_for(agent)
+    realistic = (
+        "{ tickets { edges { node { comments { edges { node { author { username } } } } "
+        "history { edges { node { actor { username } } } } } } } }"
+    )
+    assert "errors" not in await gql(client, realistic, token)
+    deep = '{ node(id: "1") { ... on Ticket { ' + "queue { " * 12 + "id" + " }" * 12 + " } } }"
+    body = await gql(client, deep, token)
+    assert "depth" in body["errors"][0]["message"].lower()
+    aliases = "{ " + " ".join(f"a{i}: viewer {{ username }}" for i in range(31)) + " }"
+    body = await gql(client, aliases, token)
+    assert "alias" in body["errors"][0]["message"].lower()
+
+
+async def test_unexpected_errors_are_masked(client, agent, monkeypatch):
+    async def boom(*args, **kwargs):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(tickets, "list_tickets", boom)
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ tickets { totalCount } }"},
+        headers={"Authorization": f"Bearer {await token_for(agent)}", "X-Request-ID": "req-42"},
+    )
+    error = response.json()["errors"][0]
+    assert error["message"] == "Internal server error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
+    assert "hunter2" not in response.text
+    assert response.headers["x-request-id"] == "req-42"
+
+
+async def test_malformed_and_oversized_bodies(client, app):
+    response = await client.post(
+        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    huge = b"x" * (app.state.settings.max_body_bytes + 1)
+    response = await client.post(
+        "/graphql", content=huge, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_statement_count_does_not_grow_with_page_size(client, agent, customer, count_sql):
+    for n in range(100):
+        ticket = await tickets.create_ticket(customer, title=f"t{n}")
+        if n % 2:
+            await tickets.assign(agent, ticket.id, agent.id)
+        await comments.add_comment(agent, ticket.id, "hi")
+    token = await token_for(agent)
+    query = """query($n: Int) { tickets(first: $n) { edges { node { title tags
+      openedBy { username } assignedTo { username } queue { slug }
+      comments(first: 5) { totalCount edges { node { body author { username } } } } } } } }"""
+    counts = []
+    for size in (10, 100):
+        await gql(client, query, token, n=size)  # warm: token last_used_at update
+        with count_sql() as statements:
+            body = await gql(client, query, token, n=size)
+        assert len(body["data"]["tickets"]["edges"]) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 10

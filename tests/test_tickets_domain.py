@@ -1,0 +1,222 @@
+"""Domain rules for tickets: validation, transitions, timestamps, events, permissions per role."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models import Event, Status, TicketContact
+from resolvers import clock, comments, tickets
+from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from resolvers.pagination import Window
+from resolvers.permissions import SYSTEM
+from resolvers.tickets import TicketFilter, TicketOrder
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """A controllable clock: `frozen.now` is what clock.now() returns."""
+
+    class Frozen:
+        now = T0
+
+        def advance(self, **delta):
+            self.now += timedelta(**delta)
+
+    f = Frozen()
+    monkeypatch.setattr(clock, "now", lambda: f.now)
+    return f
+
+
+async def kinds(ticket_id):
+    return [e.kind for e in await Event.filter(ticket_id=ticket_id).order_by("id")]
+
+
+async def test_create_records_opener_defaults_and_event(customer):
+    ticket = await tickets.create_ticket(
+        customer, title="  Printer on fire ", description="help", tags=["hw", "hw", "urgent"]
+    )
+    assert ticket.title == "Printer on fire"
+    assert ticket.status == Status.OPEN and ticket.priority == 3
+    assert ticket.opened_by_id == customer.id
+    assert ticket.submitter_email == "customer@example.com"
+    assert (await tickets.tags_for([ticket.id]))[ticket.id] == ["hw", "urgent"]
+    assert await kinds(ticket.id) == ["ticket.created"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 256}, "title"),
+        ({"title": "ok", "priority": 0}, "priority"),
+        ({"title": "ok", "priority": 6}, "priority"),
+        ({"title": "ok", "tags": "not-a-list"}, "tags"),
+        ({"title": "ok", "client_emails": ["not-an-email"]}, "client_emails"),
+        ({"title": "ok", "queue_id": 999}, "queue"),
+        ({"title": "ok", "assigned_to_id": 999}, "assigned_to"),
+    ],
+)
+async def test_create_rejects_bad_input_naming_the_field(admin, fields, field):
+    with pytest.raises(Invalid) as err:
+        await tickets.create_ticket(admin, **fields)
+    assert err.value.field == field
+
+
+async def test_anonymous_cannot_create():
+    with pytest.raises(Unauthenticated):
+        await tickets.create_ticket(None, title="x")
+
+
+async def test_customer_cannot_set_staff_fields(customer, agent):
+    with pytest.raises(Forbidden):
+        await tickets.create_ticket(customer, title="x", assigned_to_id=agent.id)
+    ticket = await tickets.create_ticket(customer, title="x")
+    with pytest.raises(Forbidden):
+        await tickets.update_ticket(customer, ticket.id, priority=1)
+    with pytest.raises(Forbidden):
+        await tickets.assign(customer, ticket.id, agent.id)
+    with pytest.raises(Forbidden):
+        await tickets.delete_ticket(customer, ticket.id)
+
+
+async def test_customer_sees_own_and_named_tickets_only(customer, other_customer, agent):
+    own = await tickets.create_ticket(customer, title="mine")
+    named = await tickets.create_ticket(
+        agent, title="about you", client_emails=["customer@example.com"]
+    )
+    foreign = await tickets.create_ticket(other_customer, title="not yours")
+    page = await tickets.list_tickets(customer, TicketFilter(), Window(0, 20))
+    assert {t.id for t in page.items} == {own.id, named.id}
+    assert page.total == 2
+    with pytest.raises(NotFound):
+        await tickets.get_ticket(customer, foreign.id)
+    staff_page = await tickets.list_tickets(agent, TicketFilter(), Window(0, 20))
+    assert staff_page.total == 3
+
+
+async def test_status_lifecycle_timestamps_and_events(frozen, customer, agent):
+    ticket = await tickets.create_ticket(customer, title="x")
+    frozen.advance(minutes=5)
+    await tickets.assign(agent, ticket.id, agent.id)
+    frozen.advance(minutes=5)
+    await tickets.set_status(agent, ticket.id, Status.RESOLVED)
+    ticket = await tickets.get_ticket(agent, ticket.id)
+    assert ticket.assigned_at == T0 + timedelta(minutes=5)
+    assert ticket.resolved_at == ticket.closed_at == T0 + timedelta(minutes=10)
+    assert ticket.closed_by_id == agent.id
+    frozen.advance(minutes=5)
+    # asking for "open" on a closed ticket reopens it
+    await tickets.set_status(customer, ticket.id, "open")
+    ticket = await tickets.get_ticket(agent, ticket.id)
+    assert ticket.status == Status.REOPENED
+    assert ticket.reopened_at == T0 + timedelta(minutes=15)
+    assert ticket.reopened_by_id == customer.id
+    assert ticket.closed_at is None and ticket.resolved_at is None
+    assert await kinds(ticket.id) == [
+        "ticket.created",
+        "ticket.assigned",
+        "ticket.status_changed",
+        "ticket.status_changed",
+    ]
+    change = await Event.filter(ticket_id=ticket.id, kind="ticket.status_changed").first()
+    assert change.payload == {"previous": "open", "current": "resolved"}
+
+
+async def test_disallowed_transition_is_a_conflict(agent):
+    ticket = await tickets.create_ticket(agent, title="x")
+    await tickets.set_status(agent, ticket.id, Status.CLOSED)
+    with pytest.raises(Conflict):
+        await tickets.set_status(agent, ticket.id, Status.RESOLVED)
+
+
+async def test_customer_cannot_mark_duplicate_or_in_progress(customer):
+    ticket = await tickets.create_ticket(customer, title="x")
+    for status in (Status.DUPLICATE, Status.IN_PROGRESS):
+        with pytest.raises(Forbidden):
+            await tickets.set_status(customer, ticket.id, status)
+
+
+async def test_unknown_status_is_invalid(agent):
+    ticket = await tickets.create_ticket(agent, title="x")
+    with pytest.raises(Invalid) as err:
+        await tickets.set_status(agent, ticket.id, "frozen")
+    assert err.value.field == "status"
+
+
+async def test_update_writes_one_event_with_the_diff(agent):
+    ticket = await tickets.create_ticket(agent, title="old", tags=["a"])
+    await tickets.update_ticket(agent, ticket.id, title="new", tags=["a", "b"], priority=3)
+    event = await Event.filter(ticket_id=ticket.id, kind="ticket.updated").get()
+    assert event.payload == {
+        "changes": {
+            "tags": {"previous": ["a"], "current": ["a", "b"]},
+            "title": {"previous": "old", "current": "new"},
+        }
+    }
+    # an update that changes nothing records nothing
+    await tickets.update_ticket(agent, ticket.id, title="new")
+    assert await Event.filter(ticket_id=ticket.id, kind="ticket.updated").count() == 1
+
+
+async def test_client_emails_replace_and_clear(agent):
+    ticket = await tickets.create_ticket(agent, title="x", client_emails=["A@Example.com"])
+    assert await TicketContact.filter(ticket_id=ticket.id).values_list("email", flat=True) == [
+        "a@example.com"
+    ]
+    await tickets.update_ticket(agent, ticket.id, client_emails=None)
+    assert not await TicketContact.filter(ticket_id=ticket.id).exists()
+
+
+async def test_hold_and_unhold(agent):
+    ticket = await tickets.create_ticket(agent, title="x")
+    assert (await tickets.set_hold(agent, ticket.id, True)).on_hold is True
+    assert (await tickets.set_hold(agent, ticket.id, False)).on_hold is False
+
+
+async def test_delete_keeps_the_event_log(agent):
+    ticket = await tickets.create_ticket(agent, title="x")
+    await comments.add_comment(agent, ticket.id, "hello")
+    await tickets.delete_ticket(agent, ticket.id)
+    with pytest.raises(NotFound):
+        await tickets.get_ticket(agent, ticket.id)
+    assert (await kinds(ticket.id))[-1] == "ticket.deleted"
+
+
+async def test_merge_into_another_ticket(agent):
+    a = await tickets.create_ticket(agent, title="a")
+    b = await tickets.create_ticket(agent, title="b")
+    assert (await tickets.update_ticket(agent, a.id, merged_into_id=b.id)).merged_into_id == b.id
+    with pytest.raises(Invalid):
+        await tickets.update_ticket(agent, a.id, merged_into_id=a.id)
+
+
+async def test_filters_and_ordering(frozen, agent, customer):
+    first = await tickets.create_ticket(agent, title="Alpha printer", priority=1, tags=["hw"])
+    frozen.advance(hours=1)
+    second = await tickets.create_ticket(customer, title="Beta", description="printer jam")
+    frozen.advance(hours=1)
+    third = await tickets.create_ticket(agent, title="Gamma", priority=5)
+    await tickets.set_status(agent, third.id, Status.CLOSED)
+
+    async def ids(filt=TicketFilter(), order=TicketOrder()):
+        return [t.id for t in (await tickets.list_tickets(agent, filt, Window(0, 20), order)).items]
+
+    assert await ids() == [third.id, second.id, first.id]
+    assert await ids(order=TicketOrder("priority", False)) == [first.id, second.id, third.id]
+    assert await ids(TicketFilter(search="printer")) == [second.id, first.id]
+    assert await ids(TicketFilter(tag="hw")) == [first.id]
+    assert await ids(TicketFilter(statuses=(Status.CLOSED,))) == [third.id]
+    assert await ids(TicketFilter(opened_by_id=customer.id)) == [second.id]
+    assert await ids(TicketFilter(created_after=T0 + timedelta(minutes=30))) == [
+        third.id,
+        second.id,
+    ]
+    with pytest.raises(Invalid):
+        await ids(order=TicketOrder("title"))
+
+
+async def test_system_actor_acts_as_admin():
+    ticket = await tickets.create_ticket(SYSTEM, title="from cron")
+    assert ticket.opened_by_id is None

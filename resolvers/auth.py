@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import jwt
+from limits import parse
 
 from models import User
 from resolvers import clock, tokens
-from resolvers.errors import Unauthenticated
+from resolvers.errors import RateLimited, Unauthenticated
+from resolvers.ratelimit import Budget, RateLimiter
 from resolvers.users import authenticate_password
 
 JWT_ALGORITHM = "HS256"
@@ -79,10 +81,50 @@ async def authenticate(headers: Mapping[str, str], secret: str) -> User | None:
     return await _api_token(x_token) if x_token else None
 
 
+# Failed logins allowed per account and per client address before login answers RateLimited.
+LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes"
+LOGIN_FAILURES_PER_ADDRESS = "50 per 15 minutes"
+
+
+def _failure_budgets(login: str, client: str) -> list[tuple[str, tuple[str, ...]]]:
+    budgets = [(LOGIN_FAILURES_PER_ACCOUNT, ("login-failures", "account", login.strip().lower()))]
+    if client:
+        budgets.append((LOGIN_FAILURES_PER_ADDRESS, ("login-failures", "address", client)))
+    return budgets
+
+
+async def _refuse_when_spent(limiter: RateLimiter, rate: str, key: tuple[str, ...]) -> None:
+    item = parse(rate)
+    if not await limiter.strategy.test(item, *key):
+        stats = await limiter.strategy.get_window_stats(item, *key)
+        budget = Budget(item.amount, 0, int(stats.reset_time))
+        message = "Too many failed login attempts; try again later."
+        raise RateLimited(message, budget.retry_after(), budget)
+
+
 async def login(
-    login: str, password: str, secret: str, ttl_seconds: int
+    login: str,
+    password: str,
+    secret: str,
+    ttl_seconds: int,
+    *,
+    limiter: RateLimiter | None = None,
+    client: str = "",
 ) -> tuple[str, datetime, User]:
-    """Password login → (JWT, expiry, user)."""
-    user = await authenticate_password(login, password, record_login=True)
+    """Password login → (JWT, expiry, user).
+
+    With a `limiter`, failures are counted per account and per client address; once either
+    budget is spent every attempt (even a correct one) is refused with RateLimited until the
+    window ends, without checking the password.
+    """
+    budgets = _failure_budgets(login, client) if limiter else []
+    for rate, key in budgets:
+        await _refuse_when_spent(limiter, rate, key)
+    try:
+        user = await authenticate_password(login, password, record_login=True)
+    except Unauthenticated:
+        for rate, key in budgets:
+            await limiter.strategy.hit(parse(rate), *key)
+        raise
     token, expires_at = issue_jwt(user, secret, ttl_seconds)
     return token, expires_at, user

@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations schema bench clean
+.PHONY: run test lint format migrations schema bench clean compare-helpdesk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,21 @@ format: $(DEV_STAMP)
 migrations: $(DEV_STAMP)
 	$(BIN)/tortoise -c models.db.MIGRATIONS_CONFIG makemigrations
 
+# Differential test against the real django-helpdesk (own virtualenv, not in `make test`).
+compare-helpdesk: $(DEV_STAMP)
+	$(BIN)/python bench/peers/compare_helpdesk.py
+
 schema: $(STAMP)
 	$(BIN)/ticketgate export-schema > schema.graphql
+
+# Stats benchmark on a million tickets in its own data dir (docs/benchmarks.md).
+BENCH_DIR ?= /tmp/tg-bench
+bench: $(STAMP)
+	@if [ ! -f $(BENCH_DIR)/ticketgate.sqlite3 ]; then \
+		TICKETGATE_DATA_DIR=$(BENCH_DIR) $(BIN)/ticketgate migrate && \
+		TICKETGATE_DATA_DIR=$(BENCH_DIR) SQLITE_SYNCHRONOUS=OFF $(BIN)/ticketgate seed --tickets 1000000; \
+	fi
+	TICKETGATE_DATA_DIR=$(BENCH_DIR) $(BIN)/python -m bench.stats --runs 21
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -25,6 +25,7 @@ from resolvers import auth
 from resolvers.errors import Unauthenticated
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
+from resolvers.webhook_worker import WebhookWorker
 from rest.common import DialectGuard
 from schema import build_schema
 from schema.context import Context
@@ -95,9 +96,18 @@ def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
     return DialectGuard(app, render, max_bytes)
 
 
-def build_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
-    """The whole server. `manage_db=False` leaves opening the database to the caller (tests)."""
+def build_app(
+    settings: Settings | None = None, *, manage_db: bool = True, webhook_worker: bool | None = None
+) -> Starlette:
+    """The whole server. `manage_db=False` leaves opening the database to the caller (tests).
+
+    The webhook worker runs when `settings.webhooks_enabled` and `webhook_worker` (default:
+    `manage_db`, so tests drive deliveries themselves with `webhook_worker.deliver_due`).
+    """
     settings = settings or Settings.from_env()
+    run_worker = settings.webhooks_enabled and (
+        manage_db if webhook_worker is None else webhook_worker
+    )
     storage = LocalStorage(settings.data_dir / "files")
     graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.max_body_bytes)
     routes = [Route("/graphql", graphql, methods=["GET", "POST"])]
@@ -112,9 +122,13 @@ def build_app(settings: Settings | None = None, *, manage_db: bool = True) -> St
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await db.open_db(settings.database_url)
+        worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
+        if run_worker:
+            await worker.start()
         try:
             yield
         finally:
+            await worker.stop()
             if manage_db:
                 await db.close_db()
 

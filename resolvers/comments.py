@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from tortoise.expressions import Subquery
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import Comment, Ticket
 from resolvers import clock, events, sql, tickets, validation
 from resolvers.errors import Forbidden, NotFound
-from resolvers.files import NewFile, Storage, attach, check_files
+from resolvers.files import NewFile, Storage, attach, check_files, claim
 from resolvers.pagination import Page, Window, paginate
-from resolvers.permissions import Actor, require_user, sees_internal, visible_ticket
+from resolvers.permissions import (
+    Actor,
+    require_staff,
+    require_user,
+    sees_internal,
+    visible_ticket,
+    visible_tickets,
+)
 
 MAX_BODY = 100_000
 
@@ -38,6 +46,7 @@ async def add_comment(
     time_spent_seconds: int | None = None,
     files: list[NewFile] = (),
     storage: Storage | None = None,
+    file_uuids: list[str] = (),
 ) -> Comment:
     """Add a comment; customers cannot write internal ones. Optionally changes the status."""
     actor = require_user(actor)
@@ -62,6 +71,8 @@ async def add_comment(
         )
         if files:
             await attach(actor, storage, list(files), ticket_id=ticket.id, comment_id=comment.id)
+        if file_uuids:  # uploaded beforehand (resolvers.files.upload)
+            await claim(actor, list(file_uuids), ticket_id=ticket.id, comment_id=comment.id)
         await events.record(
             events.COMMENT_CREATED,
             actor,
@@ -83,6 +94,13 @@ def visible_comments(actor: Actor | None):
     return Comment.all() if sees_internal(actor) else Comment.filter(is_internal=False)
 
 
+async def list_all_comments(actor: Actor | None, win: Window) -> Page[Comment]:
+    """Every comment the actor may read, on any ticket they see, oldest first."""
+    tickets_seen = Subquery(visible_tickets(actor).values("id"))
+    found = visible_comments(actor).filter(ticket_id__in=tickets_seen)
+    return await paginate(found.order_by("created_at", "id"), win)
+
+
 async def list_comments(actor: Actor | None, ticket_id: int, win: Window) -> Page[Comment]:
     """A ticket's comments, oldest first (internal ones only for staff)."""
     await visible_ticket(actor, ticket_id)
@@ -97,6 +115,75 @@ async def get_comment(actor: Actor | None, comment_id: int) -> Comment:
         raise NotFound(f"Comment {comment_id} not found.")
     await visible_ticket(actor, comment.ticket_id)
     return comment
+
+
+async def update_comment(
+    actor: Actor | None,
+    comment_id: int,
+    *,
+    title: str | None = None,
+    body: str | None = None,
+    is_internal: bool | None = None,
+    time_spent_seconds: int | None = None,
+) -> Comment:
+    """Staff edit a comment's text, visibility or time spent (None leaves a field as is)."""
+    require_staff(actor)
+    changes: dict = {}
+    if title is not None:
+        changes["title"] = validation.text("title", title, max_length=200, required=False)
+    if body is not None:
+        changes["body"] = validation.text("body", body, max_length=MAX_BODY)
+    if is_internal is not None:
+        changes["is_internal"] = bool(is_internal)
+    if time_spent_seconds is not None:
+        changes["time_spent_seconds"] = validation.integer(
+            "time_spent", time_spent_seconds, low=0, high=10**7
+        )
+    async with in_transaction():
+        comment = await get_comment(actor, comment_id)
+        was_internal = comment.is_internal
+        changed = {k: v for k, v in changes.items() if getattr(comment, k) != v}
+        if changed:
+            for name, value in changed.items():
+                setattr(comment, name, value)
+            await comment.save(update_fields=list(changed))
+            await events.record(
+                events.COMMENT_UPDATED,
+                actor,
+                ticket_id=comment.ticket_id,
+                payload={"comment_id": comment.id, "fields": sorted(changed)},
+                internal=was_internal or comment.is_internal,
+            )
+    return comment
+
+
+async def delete_comment(actor: Actor | None, comment_id: int) -> None:
+    """Staff delete a comment with its attachments; the event log keeps a record."""
+    require_staff(actor)
+    async with in_transaction():
+        comment = await get_comment(actor, comment_id)
+        await events.record(
+            events.COMMENT_DELETED,
+            actor,
+            ticket_id=comment.ticket_id,
+            payload={"comment_id": comment.id},
+            internal=comment.is_internal,
+        )
+        await comment.delete()
+
+
+async def attach_to_comment(
+    actor: Actor | None, storage: Storage, comment_id: int, files: list[NewFile]
+):
+    """Add files to an existing comment: its author or staff."""
+    comment = await get_comment(actor, comment_id)
+    if comment.author_id != actor.id and not actor.is_staff:
+        raise Forbidden("Only the author or staff may add files to a comment.")
+    check_files(list(files))
+    async with in_transaction():
+        return await attach(
+            actor, storage, list(files), ticket_id=comment.ticket_id, comment_id=comment.id
+        )
 
 
 async def comments_for(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import Event
-from resolvers import clock
+from resolvers import clock, webhooks
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, sees_internal, visible_ticket
 
@@ -15,6 +15,8 @@ TICKET_STATUS_CHANGED = "ticket.status_changed"
 TICKET_ASSIGNED = "ticket.assigned"
 TICKET_DELETED = "ticket.deleted"
 COMMENT_CREATED = "comment.created"
+COMMENT_UPDATED = "comment.updated"
+COMMENT_DELETED = "comment.deleted"
 USER_CREATED = "user.created"
 
 
@@ -26,8 +28,11 @@ async def record(
     payload: dict[str, Any] | None = None,
     internal: bool = False,
 ) -> Event:
-    """Write one event. Call it inside the transaction that makes the change."""
-    return await Event.create(
+    """Write one event and its pending webhook deliveries (the outbox).
+
+    Call it inside the transaction that makes the change, so both commit with it.
+    """
+    event = await Event.create(
         kind=kind,
         ticket_id=ticket_id,
         actor_id=getattr(actor, "id", None),
@@ -35,6 +40,8 @@ async def record(
         internal=internal,
         created_at=clock.now(),
     )
+    await webhooks.enqueue(event)
+    return event
 
 
 async def ticket_history(actor: Actor | None, ticket_id: int, win: Window) -> Page[Event]:

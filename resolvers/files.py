@@ -13,7 +13,14 @@ from typing import Protocol
 from models import Attachment
 from resolvers import clock, validation
 from resolvers.errors import Invalid, NotFound
-from resolvers.permissions import Actor, require_user, sees_internal, visible_ticket
+from resolvers.pagination import Page, Window, paginate
+from resolvers.permissions import (
+    Actor,
+    require_staff,
+    require_user,
+    sees_internal,
+    visible_ticket,
+)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES_PER_ITEM = 10
@@ -97,6 +104,66 @@ async def attach(
     return rows
 
 
+async def upload(actor: Actor | None, storage: Storage, new: NewFile) -> Attachment:
+    """Store a file before use: an unattached attachment that only its uploader may claim."""
+    actor = require_user(actor)
+    check_files([new], field="file")
+    return (await attach(actor, storage, [new]))[0]
+
+
+def _uuid(field: str, value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Invalid(field, f"{value!r} is not a file uuid.") from None
+
+
+async def claim(
+    actor: Actor,
+    uuids: list[str],
+    *,
+    ticket_id: int,
+    comment_id: int | None = None,
+    field: str = "files",
+) -> list[Attachment]:
+    """Attach the actor's own unattached uploads (call inside the change's transaction)."""
+    wanted = list(dict.fromkeys(_uuid(field, u) for u in uuids))
+    if len(wanted) > MAX_FILES_PER_ITEM:
+        raise Invalid(field, f"At most {MAX_FILES_PER_ITEM} files may be attached.")
+    free = Attachment.filter(
+        uuid__in=wanted, uploaded_by_id=actor.id, ticket_id=None, comment_id=None
+    )
+    found = {a.uuid: a for a in await free}
+    for u in wanted:
+        if u not in found:
+            raise Invalid(field, f"File {u} is unknown or already used.")
+    if await free.update(ticket_id=ticket_id, comment_id=comment_id) != len(wanted):
+        raise Invalid(field, "A file was used by another request; upload it again.")
+    for att in found.values():
+        att.ticket_id, att.comment_id = ticket_id, comment_id
+    return [found[u] for u in wanted]
+
+
+async def attachments_for(comment_ids: list[int]) -> dict[int, list[Attachment]]:
+    """Attachments per comment, in one query (the caller has checked visibility)."""
+    found: dict[int, list[Attachment]] = {}
+    for att in await Attachment.filter(comment_id__in=comment_ids).order_by("id"):
+        found.setdefault(att.comment_id, []).append(att)
+    return found
+
+
+async def read_upload(actor: Actor | None, storage: Storage, file_uuid: str):
+    """(metadata, bytes) of the attachment with this uuid, when the actor may read it."""
+    require_user(actor)
+    try:
+        att = await Attachment.get_or_none(uuid=uuid.UUID(file_uuid))
+    except ValueError:
+        att = None
+    if att is None:
+        raise NotFound(f"File {file_uuid} not found.")
+    return await read_attachment(actor, storage, att.id)
+
+
 async def get_attachment(actor: Actor | None, attachment_id: int) -> Attachment:
     """An attachment the actor may read: its ticket visible, internal comments' for staff only."""
     actor = require_user(actor)
@@ -118,3 +185,16 @@ async def read_attachment(actor: Actor | None, storage: Storage, attachment_id: 
     """(metadata, bytes) of an attachment the actor may read."""
     att = await get_attachment(actor, attachment_id)
     return att, storage.get(att.sha256)
+
+
+async def list_comment_attachments(actor: Actor | None, win: Window) -> Page[Attachment]:
+    """Every comment's attachment, oldest first: staff only (they see every comment)."""
+    require_staff(actor)
+    return await paginate(Attachment.filter(comment_id__not_isnull=True).order_by("id"), win)
+
+
+async def delete_attachment(actor: Actor | None, attachment_id: int) -> None:
+    """Staff remove an attachment's row; the bytes stay (content-addressed, maybe shared)."""
+    att = await get_attachment(actor, attachment_id)
+    require_staff(actor)
+    await att.delete()

@@ -25,10 +25,16 @@ class Budget:
 class RateLimiter:
     """`hit(rate, key)` spends one request from the `rate` budget ("100/minute") of `key`."""
 
-    def __init__(self, storage_uri: str = "memory://") -> None:
+    def __init__(self, storage_uri: str = "memory://", key_prefix: str | None = None) -> None:
+        """`key_prefix` (Redis only) keeps separate deployments or test runs apart."""
         if not storage_uri.startswith("async+"):
             storage_uri = f"async+{storage_uri}"
-        self.storage = storage_from_string(storage_uri)
+        options: dict[str, str] = {}
+        if storage_uri.startswith("async+redis"):
+            options["implementation"] = "redispy"  # the installed `redis` client, not coredis
+            if key_prefix:
+                options["key_prefix"] = key_prefix
+        self.storage = storage_from_string(storage_uri, **options)
         self.strategy = FixedWindowRateLimiter(self.storage)
 
     async def hit(self, rate: str, *key: str) -> Budget:

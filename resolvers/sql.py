@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
@@ -24,3 +25,30 @@ def params(count: int, start: int = 1) -> list[str]:
 
 async def fetch(sql: str, values: list[Any]) -> list[dict[str, Any]]:
     return await _conn().execute_query_dict(sql, values)
+
+
+async def execute_script(sql: str) -> None:
+    await _conn().execute_script(sql)
+
+
+def seconds_between(start: str, end: str) -> str:
+    """SQL for the seconds from column `start` to column `end` (NULL when either is NULL).
+
+    SQLite keeps Tortoise datetimes as ISO text (julianday reads them); PostgreSQL has
+    timestamptz columns.
+    """
+    if is_postgres():
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+def timestamp(value: datetime) -> datetime:
+    """A datetime parameter compared with datetime columns exactly as Tortoise stores them
+    (UTC; on SQLite the adapter Tortoise registers writes the same ISO text)."""
+    return value.astimezone(UTC)
+
+
+def to_datetime(value: datetime | str) -> datetime:
+    """A datetime column read through raw SQL (ISO text on SQLite) as an aware datetime."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
@@ -78,6 +78,8 @@ STAFF_FIELDS = CUSTOMER_FIELDS | {
     "merged_into_id",
     "assigned_to_id",
 }
+# A customer also picks the queue (the control panel's topic) when opening a ticket.
+CUSTOMER_CREATE_FIELDS = CUSTOMER_FIELDS | {"queue_id"}
 ORDER_FIELDS = {"created_at", "updated_at", "priority", "id"}
 
 
@@ -116,6 +118,10 @@ def parse_status(value: object, field: str = "status") -> Status:
         raise Invalid(field, f"Status must be one of: {choices}.") from None
 
 
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def filter_tickets(actor: Actor | None, filt: TicketFilter):
     """The visible tickets matching `filt` (a queryset; nothing is read yet)."""
     tickets = visible_tickets(actor)
@@ -135,12 +141,13 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.search:
         term = filt.search.strip()
         tickets = tickets.filter(Q(title__icontains=term) | Q(description__icontains=term))
+    # Times compare in UTC: SQLite stores them as text, so an offset would compare wrongly.
     if filt.created_after is not None:
-        tickets = tickets.filter(created_at__gte=filt.created_after)
+        tickets = tickets.filter(created_at__gte=_utc(filt.created_after))
     if filt.created_before is not None:
-        tickets = tickets.filter(created_at__lte=filt.created_before)
+        tickets = tickets.filter(created_at__lte=_utc(filt.created_before))
     if filt.updated_after is not None:
-        tickets = tickets.filter(updated_at__gte=filt.updated_after)
+        tickets = tickets.filter(updated_at__gte=_utc(filt.updated_after))
     if filt.submitter_email:
         tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
     return tickets
@@ -293,8 +300,10 @@ async def _validated_fields(actor: Actor, ticket: Ticket | None, changes: dict[s
     return clean
 
 
-def _check_allowed(actor: Actor, changes: dict[str, Any]) -> None:
-    allowed = STAFF_FIELDS if actor.is_staff else CUSTOMER_FIELDS
+def _check_allowed(
+    actor: Actor, changes: dict[str, Any], customer_fields: set[str] = CUSTOMER_FIELDS
+) -> None:
+    allowed = STAFF_FIELDS if actor.is_staff else customer_fields
     for name in changes:
         if name not in allowed:
             if name in STAFF_FIELDS:
@@ -393,7 +402,7 @@ async def create_ticket(
 ) -> Ticket:
     """Open a ticket. `fields` are any of the changeable fields (see STAFF_FIELDS)."""
     actor = require_user(actor)
-    _check_allowed(actor, fields)
+    _check_allowed(actor, fields, CUSTOMER_CREATE_FIELDS)
     if "status" in fields:
         raise Invalid("status", "A new ticket is always open.")
     clean = await _validated_fields(

@@ -15,7 +15,7 @@ from models import Role, User
 from resolvers import clock, events, validation
 from resolvers.errors import Conflict, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Page, Window, paginate
-from resolvers.permissions import Actor, require_admin, require_user
+from resolvers.permissions import Actor, require_admin, require_staff, require_user
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
@@ -99,6 +99,15 @@ async def _insert_user(actor: Actor, **values) -> User:
         actor,
         payload={"user_id": user.id, "username": user.username, "role": user.role.value},
     )
+    return user
+
+
+async def user_by_username(actor: Actor | None, username: str) -> User:
+    """Staff look a user up by exact (case-sensitive) username."""
+    require_staff(actor)
+    user = await User.get_or_none(username=username) if username else None
+    if user is None:
+        raise NotFound(f"User {username!r} not found.")
     return user
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -138,6 +139,11 @@ class DialectGuard:
         except MalformedBody as exc:
             if not started:
                 await self.render(400, str(exc))(scope, receive, send)
+        except HTTPException as exc:  # the router's own 404 / 405, in the dialect's format
+            if not started:
+                response = self.render(exc.status_code, exc.detail)
+                response.headers.update(exc.headers or {})
+                await response(scope, receive, send)
         except Exception:
             rid = scope.get("state", {}).get("request_id", "")
             log.exception("unexpected error (request %s)", rid)

@@ -12,12 +12,13 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
 from schema.errors import DomainErrors
+from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.users import UserMutations, UserQueries
 
 
 @strawberry.type
-class Query(TicketQueries, UserQueries):
+class Query(TicketQueries, UserQueries, StatsQueries):
     node: relay.Node | None = relay.node()
 
 

@@ -2,13 +2,11 @@
 
     TICKETGATE_DATA_DIR=/tmp/tg-bench .venv/bin/ticketgate migrate
     TICKETGATE_DATA_DIR=/tmp/tg-bench .venv/bin/ticketgate seed --tickets 1000000
-    TICKETGATE_DATA_DIR=/tmp/tg-bench .venv/bin/python -m bench.stats [--runs 30] [--index]
+    TICKETGATE_DATA_DIR=/tmp/tg-bench .venv/bin/python -m bench.stats [--runs 30] [--cache S]
 
 Requests go through the whole ASGI app in this process (httpx, no network), one at a time,
-with the stats cache off unless `--cache SECONDS`. `--index` creates the candidate covering
-indexes (raw SQL, for this benchmark only) before measuring; `--drop-index` removes them.
-Each statement's own time and plan is printed too, so a slow one can be found. Never point
-it at a real data directory.
+with the stats cache off unless `--cache SECONDS`. Each statement's own time and plan is
+printed too, so a slow one can be found. Never point it at a real data directory.
 """
 
 from __future__ import annotations
@@ -30,12 +28,6 @@ from resolvers import sql, stats
 from resolvers.permissions import SYSTEM
 from server import build_app
 from settings import Settings
-
-# Candidates for models/tickets.py (see docs/benchmarks.md for the measured effect).
-CANDIDATE_INDEXES = {
-    "bench_tickets_alltime": "tickets (status, created_at, first_response_at, closed_at)",
-    "bench_tickets_unanswered": "tickets (status, last_message_by_staff, last_message_at)",
-}
 
 
 async def _timed_get(client: httpx.AsyncClient, url: str) -> tuple[float, int]:
@@ -87,21 +79,12 @@ async def _statements(conn) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--index", action="store_true", help="create the candidate indexes")
-    parser.add_argument("--drop-index", action="store_true", help="drop the candidate indexes")
     parser.add_argument("--cache", type=float, default=0.0, help="STATS_CACHE_SECONDS to use")
     args = parser.parse_args()
     settings = dataclasses.replace(Settings.from_env(), stats_cache_seconds=args.cache)
     await db.open_db(settings.database_url)
     conn = connections.get("default")
     try:
-        for name, target in CANDIDATE_INDEXES.items():
-            if args.drop_index:
-                await conn.execute_script(f"DROP INDEX IF EXISTS {name}")
-            if args.index:
-                started = time.perf_counter()
-                await conn.execute_script(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
-                print(f"index {name} on {target}: {time.perf_counter() - started:.1f} s")
         if not sql.is_postgres():
             await conn.execute_script("ANALYZE")
         count = (await sql.fetch("SELECT COUNT(*) AS n FROM tickets", []))[0]["n"]

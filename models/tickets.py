@@ -19,6 +19,12 @@ CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.DUPLICATE)
 
 
 class Ticket(Model):
+    """A ticket; its id is also its number in every dialect.
+
+    Triggers (migration 0003) keep running totals of the all-time stats in the tables
+    `ticket_totals` and `closer_totals` (resolvers/stats.py reads them).
+    """
+
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=255)
     description = fields.TextField(default="")
@@ -68,13 +74,14 @@ class Ticket(Model):
     class Meta:
         table = "tickets"
         indexes = (
-            ("status", "created_at"),
+            ("status", "created_at", "closed_at", "first_response_at"),  # covers stats windows
             ("priority", "created_at"),
             ("opened_by_id", "created_at"),
             ("assigned_to_id", "status"),
             ("closed_by_id", "closed_at"),
             ("queue_id", "created_at"),
             ("status", "assigned_at"),
+            ("status", "last_message_by_staff", "last_message_at"),  # oldest unanswered
         )
 
     @property

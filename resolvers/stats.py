@@ -1,5 +1,9 @@
 """Support-channel statistics (the nephthys `stats_v2` numbers), all computed by SQL aggregates.
 
+All-time numbers come from running totals that triggers on `tickets` keep in the same
+transaction as each change (migration 0003: `ticket_totals`, `closer_totals`); windows are
+aggregated over the indexed rows they cover.
+
 Statuses are read in nephthys' three groups: open (open, reopened), in progress, closed
 (resolved, closed, duplicate). Hang time is created_at → first_response_at (the first public
 staff reply), resolution time created_at → closed_at of tickets closed now, both in minutes.
@@ -136,12 +140,10 @@ def _mean(total: Any, count: int) -> float | None:
 async def overall(actor: Actor | None, *, public: bool = False) -> OverallStats:
     """The all-time numbers: three statements."""
     reader(actor, public)
-    hang = sql.seconds_between("created_at", "first_response_at")
-    resolution = sql.seconds_between("created_at", "closed_at")
+    # Running totals kept by triggers on `tickets` (migration 0003): six rows, not a scan.
     groups = await sql.fetch(
-        f"SELECT status, COUNT(*) AS n, COUNT(first_response_at) AS answered,"
-        f" SUM({hang}) AS hang, COUNT(closed_at) AS closed, SUM({resolution}) AS resolution"
-        " FROM tickets GROUP BY status",
+        "SELECT status, tickets AS n, answered, hang_ms / 1000.0 AS hang, closed,"
+        " resolution_ms / 1000.0 AS resolution FROM ticket_totals",
         [],
     )
     by_status = {row["status"]: row for row in groups}
@@ -169,9 +171,9 @@ async def overall(actor: Actor | None, *, public: bool = False) -> OverallStats:
 
 async def _leaderboard_all_time() -> list[LeaderboardEntry]:
     rows = await sql.fetch(
-        "SELECT u.id AS id, u.slack_id AS slack_id, COUNT(*) AS n"
-        " FROM tickets t JOIN users u ON u.id = t.closed_by_id"
-        f" WHERE u.role IN {STAFF_SQL} GROUP BY u.id, u.slack_id ORDER BY n DESC, u.id",
+        "SELECT u.id AS id, u.slack_id AS slack_id, c.tickets AS n"
+        " FROM closer_totals c JOIN users u ON u.id = c.user_id"
+        f" WHERE u.role IN {STAFF_SQL} AND c.tickets > 0 ORDER BY n DESC, u.id",
         [],
     )
     return [LeaderboardEntry(r["id"], r["slack_id"], int(r["n"])) for r in rows]

@@ -1,4 +1,5 @@
-"""Helpers every dialect shares: JSON in and out, the caller, query parameters, guarding.
+"""Helpers every dialect shares: JSON in and out, the caller, ids, dates and query parameters,
+uploads and downloads, OpenAPI pieces, guarding.
 
 Dialects translate HTTP to domain calls and domain errors to their own error bodies; they
 decide nothing. Each dialect module exposes `routes` and `error_response(status, message)`,
@@ -8,15 +9,21 @@ which `server.py` mounts behind `DialectGuard` (body limit, malformed body, unex
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import orjson
+from starlette.convertors import IntegerConvertor, register_url_convertor
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from models import Attachment
 from resolvers import auth
 from resolvers.errors import (
     Conflict,
@@ -27,12 +34,15 @@ from resolvers.errors import (
     RateLimited,
     Unauthenticated,
 )
-from resolvers.files import Storage
+from resolvers.files import MAX_FILE_BYTES, NewFile, Storage
 from resolvers.permissions import Actor
 
 log = logging.getLogger("ticketgate.rest")
 
 ErrorRenderer = Callable[[int, str], Response]
+HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # routes take all
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database
+_UNSAFE_IN_HEADER = re.compile(r'[^\x20-\x7e]|["\\]')
 
 HTTP_STATUS = {
     NotFound: 404,
@@ -96,6 +106,56 @@ def int_param(value: str | None, field: str, *, default: int | None = None) -> i
         raise Invalid(field, f"{field} must be an integer.") from None
 
 
+def parse_id(raw: object) -> int | None:
+    """A database id from a path, form or JSON value; None when it cannot be one."""
+    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(MAX_ID)):
+        return None  # (checked before int(), which refuses strings of over 4300 digits)
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def utc_datetime(text: str) -> datetime | None:
+    """An ISO 8601 date-time as an aware UTC datetime (naive means UTC); None when it is not
+    one, or cannot be one in UTC (year 1 with a positive offset, year 9999 with a negative)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+async def new_file(upload: UploadFile, default_name: str = "") -> NewFile:
+    """A multipart file part, read up to one byte past the domain's limit (enough for
+    `files.check_files` to refuse a larger one)."""
+    return NewFile(
+        upload.filename or default_name,
+        upload.content_type or "application/octet-stream",
+        await upload.read(MAX_FILE_BYTES + 1),
+    )
+
+
+def file_response(att: Attachment, data: bytes, *, ascii_name: bool = False) -> Response:
+    """An attachment's bytes as a download: its stored type and its name as RFC 6266's UTF-8
+    `filename*` (with a plain `filename=` for old clients when `ascii_name`)."""
+    name = f"filename*=UTF-8''{quote(att.filename)}"
+    if ascii_name:
+        name = f'filename="{_UNSAFE_IN_HEADER.sub("_", att.filename)}"; {name}'
+    headers = {"Content-Disposition": f"attachment; {name}", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=att.mime_type, headers=headers)
+
+
+def schema_ref(name: str) -> dict[str, str]:
+    """An OpenAPI reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def parameter(name: str, where: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI parameter object (`where`: "path" or "query"; path ones are required)."""
+    required = {"required": True} if where == "path" else {}
+    return {"name": name, "in": where, **required, "schema": schema}
+
+
 def request_id(request: Request) -> str:
     return getattr(request.state, "request_id", "")
 
@@ -154,3 +214,13 @@ class DialectGuard:
 
 class _TooLarge(Exception):
     pass
+
+
+class IdConvertor(IntegerConvertor):
+    """`{name:id}` in a route: a database id of at most 10 digits (longer ones do not match
+    the route, so they fall through to the dialect's not-found answer instead of overflowing)."""
+
+    regex = "[0-9]{1,10}"
+
+
+register_url_convertor("id", IdConvertor())

@@ -9,7 +9,6 @@ Errors answer `{"error": {"code", "message", "field"}}` everywhere in this diale
 from __future__ import annotations
 
 import math
-import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,16 +23,27 @@ from starlette.routing import Route
 
 from resolvers import comments, feedback, files, queues, tickets
 from resolvers.errors import DomainError, Invalid, NotFound, RateLimited
-from resolvers.files import MAX_FILE_BYTES, MAX_FILES_PER_ITEM, NewFile
+from resolvers.files import MAX_FILES_PER_ITEM
 from resolvers.pagination import Window
 from resolvers.permissions import Actor, require_user
-from rest.common import JSONResponse, caller, read_json, status_for, storage
+from rest.common import (
+    HTTP_METHODS,
+    MAX_ID,
+    JSONResponse,
+    caller,
+    file_response,
+    new_file,
+    parameter,
+    parse_id,
+    read_json,
+    schema_ref,
+    status_for,
+    storage,
+)
 
 MAX_SUMMARY = 255
 MAX_PAGE_SIZE = 1000
 MAX_COMMENTS = 1000  # the comments and topics lists are not paginated: their first 1000
-MAX_NUMBER = 2**31 - 1  # path numbers are int32, as in the reference
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # canonical status → (status_key, en, ru)
 STATUSES = {
@@ -123,7 +133,7 @@ CREATE_TICKET = _object(
 LIST_TICKETS = _object(
     [],
     only_opened={"type": "boolean"},
-    page={"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_NUMBER, "default": 1},
+    page={"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID, "default": 1},
     only_closed={"type": "boolean"},
     q=_string(description="search query"),
     items_per_page={
@@ -239,9 +249,10 @@ async def _body(request: Request, schema: dict) -> dict:
 
 def _number(request: Request, name: str, what: str) -> int:
     raw = request.path_params[name]
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 0 < int(raw) <= MAX_NUMBER:
+    number = parse_id(raw) if raw.isdigit() else None  # int32, as in the reference; no spaces
+    if number is None:
         raise NotFound(f"{what} {raw} not found.")
-    return int(raw)
+    return number
 
 
 # ---------------------------------------------------------------- rendering
@@ -433,11 +444,7 @@ async def upload_file(request: Request, actor: Actor, data: dict) -> Response:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise Invalid("file", "file is required (multipart/form-data).")
-        new = NewFile(
-            upload.filename or "",
-            upload.content_type or "application/octet-stream",
-            await upload.read(MAX_FILE_BYTES + 1),
-        )
+        new = await new_file(upload)
     finally:
         await form.close()
     return JSONResponse(_file(await files.upload(actor, storage(request), new)))
@@ -446,12 +453,7 @@ async def upload_file(request: Request, actor: Actor, data: dict) -> Response:
 async def download_file(request: Request, actor: Actor, data: dict) -> Response:
     file_uuid = request.path_params["uuid"]
     att, content = await files.read_upload(actor, storage(request), file_uuid)
-    name = urllib.parse.quote(att.filename)
-    headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return Response(content, media_type=att.mime_type, headers=headers)
+    return file_response(att, content)
 
 
 async def openapi_document(request: Request, actor: Actor | None, data: dict) -> Response:
@@ -621,18 +623,14 @@ def _routes() -> list[Route]:
     by_path: dict[str, dict[str, Operation]] = {}
     for op in OPERATIONS:
         by_path.setdefault(op.path, {})[op.method] = op
-    found = [Route(path, _dispatch(ops), methods=METHODS) for path, ops in by_path.items()]
-    return [*found, Route("/{rest:path}", _not_found, methods=METHODS)]
+    found = [Route(path, _dispatch(ops), methods=HTTP_METHODS) for path, ops in by_path.items()]
+    return [*found, Route("/{rest:path}", _not_found, methods=HTTP_METHODS)]
 
 
 # ---------------------------------------------------------------- OpenAPI 3.1
 
 TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 NUMBER_OR_NULL = {"type": ["integer", "null"]}
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _closed(**properties: dict) -> dict:
@@ -665,22 +663,22 @@ COMPONENTS = {
         is_resolved={"type": "boolean"},
         number={"type": "integer"},
         splitted_from_ticket_number=NUMBER_OR_NULL,
-        status=_ref("Status"),
+        status=schema_ref("Status"),
         status_key={"type": "string", "enum": sorted({k for k, _, _ in STATUSES.values()})},
         summary={"type": "string"},
         type={"type": "null"},
         updated_at=TIMESTAMP,
-        vote={"oneOf": [_ref("Vote"), {"type": "null"}]},
+        vote={"oneOf": [schema_ref("Vote"), {"type": "null"}]},
     ),
     "TicketList": _closed(
         item_count={"type": "integer"},
-        items={"type": "array", "items": _ref("Ticket")},
+        items={"type": "array", "items": schema_ref("Ticket")},
         items_per_page={"type": "integer"},
         page={"type": "integer"},
         page_count={"type": "integer"},
     ),
     "Comment": _closed(
-        files={"type": "array", "items": _ref("File")},
+        files={"type": "array", "items": schema_ref("File")},
         body={"type": "string"},
         id={"type": "integer"},
         is_client_author={"type": "boolean"},
@@ -688,11 +686,11 @@ COMPONENTS = {
         sent_at=TIMESTAMP,
         splitted_at=TIMESTAMP,
         splitted_to_ticket_number=NUMBER_OR_NULL,
-        vote={"oneOf": [_ref("Vote"), {"type": "null"}]},
+        vote={"oneOf": [schema_ref("Vote"), {"type": "null"}]},
     ),
-    "CommentList": _closed(items={"type": "array", "items": _ref("Comment")}),
+    "CommentList": _closed(items={"type": "array", "items": schema_ref("Comment")}),
     "Topic": _closed(key={"type": "string"}, name={"type": "string"}),
-    "TopicList": _closed(items={"type": "array", "items": _ref("Topic")}),
+    "TopicList": _closed(items={"type": "array", "items": schema_ref("Topic")}),
     "Error": _closed(
         error=_closed(
             code={"type": "string"},
@@ -718,20 +716,18 @@ def _operation_spec(op: Operation) -> dict:
         "tags": [op.tag],
     }
     parameters = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "format": "uuid"}
+        parameter(
+            name,
+            "path",
+            {"type": "string", "format": "uuid"}
             if name == "uuid"
             else {"type": "integer", "format": "int32"},
-        }
+        )
         for name in (part[1:-1] for part in op.path.split("/") if part.startswith("{"))
     ]
     if op.query is not None:
         parameters += [
-            {"name": name, "in": "query", "schema": schema}
-            for name, schema in op.query["properties"].items()
+            parameter(name, "query", schema) for name, schema in op.query["properties"].items()
         ]
     if parameters:
         spec["parameters"] = parameters
@@ -744,11 +740,11 @@ def _operation_spec(op: Operation) -> dict:
     if op.response == "binary":
         content = {"application/octet-stream": {"schema": {"type": "string"}}}
     else:
-        content = {"application/json": {"schema": _ref(op.response)}}
+        content = {"application/json": {"schema": schema_ref(op.response)}}
     spec["responses"] = {"200": {"description": "OK", "content": content}}
     if not op.public:
         spec["security"] = [{"XToken": []}]
-        error = {"application/json": {"schema": _ref("Error")}}
+        error = {"application/json": {"schema": schema_ref("Error")}}
         for status, description in ERRORS.items():
             spec["responses"][status] = {"description": description, "content": error}
     return spec

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -36,8 +35,21 @@ from resolvers.files import NewFile
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor, require_staff, require_user
 from rest import helpdesk_legacy
-from rest.common import JSONResponse, MalformedBody, caller, read_json, storage
-from rest.helpdesk_legacy import open_ticket, parse_id
+from rest.common import (
+    HTTP_METHODS,
+    JSONResponse,
+    MalformedBody,
+    caller,
+    file_response,
+    new_file,
+    parameter,
+    parse_id,
+    read_json,
+    schema_ref,
+    storage,
+    utc_datetime,
+)
+from rest.helpdesk_legacy import open_ticket
 
 PAGE_SIZE = 25  # the original's ConservativePagination
 MAX_PAGE_SIZE = 1000  # the original has none
@@ -163,10 +175,9 @@ def _field_errors(exc: Invalid) -> dict[str, list[str]]:
 
 def _routes(path: str, endpoint: Endpoint, name: str | None = None) -> list[Route]:
     """The slash form and the bare form, answered alike."""
-    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     forms = [path, path.rstrip("/")] if path != "/" else [path]
     return [
-        Route(form, endpoint.handle, methods=methods, name=name if form == path else None)
+        Route(form, endpoint.handle, methods=HTTP_METHODS, name=name if form == path else None)
         for form in forms
     ]
 
@@ -195,9 +206,7 @@ async def _body(request: Request) -> Body:
     found: dict[str, list[NewFile]] = {}
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
-            content = await value.read()
-            mime = value.content_type or "application/octet-stream"
-            found.setdefault(key, []).append(NewFile(value.filename or key, mime, content))
+            found.setdefault(key, []).append(await new_file(value, default_name=key))
         else:
             data[key] = value
     return Body(data, found)
@@ -243,15 +252,13 @@ def _boolean(errors: dict, field: str, value: Any) -> bool | None:
 def _datetime(errors: dict, field: str, value: Any) -> datetime | None:
     if value is None or value == "":
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
+    parsed = utc_datetime(str(value))
+    if parsed is None:
         errors[field] = [
             "Datetime has wrong format. Use one of these formats instead: "
             "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
         ]
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def _duration(errors: dict, field: str, value: Any) -> int | None:
@@ -567,7 +574,7 @@ async def list_user_tickets(request: Request, actor: Actor) -> Response:
     else:
         filt = tickets.TicketFilter(submitter_email=actor.email)
         page = await tickets.list_tickets(actor, filt, win, tickets.TicketOrder("created_at"))
-    await Ticket.fetch_for_list(page.items, "queue")
+    await tickets.with_queues(page.items)
     return _paginated(request, number, page, [_listing_json(request, t) for t in page.items])
 
 
@@ -575,7 +582,7 @@ async def get_user_ticket(request: Request, actor: Actor, id: str) -> Response:
     ticket = await tickets.get_ticket(actor, _path_id(id))
     if not actor.email or ticket.submitter_email != actor.email.lower():
         raise NotFound(id)
-    await ticket.fetch_related("queue")
+    await tickets.with_queues([ticket])
     return JSONResponse(_listing_json(request, ticket))
 
 
@@ -744,8 +751,7 @@ async def delete_attachment(request: Request, actor: Actor, id: str) -> Response
 async def attachment_file(request: Request, actor: Actor, id: str) -> Response:
     """The bytes behind an attachment's `file` URL (the original serves MEDIA_URL)."""
     att, data = await files.read_attachment(actor, storage(request), _path_id(id))
-    disposition = f"attachment; filename*=UTF-8''{quote(att.filename)}"
-    return Response(data, media_type=att.mime_type, headers={"Content-Disposition": disposition})
+    return file_response(att, data)
 
 
 # ---------------------------------------------------------------- users
@@ -841,7 +847,7 @@ OPERATIONS = {
 
 def _type(kind: str) -> dict[str, Any]:
     if kind.startswith("$"):
-        return {"$ref": f"#/components/schemas/{kind[1:]}"}
+        return schema_ref(kind[1:])
     if kind.startswith("["):
         return {"type": "array", "items": _type(kind[1:-1])}
     base = kind.rstrip("?")
@@ -859,9 +865,9 @@ def _object(spec: str) -> dict[str, Any]:
 
 
 def _operation(verb: str, schema: str, path: str) -> tuple[str, dict[str, Any]]:
-    ref = {"$ref": f"#/components/schemas/{schema}"}
+    ref = schema_ref(schema)
     ok = {"list": "200", "create": "201", "delete": "204"}.get(verb, "200")
-    body_schema = {"$ref": f"#/components/schemas/{schema}Page"} if verb == "list" else ref
+    body_schema = schema_ref(f"{schema}Page") if verb == "list" else ref
     operation: dict[str, Any] = {
         "summary": f"{verb} {path}",
         "responses": {
@@ -878,12 +884,10 @@ def _operation(verb: str, schema: str, path: str) -> tuple[str, dict[str, Any]]:
     }
     if verb == "list":
         operation["parameters"] = [
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-            {
-                "name": "page_size",
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-            },
+            parameter("page", "query", {"type": "integer", "minimum": 1}),
+            parameter(
+                "page_size", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+            ),
         ]
     if verb in ("create", "put", "patch"):
         media = {"schema": ref}
@@ -900,9 +904,7 @@ def _openapi_document(server: str) -> dict[str, Any]:
     for path, (schema, verbs) in OPERATIONS.items():
         paths[path] = dict(_operation(verb, schema, path) for verb in verbs.split())
         if "{id}" in path:
-            paths[path]["parameters"] = [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ]
+            paths[path]["parameters"] = [parameter("id", "path", {"type": "integer"})]
     paths["/openapi.json"] = {"get": {"responses": {"200": {"description": "this document"}}}}
     schemas = {name: _object(spec) for name, spec in SCHEMAS.items()}
     for name in ("Ticket", "UserTicket", "FollowUp", "FollowUpAttachment"):

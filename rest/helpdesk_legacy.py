@@ -23,18 +23,10 @@ from resolvers import comments, queues, tickets, users
 from resolvers.errors import DomainError, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.files import NewFile, Storage
 from resolvers.pagination import Window
+from rest.common import HTTP_METHODS, parse_id
 
 MAX_QUEUES = 1000
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database
 REQUIRED = "This field is required."
-
-
-def parse_id(raw: object) -> int | None:
-    """A database id from a path, form or JSON value; None when it cannot be one."""
-    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
-        return None
-    return int(text)
 
 
 def _text(status: int, message: str = "", **headers: str) -> Response:
@@ -233,8 +225,7 @@ async def api(request: Request) -> Response:
         return _text(400, exc.message)
 
 
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 routes = [
-    Route("/{method}/", api, methods=_METHODS),
-    Route("/{method}", api, methods=_METHODS),
+    Route("/{method}/", api, methods=HTTP_METHODS),
+    Route("/{method}", api, methods=HTTP_METHODS),
 ]

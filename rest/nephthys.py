@@ -20,7 +20,7 @@ from models import CLOSED_STATUSES, Status
 from resolvers import clock, feed, stats
 from resolvers.errors import DomainError, NotFound, Unauthenticated
 from resolvers.permissions import Actor
-from rest.common import JSONResponse, caller, status_for
+from rest.common import MAX_ID, JSONResponse, caller, status_for, utc_datetime
 
 # nephthys' three statuses ⇄ the canonical ones (DESIGN.md)
 STATUS_NAMES: dict[Status, str] = {
@@ -39,7 +39,6 @@ TOO_BROAD = {
     "or filter by ?status=open or ?status=in_progress",
 }
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_ID = 2**31 - 1  # ticket ids are 32-bit integers
 
 
 def error_response(status: int, message: str) -> Response:
@@ -93,13 +92,10 @@ def _param(request: Request, *names: str) -> str | None:
 def _datetime(value: str | None, label: str) -> datetime | None:
     if value is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):  # OverflowError: year 1 with a positive offset
-        raise _Refusal(
-            400, {"error": f"{label} parameter is not a valid ISO datetime: {value}"}
-        ) from None
+    parsed = utc_datetime(value)
+    if parsed is None:
+        raise _Refusal(400, {"error": f"{label} parameter is not a valid ISO datetime: {value}"})
+    return parsed
 
 
 def _range(request: Request) -> tuple[datetime | None, datetime | None]:

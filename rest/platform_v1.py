@@ -14,7 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,15 +33,24 @@ from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
 from resolvers.permissions import Actor
 from resolvers.ratelimit import Budget
 from resolvers.webhooks import PLATFORM_STATUS, PRIORITY_NAMES, timestamp, user_ref
-from rest.common import JSONResponse, MalformedBody, caller, int_param, read_json, status_for
+from rest.common import (
+    HTTP_METHODS,
+    MAX_ID,
+    JSONResponse,
+    MalformedBody,
+    caller,
+    file_response,
+    int_param,
+    parameter,
+    read_json,
+    status_for,
+    storage,
+)
 
 STANDARD_RATE, PREMIUM_RATE = "100/minute", "300/minute"
 DEFAULT_PER_PAGE = 20
 DETAIL_COMMENTS = 100  # comments embedded in GET /tickets/{id}; the rest via /comments
-MAX_ID = 2**31 - 1
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 MIME_RE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
-UNSAFE_IN_HEADER = re.compile(r'[^\x20-\x7e]|["\\]')
 
 ERROR_CODES = {
     400: "bad_request",
@@ -226,13 +235,13 @@ def _ticket(ticket: Ticket, tags: dict[int, list[str]]) -> dict[str, Any]:
 
 async def _tickets(items: list[Ticket]) -> list[dict[str, Any]]:
     """Render tickets with their people and tags: three statements whatever their number."""
-    await Ticket.fetch_for_list(items, "opened_by", "assigned_to")
+    await tickets.with_people(items)
     tags = await tickets.tags_for([t.id for t in items])
     return [_ticket(t, tags) for t in items]
 
 
 async def _comments(request: Request, items: list[Comment]) -> list[dict[str, Any]]:
-    await Comment.fetch_for_list(items, "author")
+    await comments.with_authors(items)
     attached = await files.attachments_for([c.id for c in items])
     return [
         {
@@ -382,7 +391,7 @@ async def create_ticket(request: Request, actor: Actor | None) -> Response:
         title=changes.pop("title", ""),
         description=changes.pop("description", ""),
         files=new_files,
-        storage=request.app.state.storage,
+        storage=storage(request),
         **changes,
     )
     return await _ticket_detail(request, actor, ticket.id, status=201)
@@ -395,8 +404,8 @@ async def _ticket_detail(
     data = (await _tickets([ticket]))[0]
     page = await comments.list_comments(actor, ticket_id, Window(0, DETAIL_COMMENTS))
     data["comments"] = await _comments(request, page.items)
-    own = ticket.attachments.filter(comment_id__isnull=True).order_by("id")  # not comments'
-    data["attachments"] = [_attachment(request, a) for a in await own]
+    own = await files.ticket_attachments(actor, ticket_id)
+    data["attachments"] = [_attachment(request, a) for a in own]
     return _one(data, status)
 
 
@@ -431,7 +440,7 @@ async def add_comment(request: Request, actor: Actor | None) -> Response:
         body.get("content"),
         is_internal=is_internal,
         files=_files(request, body.get("attachments")),
-        storage=request.app.state.storage,
+        storage=storage(request),
     )
     return _one((await _comments(request, [comment]))[0], 201)
 
@@ -442,11 +451,8 @@ async def list_comments(request: Request, actor: Actor | None) -> Response:
 
 
 async def download(request: Request, actor: Actor | None) -> Response:
-    att, data = await files.read_attachment(actor, request.app.state.storage, _path_id(request))
-    ascii_name = UNSAFE_IN_HEADER.sub("_", att.filename)
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(att.filename)}"
-    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
-    return Response(data, media_type=att.mime_type, headers=headers)
+    att, data = await files.read_attachment(actor, storage(request), _path_id(request))
+    return file_response(att, data, ascii_name=True)
 
 
 # ---------------------------------------------------------------- users
@@ -643,7 +649,7 @@ API: list[tuple[str, dict[str, Op]]] = [
         },
     ),
     (
-        "/tickets/{id:int}",
+        "/tickets/{id:id}",
         {
             "GET": Op(get_ticket, "Get a ticket with its comments and attachments"),
             "PATCH": Op(update_ticket, "Update a ticket"),
@@ -651,13 +657,13 @@ API: list[tuple[str, dict[str, Op]]] = [
         },
     ),
     (
-        "/tickets/{id:int}/comments",
+        "/tickets/{id:id}/comments",
         {
             "GET": Op(list_comments, "List a ticket's comments", query=PAGING),
             "POST": Op(add_comment, "Add a comment", status=201),
         },
     ),
-    ("/attachments/{id:int}", {"GET": Op(download, "Download an attachment's bytes")}),
+    ("/attachments/{id:id}", {"GET": Op(download, "Download an attachment's bytes")}),
     (
         "/users",
         {
@@ -666,7 +672,7 @@ API: list[tuple[str, dict[str, Op]]] = [
         },
     ),
     ("/users/me", {"GET": Op(me, "The signed-in user")}),
-    ("/users/{id:int}", {"GET": Op(get_user, "Get a user")}),
+    ("/users/{id:id}", {"GET": Op(get_user, "Get a user")}),
     (
         "/webhooks",
         {
@@ -675,7 +681,7 @@ API: list[tuple[str, dict[str, Op]]] = [
         },
     ),
     (
-        "/webhooks/{id:int}",
+        "/webhooks/{id:id}",
         {
             "GET": Op(get_webhook, "Get a webhook (admin)"),
             "PATCH": Op(update_webhook, "Update a webhook (admin)"),
@@ -683,7 +689,7 @@ API: list[tuple[str, dict[str, Op]]] = [
         },
     ),
     (
-        "/webhooks/{id:int}/deliveries",
+        "/webhooks/{id:id}/deliveries",
         {"GET": Op(list_deliveries, "A webhook's deliveries (admin)", query=("status", *PAGING))},
     ),
     ("/openapi.json", {"GET": Op(openapi, "This OpenAPI document", public=True)}),
@@ -694,15 +700,13 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     """OpenAPI 3.1 description of every route above."""
     paths: dict[str, Any] = {}
     for path, ops in API:
-        clean = path.replace(":int", "")
+        clean = path.replace(":id", "")
         operations = {}
         for method, op in ops.items():
             params = []
             if "{id}" in clean:
-                params.append(
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-                )
-            params += [{"name": q, "in": "query", "schema": {"type": "string"}} for q in op.query]
+                params.append(parameter("id", "path", {"type": "string"}))
+            params += [parameter(q, "query", {"type": "string"}) for q in op.query]
             responses: dict[str, Any] = {str(op.status): {"description": "Success"}}
             for code in (400, 401, 403, 404, 409, 422, 429):
                 responses[str(code)] = {"$ref": "#/components/responses/Error"}
@@ -752,10 +756,10 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     }
 
 
-routes = [Route(path, _endpoint(ops), methods=METHODS) for path, ops in API] + [
+routes = [Route(path, _endpoint(ops), methods=HTTP_METHODS) for path, ops in API] + [
     Route(
         "/{path:path}",
-        _endpoint({m: Op(_not_found, "", public=True) for m in METHODS}),
-        methods=METHODS,
+        _endpoint({m: Op(_not_found, "", public=True) for m in HTTP_METHODS}),
+        methods=HTTP_METHODS,
     )
 ]

@@ -650,6 +650,8 @@ async def test_out_of_range_ids_and_pages_are_clean_errors(client, staff, agent,
     huge = "9" * 20
     missing = await client.get(f"{API}/tickets/{huge}/", headers=staff)
     assert missing.json() == {"detail": "No Ticket matches the given query."}
+    endless = await client.get(f"{API}/tickets/{'9' * 5000}/", headers=staff)  # over int()'s limit
+    assert (endless.status_code, endless.json()) == (404, missing.json())
     page = await client.get(f"{API}/tickets/?page={huge}", headers=staff)
     assert (page.status_code, page.json()) == (404, {"detail": "Invalid page."})
     response = await client.patch(
@@ -662,6 +664,11 @@ async def test_out_of_range_ids_and_pages_are_clean_errors(client, staff, agent,
         "assigned_to": ["Incorrect type. Expected pk value, received str."],
         "on_hold": ["Must be a valid boolean."],
     }
+    for due in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):  # no UTC equivalent
+        response = await client.patch(
+            f"{API}/tickets/{ticket.id}/", json={"due_date": due}, headers=staff
+        )
+        assert response.status_code == 400 and list(response.json()) == ["due_date"]
 
 
 async def test_head_is_answered_like_get(client, staff, agent, queue):

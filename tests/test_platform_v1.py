@@ -554,6 +554,9 @@ async def test_unknown_route_and_method(client, agent):
     assert_error(missing, 404, "not_found")
     assert missing.headers["X-RateLimit-Limit"] == "100"
     assert_error(await client.put(f"{API}/tickets", headers=headers), 405, "method_not_allowed")
+    for path in ("tickets", "users", "attachments", "webhooks"):
+        huge = await client.get(f"{API}/{path}/{'9' * 5000}", headers=headers)
+        assert_error(huge, 404, "not_found")
 
 
 async def test_body_too_large_and_unexpected_errors_keep_the_format(settings, agent, monkeypatch):

@@ -38,10 +38,14 @@ async def test_totals_follow_every_kind_of_change(agent, customer, admin):
     await tickets.set_status(customer, b.id, "open")  # reopened: no longer closed
     await tickets.set_status(agent, c.id, "duplicate")
     await tickets.delete_ticket(agent, c.id)
-    assert await totals() == await recount() == {
-        "closed": (1, 1, 1),
-        "reopened": (1, 0, 0),
-    }
+    assert (
+        await totals()
+        == await recount()
+        == {
+            "closed": (1, 1, 1),
+            "reopened": (1, 0, 0),
+        }
+    )
     assert await closers() == {agent.id: 1}
 
 

@@ -20,7 +20,7 @@ from models import CLOSED_STATUSES, Status
 from resolvers import clock, feed, stats
 from resolvers.errors import DomainError, NotFound, Unauthenticated
 from resolvers.permissions import Actor
-from rest.common import MAX_ID, JSONResponse, caller, status_for, utc_datetime
+from rest.common import HTTP_METHODS, MAX_ID, JSONResponse, caller, status_for, utc_datetime
 
 # nephthys' three statuses ⇄ the canonical ones (DESIGN.md)
 STATUS_NAMES: dict[Status, str] = {
@@ -277,13 +277,12 @@ async def not_found(request: Request) -> Response:
 
 
 # Every method reaches the handlers: `endpoint` answers all but GET with nephthys' 405.
-ANY = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 routes = [
-    Route("/stats_v2", stats_v2, methods=ANY),
-    Route("/stats", stats_v1, methods=ANY),
-    Route("/stats/range", stats_range, methods=ANY),
-    Route("/tickets", tickets_list, methods=ANY),
-    Route("/ticket", ticket_detail, methods=ANY),
-    Route("/user", user_stats, methods=ANY),
-    Route("/{path:path}", not_found, methods=ANY),
+    Route("/stats_v2", stats_v2, methods=HTTP_METHODS),
+    Route("/stats", stats_v1, methods=HTTP_METHODS),
+    Route("/stats/range", stats_range, methods=HTTP_METHODS),
+    Route("/tickets", tickets_list, methods=HTTP_METHODS),
+    Route("/ticket", ticket_detail, methods=HTTP_METHODS),
+    Route("/user", user_stats, methods=HTTP_METHODS),
+    Route("/{path:path}", not_found, methods=HTTP_METHODS),
 ]

@@ -152,6 +152,16 @@ async def attachments_for(comment_ids: list[int]) -> dict[int, list[Attachment]]
     return found
 
 
+async def ticket_level_attachments_for(ticket_ids: list[int]) -> dict[int, list[Attachment]]:
+    """Files attached to each ticket itself (not to its comments, which may be internal), in
+    one query (the caller has checked visibility)."""
+    found: dict[int, list[Attachment]] = {}
+    own = Attachment.filter(ticket_id__in=ticket_ids, comment_id__isnull=True)
+    for att in await own.order_by("id"):
+        found.setdefault(att.ticket_id, []).append(att)
+    return found
+
+
 async def ticket_attachments(actor: Actor | None, ticket_id: int) -> list[Attachment]:
     """The files attached to a ticket itself (not to its comments), oldest first: whoever sees
     the ticket may read them."""

@@ -32,6 +32,11 @@ async def list_queues(actor: Actor | None, win: Window) -> Page[Queue]:
     return await paginate(Queue.all().order_by("id"), win)
 
 
+async def queues_by_ids(queue_ids: list[int]) -> dict[int, Queue]:
+    """Queues by id in one query (queues are readable by every user)."""
+    return {queue.id: queue for queue in await Queue.filter(id__in=queue_ids)}
+
+
 async def get_queue(actor: Actor | None, queue_id: int) -> Queue:
     require_user(actor)
     queue = await Queue.get_or_none(id=queue_id)

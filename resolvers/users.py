@@ -111,6 +111,11 @@ async def user_by_username(actor: Actor | None, username: str) -> User:
     return user
 
 
+async def users_by_ids(user_ids: list[int]) -> dict[int, User]:
+    """Users by id in one query, for rendering people named on visible tickets and comments."""
+    return {user.id: user for user in await User.filter(id__in=user_ids)}
+
+
 async def get_user(actor: Actor | None, user_id: int) -> User:
     """Staff read anyone; customers read only themselves."""
     actor = require_user(actor)

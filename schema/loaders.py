@@ -2,49 +2,34 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from strawberry.dataloader import DataLoader
 
-from models import Attachment, Queue, User
-from resolvers import comments, tickets
+from resolvers import comments, files, queues, tickets, users
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor
 
 
-async def _by_id(model, ids: list[int]) -> list:
-    found = {row.id: row for row in await model.filter(id__in=ids)}
-    return [found.get(i) for i in ids]
+def _batch(fetch, missing=None):
+    """A DataLoader batch function from a fetcher answering {key: value}, in key order."""
 
+    async def load(keys: list[int]) -> list:
+        found = await fetch(keys)
+        return [found.get(key, missing) for key in keys]
 
-async def _attachments(column: str, ids: list[int]) -> list[list[Attachment]]:
-    grouped: dict[int, list[Attachment]] = defaultdict(list)
-    for att in await Attachment.filter(**{f"{column}__in": ids}).order_by("id"):
-        grouped[getattr(att, column)].append(att)
-    return [grouped.get(i, []) for i in ids]
+    return load
 
 
 class Loaders:
     """Created once per request (the context builds one)."""
 
     def __init__(self) -> None:
-        self.user = DataLoader(lambda ids: _by_id(User, ids))
-        self.queue = DataLoader(lambda ids: _by_id(Queue, ids))
-        self.tags = DataLoader(self._tags)
-        self.contacts = DataLoader(self._contacts)
-        self.ticket_attachments = DataLoader(lambda ids: _attachments("ticket_id", ids))
-        self.comment_attachments = DataLoader(lambda ids: _attachments("comment_id", ids))
+        self.user = DataLoader(_batch(users.users_by_ids))
+        self.queue = DataLoader(_batch(queues.queues_by_ids))
+        self.tags = DataLoader(_batch(tickets.tags_for, ()))
+        self.contacts = DataLoader(_batch(tickets.contacts_for, ()))
+        self.ticket_attachments = DataLoader(_batch(files.ticket_level_attachments_for, ()))
+        self.comment_attachments = DataLoader(_batch(files.attachments_for, ()))
         self._comment_pages: dict[tuple[int, int, bool], DataLoader] = {}
-
-    @staticmethod
-    async def _tags(ids: list[int]) -> list[list[str]]:
-        found = await tickets.tags_for(ids)
-        return [found.get(i, []) for i in ids]
-
-    @staticmethod
-    async def _contacts(ids: list[int]) -> list[list[str]]:
-        found = await tickets.contacts_for(ids)
-        return [found.get(i, []) for i in ids]
 
     def comment_page(self, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
         """Comments of many tickets, one page each, batched per window."""

@@ -193,7 +193,7 @@ class Ticket(relay.Node):
     async def client_emails(self, info: Info) -> list[str]:
         return await loaders(info).contacts.load(self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Files attached to the ticket itself; comments list theirs.")
     async def attachments(self, info: Info) -> list[Attachment]:
         return await loaders(info).ticket_attachments.load(self.id)
 

@@ -3,6 +3,7 @@
 import pytest
 
 from resolvers import comments, tickets
+from resolvers.files import LocalStorage, NewFile
 from tests.conftest import PASSWORD, gql, token_for
 
 TICKETS = """
@@ -353,3 +354,32 @@ async def test_statement_count_does_not_grow_with_page_size(client, agent, custo
         counts.append(len(statements))
     assert counts[0] == counts[1]
     assert counts[0] <= 10
+
+
+async def test_internal_comment_files_stay_internal(client, settings, customer, agent):
+    storage = LocalStorage(settings.data_dir / "files")
+    ticket = await tickets.create_ticket(
+        customer,
+        title="x",
+        files=[NewFile("screenshot.png", "image/png", b"public bytes")],
+        storage=storage,
+    )
+    await comments.add_comment(
+        agent,
+        ticket.id,
+        "internal analysis",
+        is_internal=True,
+        files=[NewFile("secret.txt", "text/plain", b"internal bytes")],
+        storage=storage,
+    )
+    query = """query($id: ID!) { ticket(id: $id) { attachments { filename }
+        comments { edges { node { attachments { filename } } } } } }"""
+    seen = await gql(client, query, await token_for(customer), id=str(ticket.id))
+    assert seen["data"]["ticket"] == {
+        "attachments": [{"filename": "screenshot.png"}],
+        "comments": {"edges": []},
+    }
+    staff = await gql(client, query, await token_for(agent), id=str(ticket.id))
+    assert staff["data"]["ticket"]["comments"]["edges"] == [
+        {"node": {"attachments": [{"filename": "secret.txt"}]}}
+    ]

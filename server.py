@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import json
 import logging
 import os
 import sys
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -74,6 +76,15 @@ class GraphQLApp(GraphQL):
         )
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings, self.storage = settings, storage
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON by orjson, whose errors are `json.JSONDecodeError`s (Strawberry's 400), so deep
+        nesting and invalid UTF-8 are malformed JSON rather than a 500. A POST body (bytes;
+        query-string values are str) must be an object or a batch array."""
+        decoded = orjson.loads(data)
+        if isinstance(data, bytes) and not isinstance(decoded, dict | list):
+            raise json.JSONDecodeError("Expected a JSON object.", data.decode(errors="replace"), 0)
+        return decoded
 
     async def get_context(self, request: Request, response) -> Context:
         context = Context(request=request, settings=self.settings, storage=self.storage)

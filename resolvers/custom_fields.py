@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -44,6 +45,17 @@ URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_TEXT = 10_000
 TRUE = {True, "1", "true", "True", "TRUE", "yes", "on", "y"}
 FALSE = {False, "0", "false", "False", "FALSE", "no", "off", "n"}
+
+
+def as_boolean(value: Any) -> bool | None:
+    """True or False for DRF's boolean spellings; None for anything else (lists and objects
+    included, which cannot even be looked up in TRUE and FALSE)."""
+    if isinstance(value, Hashable):
+        if value in TRUE:
+            return True
+        if value in FALSE:
+            return False
+    return None
 
 
 @dataclass(frozen=True)
@@ -125,11 +137,9 @@ def _value(f: CustomField, value: Any) -> Any:
             raise Invalid(f.key, "This field may not be null.")
         return None
     if f.data_type == "boolean":
-        if value in TRUE:
-            return True
-        if value in FALSE:
-            return False
-        raise Invalid(f.key, "Must be a valid boolean.")
+        if (flag := as_boolean(value)) is None:
+            raise Invalid(f.key, "Must be a valid boolean.")
+        return flag
     if f.data_type == "integer":
         return _integer(f, value)
     text = value if isinstance(value, str) else str(value)

@@ -97,7 +97,7 @@ async def list_tickets(
         statuses = CLOSED_STATUSES
     found = tickets.filter_tickets(actor, tickets.TicketFilter(statuses=statuses))
     if q is not None and q.strip():
-        found = found.filter(_search(q.strip()))
+        found = found.filter(_search(validation.no_nul("q", q.strip())))
     return await paginate(found.order_by("-created_at", "-id"), win)
 
 

@@ -382,7 +382,7 @@ async def stats_v2(
 async def helper_stats(actor: Actor | None, slack_id: str, *, public: bool = False) -> HelperStats:
     """One user's numbers, found by Slack id (two statements)."""
     reader(actor, public)
-    user = await User.get_or_none(slack_id=slack_id)
+    user = None if "\x00" in slack_id else await User.get_or_none(slack_id=slack_id)
     if user is None:
         raise NotFound(f"No user with Slack id {slack_id}.")
     p = _Params()

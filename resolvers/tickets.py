@@ -27,6 +27,8 @@ MAX_TAGS = 20
 MAX_CONTACTS = 20
 MAX_DESCRIPTION = 100_000
 MAX_CUSTOM_FIELDS = 50
+MAX_CUSTOM_FIELD_DEPTH = 16  # lists and objects within a custom value (the JSON column's
+# encoder refuses more than 254)
 
 # Where each status may go. Asking for `open` on a closed ticket means reopening it.
 TRANSITIONS: dict[Status, set[Status]] = {
@@ -118,8 +120,12 @@ def parse_status(value: object, field: str = "status") -> Status:
         raise Invalid(field, f"Status must be one of: {choices}.") from None
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _utc(value: datetime, field: str) -> datetime:
+    """The instant in UTC (naive means UTC); Invalid when it has none (year 1 at +14:00, …)."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(field, f"{field} is out of range in UTC.") from None
 
 
 def filter_tickets(actor: Actor | None, filt: TicketFilter):
@@ -136,20 +142,21 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.opened_by_id is not None:
         tickets = tickets.filter(opened_by_id=filt.opened_by_id)
     if filt.tag:
-        tagged = TicketTag.filter(name=filt.tag).values("ticket_id")
+        tagged = TicketTag.filter(name=validation.no_nul("tag", filt.tag)).values("ticket_id")
         tickets = tickets.filter(id__in=Subquery(tagged))
     if filt.search:
-        term = filt.search.strip()
+        term = validation.no_nul("search", filt.search.strip())
         tickets = tickets.filter(Q(title__icontains=term) | Q(description__icontains=term))
     # Times compare in UTC: SQLite stores them as text, so an offset would compare wrongly.
     if filt.created_after is not None:
-        tickets = tickets.filter(created_at__gte=_utc(filt.created_after))
+        tickets = tickets.filter(created_at__gte=_utc(filt.created_after, "created_after"))
     if filt.created_before is not None:
-        tickets = tickets.filter(created_at__lte=_utc(filt.created_before))
+        tickets = tickets.filter(created_at__lte=_utc(filt.created_before, "created_before"))
     if filt.updated_after is not None:
-        tickets = tickets.filter(updated_at__gte=_utc(filt.updated_after))
+        tickets = tickets.filter(updated_at__gte=_utc(filt.updated_after, "updated_after"))
     if filt.submitter_email:
-        tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
+        email = validation.no_nul("submitter_email", filt.submitter_email.lower())
+        tickets = tickets.filter(submitter_email=email)
     return tickets
 
 
@@ -227,12 +234,34 @@ def _custom_fields(value: object) -> dict[str, Any]:
         raise Invalid("custom_fields", f"At most {MAX_CUSTOM_FIELDS} custom fields.")
     for key in value:
         validation.text("custom_fields", key, max_length=100)
+    _check_json(value)
     return dict(value)
 
 
+def _check_json(value: object) -> None:
+    """Every string in a custom value NUL-free, lists and objects nested at most
+    MAX_CUSTOM_FIELD_DEPTH deep (walked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_CUSTOM_FIELD_DEPTH:
+            raise Invalid(
+                "custom_fields",
+                f"custom_fields may nest at most {MAX_CUSTOM_FIELD_DEPTH} lists or objects deep.",
+            )
+        if isinstance(item, str):
+            validation.no_nul("custom_fields", item)
+        elif isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
 def _datetime_or_none(field: str, value: object) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _utc(value, field)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=clock.now().tzinfo)
     raise Invalid(field, f"{field} must be a date-time.")

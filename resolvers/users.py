@@ -62,6 +62,8 @@ async def create_user(
         raise Invalid("username", "Usernames may contain letters, digits and @/./+/-/_ only.")
     email = validation.email("email", email, required=False)
     name = validation.text("name", name, max_length=200, required=False)
+    if slack_id:
+        validation.no_nul("slack_id", slack_id)
     try:
         role = Role(role)
     except ValueError:
@@ -105,9 +107,10 @@ async def _insert_user(actor: Actor, **values) -> User:
 async def user_by_username(actor: Actor | None, username: str) -> User:
     """Staff look a user up by exact (case-sensitive) username."""
     require_staff(actor)
-    user = await User.get_or_none(username=username) if username else None
+    valid = USERNAME_RE.match(username or "")  # (no other name was stored, nor can be compared)
+    user = await User.get_or_none(username=username) if valid else None
     if user is None:
-        raise NotFound(f"User {username!r} not found.")
+        raise NotFound(f"User {username[:150]!r} not found.")
     return user
 
 
@@ -142,7 +145,7 @@ async def list_users(actor: Actor | None, filt: UserFilter, win: Window) -> Page
     if filt.is_active is not None:
         users = users.filter(is_active=filt.is_active)
     if filt.search:
-        term = filt.search.strip()
+        term = validation.no_nul("search", filt.search.strip())
         users = users.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(username__icontains=term)
         )
@@ -156,7 +159,7 @@ async def authenticate_password(login: str, password: str, *, record_login: bool
     """
     login = (login or "").strip()
     user = None
-    if login:
+    if login and "\x00" not in login:  # (no stored login has one; PostgreSQL cannot compare it)
         user = await User.filter(Q(username=login) | Q(email=login.lower())).first()
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     try:

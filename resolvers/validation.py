@@ -12,6 +12,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def text(field: str, value: object, *, max_length: int, required: bool = True) -> str:
     if not isinstance(value, str):
         raise Invalid(field, f"{field} must be a string.")
+    no_nul(field, value)
     value = value.strip() if required else value
     if required and not value:
         raise Invalid(field, f"{field} is required.")
@@ -35,3 +36,23 @@ def integer(field: str, value: object, *, low: int, high: int) -> int:
     if not low <= value <= high:
         raise Invalid(field, f"{field} must be between {low} and {high}.")
     return value
+
+
+def no_nul(field: str, value: str) -> str:
+    """Refuse NUL characters, which PostgreSQL cannot store or compare in text (a 500 there
+    otherwise, and a value SQLite would keep but no other door could match)."""
+    if "\x00" in value:
+        raise Invalid(field, f"{field} must not contain NUL characters.")
+    return value
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database
+
+
+def parse_id(raw: object) -> int | None:
+    """A database id from a path, form or JSON value; None when it cannot be one."""
+    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(MAX_ID)):
+        return None  # (checked before int(), which refuses strings of over 4300 digits)
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -41,7 +41,6 @@ log = logging.getLogger("ticketgate.rest")
 
 ErrorRenderer = Callable[[int, str], Response]
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # routes take all
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database
 _UNSAFE_IN_HEADER = re.compile(r'[^\x20-\x7e]|["\\]')
 
 HTTP_STATUS = {
@@ -104,15 +103,6 @@ def int_param(value: str | None, field: str, *, default: int | None = None) -> i
         return int(value)
     except ValueError:
         raise Invalid(field, f"{field} must be an integer.") from None
-
-
-def parse_id(raw: object) -> int | None:
-    """A database id from a path, form or JSON value; None when it cannot be one."""
-    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
-    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(MAX_ID)):
-        return None  # (checked before int(), which refuses strings of over 4300 digits)
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
 
 
 def utc_datetime(text: str) -> datetime | None:

@@ -26,15 +26,14 @@ from resolvers.errors import DomainError, Invalid, NotFound, RateLimited
 from resolvers.files import MAX_FILES_PER_ITEM
 from resolvers.pagination import Window
 from resolvers.permissions import Actor, require_user
+from resolvers.validation import MAX_ID, parse_id
 from rest.common import (
     HTTP_METHODS,
-    MAX_ID,
     JSONResponse,
     caller,
     file_response,
     new_file,
     parameter,
-    parse_id,
     read_json,
     schema_ref,
     status_for,

@@ -34,6 +34,7 @@ from resolvers.errors import (
 from resolvers.files import NewFile
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor, require_staff, require_user
+from resolvers.validation import parse_id
 from rest import helpdesk_legacy
 from rest.common import (
     HTTP_METHODS,
@@ -43,7 +44,6 @@ from rest.common import (
     file_response,
     new_file,
     parameter,
-    parse_id,
     read_json,
     schema_ref,
     storage,
@@ -241,12 +241,10 @@ def _choice(errors: dict, field: str, value: Any, choices: range) -> int | None:
 
 
 def _boolean(errors: dict, field: str, value: Any) -> bool | None:
-    if value in custom_fields.TRUE:
-        return True
-    if value in custom_fields.FALSE:
-        return False
-    errors[field] = ["Must be a valid boolean."]
-    return None
+    flag = custom_fields.as_boolean(value)
+    if flag is None:
+        errors[field] = ["Must be a valid boolean."]
+    return flag
 
 
 def _datetime(errors: dict, field: str, value: Any) -> datetime | None:
@@ -271,10 +269,18 @@ def _duration(errors: dict, field: str, value: Any) -> int | None:
             "[DD] [HH:[MM:]]ss[.uuuuuu]."
         ]
         return None
-    parts = {k: int(v or 0) for k, v in match.groupdict().items()}
-    delta = timedelta(
-        days=parts["days"], hours=parts["hours"], minutes=parts["minutes"], seconds=parts["seconds"]
-    )
+    try:  # (int() refuses over 4300 digits; timedelta over 999999999 days)
+        parts = {k: int(v or 0) for k, v in match.groupdict().items()}
+        delta = timedelta(
+            days=parts["days"],
+            hours=parts["hours"],
+            minutes=parts["minutes"],
+            seconds=parts["seconds"],
+        )
+    except (ValueError, OverflowError):  # DRF's DurationField "overflow" message
+        low, high = timedelta.min.days, timedelta.max.days
+        errors[field] = [f"The number of days must be between {low} and {high}."]
+        return None
     return int(delta.total_seconds())
 
 

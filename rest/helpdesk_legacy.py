@@ -23,7 +23,8 @@ from resolvers import comments, queues, tickets, users
 from resolvers.errors import DomainError, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.files import NewFile, Storage
 from resolvers.pagination import Window
-from rest.common import HTTP_METHODS, parse_id
+from resolvers.validation import parse_id
+from rest.common import HTTP_METHODS
 
 MAX_QUEUES = 1000
 REQUIRED = "This field is required."

@@ -20,7 +20,8 @@ from models import CLOSED_STATUSES, Status
 from resolvers import clock, feed, stats
 from resolvers.errors import DomainError, NotFound, Unauthenticated
 from resolvers.permissions import Actor
-from rest.common import HTTP_METHODS, MAX_ID, JSONResponse, caller, status_for, utc_datetime
+from resolvers.validation import MAX_ID
+from rest.common import HTTP_METHODS, JSONResponse, caller, status_for, utc_datetime
 
 # nephthys' three statuses ⇄ the canonical ones (DESIGN.md)
 STATUS_NAMES: dict[Status, str] = {

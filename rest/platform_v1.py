@@ -32,10 +32,10 @@ from resolvers.errors import (
 from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
 from resolvers.permissions import Actor
 from resolvers.ratelimit import Budget
+from resolvers.validation import MAX_ID
 from resolvers.webhooks import PLATFORM_STATUS, PRIORITY_NAMES, timestamp, user_ref
 from rest.common import (
     HTTP_METHODS,
-    MAX_ID,
     JSONResponse,
     MalformedBody,
     caller,

@@ -31,11 +31,13 @@ class TicketgateSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Domain errors are answers, not faults: log only the unexpected ones."""
+        """Domain errors and bad input (an undecodable global id, …) are answers, not faults:
+        log only the unexpected ones."""
         unexpected = [
             e
             for e in errors
-            if e.original_error is not None and not isinstance(e.original_error, DomainError)
+            if e.original_error is not None
+            and not isinstance(e.original_error, DomainError | GraphQLError)
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)

@@ -5,16 +5,21 @@ from __future__ import annotations
 from strawberry import relay
 
 from resolvers.errors import Invalid
+from resolvers.validation import parse_id as database_id
 
 
 def parse_id(value: str | int, type_name: str, argument: str) -> int:
+    """The database id in a plain integer or a Relay global id of `type_name`; Invalid for
+    anything else, including numbers no 32-bit id column can hold."""
     raw = str(value).strip()
-    if raw.isdigit():
-        return int(raw)
-    try:
-        gid = relay.GlobalID.from_id(raw)
-    except Exception:  # any undecodable id is the caller's mistake
-        raise Invalid(argument, f"{raw!r} is not a valid {type_name} id.") from None
-    if gid.type_name != type_name or not gid.node_id.isdigit():
+    node_id = raw
+    if not raw.isdigit():
+        try:
+            gid = relay.GlobalID.from_id(raw)
+        except Exception:  # any undecodable id is the caller's mistake
+            gid = None
+        node_id = gid.node_id if gid is not None and gid.type_name == type_name else ""
+    number = database_id(node_id)
+    if number is None:
         raise Invalid(argument, f"{raw!r} is not a valid {type_name} id.")
-    return int(gid.node_id)
+    return number

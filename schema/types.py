@@ -13,6 +13,7 @@ import models
 from models import Role, Status
 from resolvers import comments, events, permissions
 from resolvers.errors import NotFound
+from resolvers.validation import parse_id as database_id
 from schema.connections import Connection, window_for
 from schema.context import actor, loaders
 
@@ -34,9 +35,10 @@ async def _nodes(info: Info, node_ids, getter) -> list:
     """Fetch nodes one by one through the domain's permission-checked getter."""
     found = []
     for node_id in node_ids:
+        number = database_id(node_id)  # (None for ids no 32-bit column holds)
         try:
-            found.append(await getter(actor(info), int(node_id)))
-        except (NotFound, ValueError):  # missing or invisible: a null node, as Relay expects
+            found.append(None if number is None else await getter(actor(info), number))
+        except NotFound:  # missing or invisible: a null node, as Relay expects
             found.append(None)
     return found
 

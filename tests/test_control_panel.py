@@ -781,3 +781,9 @@ async def test_staff_and_new_accounts_use_the_same_door(client, staff, customer)
     newcomer = await make_user("newcomer", "customer")
     listed = await client.get("/support/tickets", headers=xt(await token_for(newcomer)))
     assert listed.json()["item_count"] == 0
+
+
+async def test_search_with_a_nul_is_a_clean_error(client, customer):
+    """Found by fuzzing: a NUL in ?q= was a 500 on PostgreSQL."""
+    response = await client.get("/support/tickets?q=a%00b", headers=xt(await token_for(customer)))
+    assert_error(response, 400, "q")

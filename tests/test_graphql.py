@@ -383,3 +383,122 @@ async def test_internal_comment_files_stay_internal(client, settings, customer, 
     assert staff["data"]["ticket"]["comments"]["edges"] == [
         {"node": {"attachments": [{"filename": "secret.txt"}]}}
     ]
+
+
+async def test_ids_no_database_can_hold_are_bad_input(client, agent):
+    """Found by fuzzing: out-of-range or non-ASCII digit ids were INTERNAL_SERVER_ERRORs."""
+    token = await token_for(agent)
+    for raw in ("99999999999999999999", "9" * 5000, "²", "0"):
+        body = await gql(client, "query($id: ID!) { ticket(id: $id) { number } }", token, id=raw)
+        assert error_codes(body) == ["BAD_USER_INPUT"], raw
+        assert body["errors"][0]["message"] == f"{raw!r} is not a valid Ticket id."
+    body = await gql(
+        client,
+        'mutation { createTicket(input: {title: "t", queue: "99999999999"}) { ticket { id } } }',
+        token,
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    for type_name in ("Ticket", "User", "Comment", "Queue"):
+        body = await gql(
+            client,
+            "query($id: ID!) { node(id: $id) { id } }",
+            token,
+            id=_global(type_name, "9" * 20),
+        )
+        assert body == {"data": {"node": None}}, type_name
+
+
+async def test_undecodable_global_id_is_not_logged_as_a_fault(client, agent, caplog):
+    body = await gql(client, '{ node(id: "x") { id } }', await token_for(agent))
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"null",
+        b'"{ viewer { username } }"',
+        b"\xff\xfe",
+        b'{"query": "{ viewer { username } }", "variables": ' + b"[" * 100_000 + b"]" * 100_000,
+        b'{"query": "\xff"}',
+    ],
+)
+async def test_bodies_that_are_not_a_json_object_are_400(client, raw):
+    """Found by fuzzing: these were 500s (JSON null or a string, invalid UTF-8, deep nesting)."""
+    response = await client.post(
+        "/graphql", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.text == "Unable to parse request body as JSON"
+
+
+async def test_custom_fields_nested_too_deeply_are_bad_input(client, agent):
+    """Found by fuzzing: nesting past the JSON column's encoder limit was a 500."""
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    body = await gql(
+        client,
+        'mutation($cf: JSON) { createTicket(input: {title: "t", customFields: $cf}) '
+        "{ ticket { number } } }",
+        await token_for(agent),
+        cf={"a": deep},
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["fields"] == [
+        {
+            "field": "custom_fields",
+            "message": "custom_fields may nest at most 16 lists or objects deep.",
+        }
+    ]
+
+
+async def test_nul_characters_are_bad_input_not_faults(client, agent):
+    """Found by fuzzing: a NUL in text was an INTERNAL_SERVER_ERROR on PostgreSQL."""
+    token = await token_for(agent)
+    body = await gql(
+        client,
+        "mutation($t: String!) { createTicket(input: {title: $t}) { ticket { id } } }",
+        token,
+        t="a\x00b",
+    )
+    assert body["errors"][0]["extensions"]["fields"] == [
+        {"field": "title", "message": "title must not contain NUL characters."}
+    ]
+    body = await gql(
+        client,
+        "query($t: String!) { tickets(filter: {search: $t}) { totalCount } }",
+        token,
+        t="\x00",
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    body = await gql(
+        client,
+        "mutation($p: String!) { login(input: {username: $p, password: $p}) { token } }",
+        p="agent\x00",
+    )
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+async def test_date_times_with_no_utc_equivalent_are_bad_input(client, agent):
+    """Found by fuzzing: year 1 at +14:00 (or 9999-12-31 at -14:00) overflowed: a fault."""
+    token = await token_for(agent)
+    for when in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        body = await gql(
+            client,
+            "query($d: DateTime) { tickets(filter: {createdAfter: $d}) { totalCount } }",
+            token,
+            d=when,
+        )
+        assert body["errors"][0]["extensions"]["fields"] == [
+            {"field": "created_after", "message": "created_after is out of range in UTC."}
+        ]
+        body = await gql(
+            client,
+            'mutation($d: DateTime) { createTicket(input: {title: "t", dueDate: $d}) '
+            "{ ticket { id } } }",
+            token,
+            d=when,
+        )
+        assert error_codes(body) == ["BAD_USER_INPUT"]

@@ -689,3 +689,76 @@ async def test_refused_attachment_creates_nothing(client, staff, queue, monkeypa
     )
     assert response.status_code == 400 and list(response.json()) == ["attachment"]
     assert (await client.get(f"{API}/tickets/", headers=staff)).json()["count"] == 0
+
+
+async def test_booleans_given_as_lists_or_objects_are_field_errors(client, staff, agent, queue):
+    """Found by fuzzing: `{"on_hold": {}}` / `{"public": []}` were 500s (unhashable in a set)."""
+    ticket = await new_ticket(agent, queue)
+    for verb in ("put", "patch"):
+        body = {"queue": queue.id, "title": "t", "description": "d", "on_hold": {}}
+        response = await client.request(
+            verb.upper(), f"{API}/tickets/{ticket.id}/", json=body, headers=staff
+        )
+        assert response.status_code == 400
+        assert response.json() == {"on_hold": ["Must be a valid boolean."]}
+    response = await client.post(
+        f"{API}/followups/", json={"ticket": ticket.id, "comment": "x", "public": {}}, headers=staff
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"public": ["Must be a valid boolean."]},
+    )
+    followup = await client.post(
+        f"{API}/followups/", json={"ticket": ticket.id, "comment": "x"}, headers=staff
+    )
+    url = f"{API}/followups/{followup.json()['id']}/"
+    response = await client.patch(url, json={"public": ["yes"]}, headers=staff)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"public": ["Must be a valid boolean."]},
+    )
+
+
+async def test_custom_boolean_given_as_an_object_is_a_field_error(settings, staff, queue):
+    flags = '[{"name": "vip", "label": "VIP", "data_type": "boolean"}]'
+    app = build_app(dataclasses.replace(settings, helpdesk_custom_fields=flags), manage_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await post_ticket(client, staff, custom_vip={"a": 1})
+        assert (response.status_code, response.json()) == (
+            400,
+            {"custom_vip": ["Must be a valid boolean."]},
+        )
+        made = await post_ticket(client, staff, custom_vip="yes")
+        assert made.status_code == 201 and made.json()["custom_vip"] is True
+
+
+async def test_nul_characters_are_refused_not_500s(client, staff, queue):
+    """Found by fuzzing: a NUL in text or in Basic credentials was a 500 on PostgreSQL."""
+    response = await post_ticket(client, staff, title="a\x00b")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"title": ["title must not contain NUL characters."]},
+    )
+    response = await client.get(f"{API}/tickets/", headers=basic("agent\x00"))
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": "Invalid username/password."},
+    )
+
+
+@pytest.mark.parametrize("spent", ["99999999999999999:00:00", "1" + "0" * 5000])
+async def test_durations_too_long_for_a_timedelta_are_field_errors(
+    client, staff, agent, queue, spent
+):
+    """Found by fuzzing: an hour count past timedelta's range was a 500 (OverflowError)."""
+    ticket = await new_ticket(agent, queue)
+    response = await client.post(
+        f"{API}/followups/",
+        json={"ticket": ticket.id, "comment": "x", "time_spent": spent},
+        headers=staff,
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"time_spent": ["The number of days must be between -999999999 and 999999999."]},
+    )

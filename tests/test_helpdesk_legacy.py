@@ -237,3 +237,11 @@ async def test_refused_change_is_a_400_with_the_reason(client, agent, queue):
     response = await call(client, "resolve", ticket=str(ticket.id), resolution="late")
     plain(response, 400, "Cannot change status from closed to resolved.")
     assert await comments_seen_by(client, agent, ticket.id) == []  # nothing half-done
+
+
+@pytest.mark.parametrize("username", ["agent\x00", "9" * 5000])
+async def test_find_user_with_an_impossible_username_is_a_plain_400(client, agent, username):
+    """Found by fuzzing: a NUL (PostgreSQL) or an over-long name (the ORM's length check) was
+    a 500."""
+    response = await call(client, "find_user", username=username)
+    plain(response, 400, "Invalid username provided")

@@ -348,3 +348,9 @@ async def test_helpers_without_slack_id_show_null(client, at, customer):
     await tickets.set_status(helper, ticket_id, "closed")
     board = (await client.get("/api/stats_v2")).json()["all_time"]["helpers_leaderboard"]
     assert board == [{"id": helper.id, "slack_id": None, "count": 1}]
+
+
+async def test_user_id_with_a_nul_is_not_found(client, agent):
+    """Found by fuzzing: a NUL in ?id= was a 500 on PostgreSQL (it cannot compare one)."""
+    response = await client.get("/api/user?id=UAGENT1%00")
+    assert (response.status_code, response.json()) == (404, {"error": "user_not_found"})

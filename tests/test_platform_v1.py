@@ -680,3 +680,43 @@ async def test_jwt_expiry_follows_settings(settings, agent):
         expires_at = (await c.post(f"{API}/auth/login", json=body)).json()["expires_at"]
     lifetime = datetime.fromisoformat(expires_at) - datetime.now(UTC)
     assert timedelta(minutes=58) < lifetime <= timedelta(hours=1)
+
+
+async def test_custom_fields_nested_too_deeply_are_invalid_input(client, agent):
+    """Found by fuzzing: nesting past the JSON column's encoder limit was a 500."""
+    headers = await login(client, agent)
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    detail = {
+        "field": "custom_fields",
+        "message": "custom_fields may nest at most 16 lists or objects deep.",
+    }
+    created = await client.post(
+        f"{API}/tickets", json={"title": "x", "custom_fields": {"a": deep}}, headers=headers
+    )
+    assert assert_error(created, 422, "invalid_input")["details"] == [detail]
+    ticket = await new_ticket(client, headers, custom_fields={"a": [[{"b": 1}]]})
+    assert ticket["custom_fields"] == {"a": [[{"b": 1}]]}
+    updated = await client.patch(
+        f"{API}/tickets/{ticket['id']}", json={"custom_fields": {"a": deep}}, headers=headers
+    )
+    assert assert_error(updated, 422, "invalid_input")["details"] == [detail]
+
+
+async def test_nul_characters_are_refused_not_500s(client, agent):
+    """Found by fuzzing: a NUL in text was a 500 on PostgreSQL (it cannot store or compare one)."""
+    refused = await client.post(
+        f"{API}/auth/login", json={"email": "agent\x00", "password": "x\x00"}
+    )
+    assert_error(refused, 401, "unauthorized")
+    headers = await login(client, agent)
+    for body, field in (
+        ({"title": "a\x00b"}, "title"),
+        ({"title": "t", "tags": ["a\x00"]}, "tags"),
+        ({"title": "t", "custom_fields": {"k": ["a\x00"]}}, "custom_fields"),
+        ({"title": "t", "custom_fields": {"k\x00": 1}}, "custom_fields"),
+    ):
+        response = await client.post(f"{API}/tickets", json=body, headers=headers)
+        details = assert_error(response, 422, "invalid_input")["details"]
+        assert details == [{"field": field, "message": f"{field} must not contain NUL characters."}]

@@ -28,7 +28,7 @@ from resolvers.errors import Unauthenticated
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
-from rest.common import DialectGuard
+from rest.common import DialectGuard, JSONResponse
 from schema import build_schema
 from schema.context import Context
 from settings import Settings
@@ -96,8 +96,6 @@ class GraphQLApp(GraphQL):
 
 
 def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
-    from rest.common import JSONResponse
-
     def render(status: int, message: str):
         code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
         return JSONResponse(

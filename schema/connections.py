@@ -60,6 +60,12 @@ async def window_for(
     return Window(start, size)
 
 
+def forward_window(first: int | None, after: str | None) -> Window:
+    """The window of a forward-only connection (`first`/`after`)."""
+    start = decode_cursor(after, "after") + 1 if after else 0
+    return Window(start, _size(first if first is not None else DEFAULT_PAGE_SIZE, "first"))
+
+
 @strawberry.type
 class Edge(Generic[T]):
     node: T

@@ -14,7 +14,7 @@ from models import Role, Status
 from resolvers import comments, events, permissions
 from resolvers.errors import NotFound
 from resolvers.validation import parse_id as database_id
-from schema.connections import Connection, window_for
+from schema.connections import Connection, forward_window, window_for
 from schema.context import actor, loaders
 
 TicketStatus = strawberry.enum(Status, name="TicketStatus")
@@ -218,13 +218,9 @@ class Ticket(relay.Node):
     async def history(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Event]:
-        win = await window_for(first, after, None, None, _never)
+        win = forward_window(first, after)
         return Connection.from_page(await events.ticket_history(actor(info), self.id, win))
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
         return await _nodes(info, node_ids, permissions.visible_ticket)
-
-
-async def _never() -> int:
-    raise AssertionError("count is only needed for `last`")

@@ -11,7 +11,7 @@ from resolvers import auth, queues, tokens, users
 from resolvers.pagination import MAX_PAGE_SIZE, Window
 from resolvers.permissions import require_user
 from resolvers.users import UserFilter
-from schema.connections import Connection, window_for
+from schema.connections import Connection, forward_window
 from schema.context import actor
 from schema.ids import parse_id
 from schema.types import Queue, User, UserRole
@@ -32,12 +32,8 @@ async def resolve_users(
 ) -> Connection[User]:
     given = filter or UserFilterInput()
     filt = UserFilter(role=given.role, is_active=given.is_active, search=given.search)
-    win = await window_for(first, after, None, None, _no_count)
+    win = forward_window(first, after)
     return Connection.from_page(await users.list_users(actor(info), filt, win))
-
-
-async def _no_count() -> int:
-    raise AssertionError("users connections do not take `last`")
 
 
 async def resolve_user(info: Info, id: strawberry.ID) -> User | None:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from models import db
 from resolvers import auth
@@ -30,6 +31,7 @@ from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
 from rest.common import DialectGuard, JSONResponse
 from schema import build_schema
+from schema.compiled import CompiledQueries
 from schema.context import Context
 from settings import Settings
 
@@ -76,6 +78,23 @@ class GraphQLApp(GraphQL):
         )
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings, self.storage = settings, storage
+        self.compiled = CompiledQueries(schema)
+
+    async def execute_single(
+        self, request, request_adapter, sub_response, context, root_value, request_data
+    ):
+        """The compiled executor when the document compiles, else Strawberry's."""
+        data = await self.compiled.execute(
+            request_data.query, request_data.operation_name, request_data.variables, context
+        )
+        if data is not None:
+            return ExecutionResult(data=data, errors=None)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON by orjson, whose errors are `json.JSONDecodeError`s (Strawberry's 400), so deep

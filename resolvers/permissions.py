@@ -77,3 +77,15 @@ async def visible_ticket(actor: Actor | None, ticket_id: int) -> Ticket:
 
 def sees_internal(actor: Actor | None) -> bool:
     return is_staff(actor)
+
+
+def visible_tickets_sql(actor: Actor | None, alias: str = "t") -> tuple[str, list]:
+    """`visible_tickets` as a SQL condition on `tickets AS alias` and its parameters
+    (for the lean read path, resolvers/projections.py; a test holds the two equal)."""
+    actor = require_user(actor)
+    if actor.is_staff:
+        return "1 = 1", []
+    if not actor.email:
+        return f"{alias}.opened_by_id = ?", [actor.id]
+    named_on = "SELECT ticket_id FROM ticket_contacts WHERE email = ?"
+    return f"({alias}.opened_by_id = ? OR {alias}.id IN ({named_on}))", [actor.id, actor.email]

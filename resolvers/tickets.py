@@ -120,7 +120,7 @@ def parse_status(value: object, field: str = "status") -> Status:
         raise Invalid(field, f"Status must be one of: {choices}.") from None
 
 
-def _utc(value: datetime, field: str) -> datetime:
+def utc(value: datetime, field: str) -> datetime:
     """The instant in UTC (naive means UTC); Invalid when it has none (year 1 at +14:00, …)."""
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -149,11 +149,11 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
         tickets = tickets.filter(Q(title__icontains=term) | Q(description__icontains=term))
     # Times compare in UTC: SQLite stores them as text, so an offset would compare wrongly.
     if filt.created_after is not None:
-        tickets = tickets.filter(created_at__gte=_utc(filt.created_after, "created_after"))
+        tickets = tickets.filter(created_at__gte=utc(filt.created_after, "created_after"))
     if filt.created_before is not None:
-        tickets = tickets.filter(created_at__lte=_utc(filt.created_before, "created_before"))
+        tickets = tickets.filter(created_at__lte=utc(filt.created_before, "created_before"))
     if filt.updated_after is not None:
-        tickets = tickets.filter(updated_at__gte=_utc(filt.updated_after, "updated_after"))
+        tickets = tickets.filter(updated_at__gte=utc(filt.updated_after, "updated_after"))
     if filt.submitter_email:
         email = validation.no_nul("submitter_email", filt.submitter_email.lower())
         tickets = tickets.filter(submitter_email=email)
@@ -261,7 +261,7 @@ def _datetime_or_none(field: str, value: object) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return _utc(value, field)
+        return utc(value, field)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=clock.now().tzinfo)
     raise Invalid(field, f"{field} must be a date-time.")

@@ -43,10 +43,14 @@ class TicketgateSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-@functools.cache
 def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000):
     """The schema with these limits (built once per process: Strawberry's relay fields
     cannot be bound to two schemas)."""
+    return _schema(max_depth, max_aliases, max_tokens)
+
+
+@functools.cache
+def _schema(max_depth: int, max_aliases: int, max_tokens: int):
     return TicketgateSchema(
         query=Query,
         mutation=Mutation,

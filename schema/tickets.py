@@ -72,6 +72,16 @@ def _filter(given: TicketFilterInput | None) -> TicketFilter:
     )
 
 
+def ticket_query(
+    filter: TicketFilterInput | None, order_by: TicketOrderInput | None
+) -> tuple[TicketFilter, TicketOrder]:
+    """The domain's filter and order for the `tickets` arguments (both executors use it)."""
+    if order_by is None:
+        return _filter(filter), TicketOrder()
+    descending = order_by.direction == OrderDirection.DESC
+    return _filter(filter), TicketOrder(order_by.field.value, descending)
+
+
 async def resolve_tickets(
     info: Info,
     filter: TicketFilterInput | None = None,
@@ -81,10 +91,8 @@ async def resolve_tickets(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Ticket]:
-    caller, filt = actor(info), _filter(filter)
-    order = TicketOrder()
-    if order_by is not None:
-        order = TicketOrder(order_by.field.value, order_by.direction == OrderDirection.DESC)
+    caller = actor(info)
+    filt, order = ticket_query(filter, order_by)
     count = tickets.filter_tickets(caller, filt).count
     win = await window_for(first, after, last, before, count)
     return Connection.from_page(await tickets.list_tickets(caller, filt, win, order))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from resolvers import comments, tickets
+from resolvers import comments, projections, tickets
 from resolvers.files import LocalStorage, NewFile
 from tests.conftest import PASSWORD, gql, token_for
 
@@ -309,7 +309,12 @@ async def test_unexpected_errors_are_masked(client, agent, monkeypatch):
     async def boom(*args, **kwargs):
         raise RuntimeError("database password is hunter2")
 
+    def broken_page(*args, **kwargs):
+        raise RuntimeError("database password is hunter2")
+        yield  # a read (generator), as projections.ticket_page
+
     monkeypatch.setattr(tickets, "list_tickets", boom)
+    monkeypatch.setattr(projections, "ticket_page", broken_page)
     response = await client.post(
         "/graphql",
         json={"query": "{ tickets { totalCount } }"},

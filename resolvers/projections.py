@@ -1,0 +1,190 @@
+"""Projections: only the rows and columns a page renders, fetched in bulk as tuples.
+
+The lean read path of every list (GraphQL's compiled plans, the REST pages): reads for
+`resolvers.reads.run`, with the same permission rules and filters as the ORM path in
+`resolvers.tickets` (tests hold the two equal). Column names come from code, never from
+requests; each is checked against its model.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from models import Comment, Queue, Ticket, User
+from resolvers import validation
+from resolvers.pagination import Window
+from resolvers.permissions import Actor, sees_internal, visible_tickets_sql
+from resolvers.reads import Read, marks
+from resolvers.tickets import TicketFilter, TicketOrder, utc
+
+Row = Sequence
+
+
+def columns(model, names: Iterable[str], alias: str) -> str:
+    """`alias.a, alias.b, …` for real columns of `model`."""
+    known = model._meta.db_fields
+    names = list(names)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no columns {unknown}")
+    return ", ".join(f"{alias}.{n}" for n in names)
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
+    """The visible tickets matching `filt` as a condition on `tickets AS t`."""
+    clause, values = visible_tickets_sql(actor)
+    where = [clause]
+    if filt.statuses:
+        where.append(f"t.status IN ({marks(len(filt.statuses))})")
+        values += [str(s) for s in filt.statuses]
+    if filt.priorities:
+        where.append(f"t.priority IN ({marks(len(filt.priorities))})")
+        values += list(filt.priorities)
+    for column in ("queue_id", "assigned_to_id", "opened_by_id"):
+        if getattr(filt, column) is not None:
+            where.append(f"t.{column} = ?")
+            values.append(getattr(filt, column))
+    if filt.tag:
+        where.append("t.id IN (SELECT ticket_id FROM ticket_tags WHERE name = ?)")
+        values.append(validation.no_nul("tag", filt.tag))
+    if filt.search:
+        like = "UPPER(CAST(t.{} AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'"
+        where.append(f"({like.format('title')} OR {like.format('description')})")
+        term = _like(validation.no_nul("search", filt.search.strip()))
+        values += [term, term]
+    for name, op, column in (
+        ("created_after", ">=", "created_at"),
+        ("created_before", "<=", "created_at"),
+        ("updated_after", ">=", "updated_at"),
+    ):
+        if getattr(filt, name) is not None:
+            where.append(f"t.{column} {op} ?")
+            values.append(utc(getattr(filt, name), name))
+    if filt.submitter_email:
+        where.append("t.submitter_email = ?")
+        values.append(validation.no_nul("submitter_email", filt.submitter_email.lower()))
+    return " AND ".join(where), values
+
+
+def ticket_page(
+    actor: Actor | None,
+    filt: TicketFilter,
+    order: TicketOrder,
+    win: Window,
+    names: Sequence[str],
+    *,
+    with_total: bool = True,
+) -> Read[tuple[list[Row], int | None]]:
+    """A window of visible tickets (`names` columns) and, when asked, their total."""
+    where, values = ticket_where(actor, filt)
+    by, then = (clause.lstrip("-") for clause in order.clauses())
+    direction = "DESC" if order.descending else "ASC"
+    total = None
+    if with_total:
+        total = (yield (f"SELECT COUNT(*) FROM tickets t WHERE {where}", values))[0][0]
+    rows = yield (
+        f"SELECT {columns(Ticket, names, 't')} FROM tickets t WHERE {where}"
+        f" ORDER BY t.{by} {direction}, t.{then} {direction} LIMIT ? OFFSET ?",
+        [*values, win.limit, win.offset],
+    )
+    return rows, total
+
+
+def ticket_count(actor: Actor | None, filt: TicketFilter) -> Read[int]:
+    where, values = ticket_where(actor, filt)
+    return (yield (f"SELECT COUNT(*) FROM tickets t WHERE {where}", values))[0][0]
+
+
+def ticket_row(actor: Actor | None, ticket_id: int, names: Sequence[str]) -> Read[Row | None]:
+    """One visible ticket's columns, None when missing or invisible."""
+    where, values = visible_tickets_sql(actor)
+    rows = yield (
+        f"SELECT {columns(Ticket, names, 't')} FROM tickets t WHERE t.id = ? AND {where}",
+        [ticket_id, *values],
+    )
+    return rows[0] if rows else None
+
+
+def _by_ids(model, table: str, ids: Iterable[int], names: Sequence[str]) -> Read[dict[int, Row]]:
+    """{id: row} for the given ids (the first column selected is the id)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = yield (
+        f"SELECT x.id, {columns(model, names, 'x')} FROM {table} x"
+        f" WHERE x.id IN ({marks(len(wanted))})",
+        wanted,
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+def users_by_ids(ids: Iterable[int], names: Sequence[str]) -> Read[dict[int, Row]]:
+    """Users are visible to every signed-in caller (as `resolvers.users.users_by_ids`)."""
+    return (yield from _by_ids(User, "users", ids, names))
+
+
+def queues_by_ids(ids: Iterable[int], names: Sequence[str]) -> Read[dict[int, Row]]:
+    return (yield from _by_ids(Queue, "queues", ids, names))
+
+
+def _names_for(table: str, column: str, ids: Sequence[int]) -> Read[dict[int, list[str]]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        rows = yield (
+            f"SELECT ticket_id, {column} FROM {table}"
+            f" WHERE ticket_id IN ({marks(len(ids))}) ORDER BY id",
+            list(ids),
+        )
+        for ticket_id, name in rows:
+            found[ticket_id].append(name)
+    return found
+
+
+def tags_for(ticket_ids: Sequence[int]) -> Read[dict[int, list[str]]]:
+    return (yield from _names_for("ticket_tags", "name", ticket_ids))
+
+
+def contacts_for(ticket_ids: Sequence[int]) -> Read[dict[int, list[str]]]:
+    return (yield from _names_for("ticket_contacts", "email", ticket_ids))
+
+
+def comment_pages(
+    actor: Actor | None,
+    ticket_ids: Sequence[int],
+    win: Window,
+    names: Sequence[str],
+    *,
+    with_total: bool = True,
+) -> Read[dict[int, tuple[list[Row], int]]]:
+    """One window of comments (oldest first; internal ones only for staff) per ticket that
+    the caller already sees, with each ticket's total: two statements whatever their number."""
+    pages: dict[int, tuple[list[Row], int]] = {tid: ([], 0) for tid in ticket_ids}
+    if not ticket_ids:
+        return pages
+    internal = "" if sees_internal(actor) else " AND c.is_internal = FALSE"
+    where = f"c.ticket_id IN ({marks(len(ticket_ids))}){internal}"
+    totals: dict[int, int] = {}
+    if with_total:
+        counted = yield (
+            f"SELECT c.ticket_id, COUNT(*) FROM comments c WHERE {where} GROUP BY c.ticket_id",
+            list(ticket_ids),
+        )
+        totals = dict(counted)
+    selected = columns(Comment, names, "c")
+    rows = yield (
+        f"SELECT r.ticket_id, {', '.join(f'r.{n}' for n in names)} FROM"
+        f" (SELECT c.ticket_id AS ticket_id, {selected},"
+        " ROW_NUMBER() OVER (PARTITION BY c.ticket_id ORDER BY c.created_at, c.id) AS rn"
+        f" FROM comments c WHERE {where}) r WHERE r.rn > ? AND r.rn <= ? ORDER BY r.rn",
+        [*ticket_ids, win.offset, win.offset + win.limit],
+    )
+    grouped: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    return {tid: (grouped.get(tid, []), totals.get(tid, 0)) for tid in ticket_ids}

@@ -1,0 +1,123 @@
+"""The compiled executor: query documents answered from lean reads, not field by field.
+
+`CompiledQueries.execute` answers a request when its document compiles (see `plans`), and
+returns None otherwise, so the caller runs Strawberry's executor instead. Documents are parsed,
+validated (with the schema's own limits) and compiled once, cached by their text and operation
+name. Any domain error while executing also returns None: the standard executor then runs the
+same document and renders the error exactly as it always does (and so does any unexpected
+failure, which is logged). `tests/test_compiled.py` runs
+both executors on a corpus and requires identical answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from graphql import (
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
+
+from resolvers import reads
+from resolvers.errors import DomainError
+from schema.compiled import run
+from schema.compiled.plans import Plan, Unsupported, compile_operation
+
+CACHE_SIZE = 512
+log = logging.getLogger("ticketgate.graphql")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    plan: Plan
+    operation: OperationDefinitionNode
+
+
+class CompiledQueries:
+    def __init__(self, schema) -> None:
+        self.schema = schema
+        self.rules = [*specified_rules]
+        self.max_tokens = None
+        for extension in schema.extensions:
+            if isinstance(extension, AddValidationRules):
+                self.rules += extension.validation_rules
+            if isinstance(extension, MaxTokensLimiter):
+                self.max_tokens = extension.max_token_count
+        self.cache: OrderedDict[tuple[str, str | None], Compiled | None] = OrderedDict()
+
+    def compiled(self, query: str, operation_name: str | None) -> Compiled | None:
+        key = (query, operation_name)
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        found = self._compile(query, operation_name)
+        self.cache[key] = found
+        if len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+        return found
+
+    def _compile(self, query: str, operation_name: str | None) -> Compiled | None:
+        gql = self.schema._schema
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError:
+            return None
+        if validate(gql, document, self.rules):
+            return None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is not None:
+            operations = [o for o in operations if o.name and o.name.value == operation_name]
+        if len(operations) != 1:
+            return None
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        try:
+            return Compiled(compile_operation(gql, operations[0], fragments), operations[0])
+        except Unsupported:
+            return None
+        except Exception:
+            log.exception("cannot compile a document; using the standard executor")
+            return None
+
+    async def execute(self, query: str | None, operation_name, variables, context) -> dict | None:
+        """The response's `data`, or None when the standard executor must answer."""
+        if not isinstance(query, str):
+            return None
+        compiled = self.compiled(query, operation_name)
+        if compiled is None:
+            return None
+        coerced = get_variable_values(
+            self.schema._schema, compiled.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return None
+        try:
+            return await self._run(compiled.plan, context, coerced)
+        except (DomainError, GraphQLError):
+            return None
+        except Exception:  # a fault of ours: answer through the standard executor
+            log.exception("compiled executor failed; using the standard executor")
+            return None
+
+    async def _run(self, plan: Plan, context, variables: dict) -> dict:
+        actor = context.actor
+        data = {}
+        for root in plan.roots:
+            if root.name == "__typename":
+                data[root.key] = self.schema._schema.query_type.name
+            elif root.name in ("viewer", "me"):
+                data[root.key] = run.viewer_root(root, actor)
+            else:
+                fetch = run.tickets_root if root.name == "tickets" else run.ticket_root
+                rel = run.Related(variables)
+                data[root.key] = await reads.run(fetch(self.schema, root, actor, rel))
+        return data

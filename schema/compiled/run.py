@@ -1,0 +1,262 @@
+"""Execute a compiled plan: one batch of reads per root field, then plain dicts.
+
+Each object plan becomes a list of `(response key, getter)` once (cached on the plan), so a
+row renders as one dict comprehension; relations come from the rows fetched in bulk for the
+whole page (`Related`). The statements per root field do not depend on the page size.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLField
+from graphql.execution.values import get_argument_values
+from strawberry.types.arguments import convert_arguments
+
+from resolvers import projections
+from resolvers.errors import NotFound
+from resolvers.pagination import Window
+from resolvers.permissions import Actor
+from resolvers.reads import Read
+from schema.compiled.plans import (
+    Column,
+    ConnectionPlan,
+    Const,
+    GlobalId,
+    NameList,
+    ObjectPlan,
+    Relation,
+    RootField,
+)
+from schema.connections import encode_cursor, forward_window
+from schema.ids import parse_id
+from schema.tickets import ticket_query
+
+Getter = Callable[[Any, "Related"], Any]
+SOURCES = {"User": "users", "Queue": "queues"}  # related type → Related attribute
+BY_IDS = {"User": projections.users_by_ids, "Queue": projections.queues_by_ids}
+
+
+@dataclass
+class Related:
+    """What a page's rows refer to, fetched in bulk."""
+
+    variables: object  # graphql-core VariableValues
+    users: dict[int, tuple] = field(default_factory=dict)
+    queues: dict[int, tuple] = field(default_factory=dict)
+    tags: dict[int, list[str]] = field(default_factory=dict)
+    contacts: dict[int, list[str]] = field(default_factory=dict)
+    comments: dict[int, tuple[list, int]] = field(default_factory=dict)
+    comment_window: Window = field(default_factory=Window)
+
+
+def arguments(schema, field_def: GraphQLField, node, variables) -> dict[str, Any]:
+    """The field's arguments as Strawberry passes them to resolvers (inputs as classes)."""
+    raw = get_argument_values(field_def, node, variables)
+    definition = field_def.extensions["strawberry-definition"]
+    return convert_arguments(
+        raw, definition.arguments, schema.schema_converter.scalar_registry, schema.config
+    )
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def _column_getter(index: int, convert) -> Getter:
+    if convert is None:
+        return lambda row, rel: row[index]
+    return lambda row, rel: convert(row[index])
+
+
+def _global_id(type_name: str) -> Getter:
+    prefix = f"{type_name}:"
+    return lambda row, rel: base64.b64encode(f"{prefix}{row[0]}".encode()).decode()
+
+
+def _relation_getter(index: int, target: ObjectPlan) -> Getter:
+    render = renderer(target, target.__dict__["fetched_columns"])
+    source = SOURCES[target.type_name]
+
+    def get(row, rel: Related):
+        key = row[index]
+        found = getattr(rel, source).get(key) if key is not None else None
+        return None if found is None else render(found, rel)
+
+    return get
+
+
+def _names_getter(source: str) -> Getter:
+    return lambda row, rel: list(getattr(rel, source).get(row[0], ()))
+
+
+def _comments_getter(plan: ConnectionPlan) -> Getter:
+    render_item = renderer(plan.item)
+
+    def get(row, rel: Related):
+        items, total = rel.comments[row[0]]
+        return connection(plan, items, total, rel.comment_window, render_item, rel)
+
+    return get
+
+
+def renderer(plan: ObjectPlan, names: list[str] | None = None):
+    """`render(row, related) -> dict` for rows of `names` (default: the plan's columns)."""
+    cache_key = tuple(names or ())
+    cached = plan.__dict__.setdefault("_renderers", {})
+    if cache_key in cached:
+        return cached[cache_key]
+    index = {name: i for i, name in enumerate(names or plan.columns())}
+    getters: list[tuple[str, Getter]] = []
+    for part in plan.fields:
+        if isinstance(part, Column):
+            getter = _column_getter(index[part.column], part.convert)
+        elif isinstance(part, Const):
+            getter = functools.partial(lambda value, row, rel: value, part.value)
+        elif isinstance(part, GlobalId):
+            getter = _global_id(part.type_name)
+        elif isinstance(part, Relation):
+            getter = _relation_getter(index[part.column], part.target)
+        elif isinstance(part, NameList):
+            getter = _names_getter(part.source)
+        else:
+            getter = _comments_getter(part)
+        getters.append((part.key, getter))
+
+    def render(row, rel: Related) -> dict:
+        return {key: get(row, rel) for key, get in getters}
+
+    cached[cache_key] = render
+    return render
+
+
+def connection(plan: ConnectionPlan, rows, total, win: Window, render_item, rel) -> dict:
+    """A Relay connection over offset-paged rows (as `schema.connections.Connection`)."""
+    out: dict[str, Any] = {}
+    for key, name in plan.selections:
+        if name == "totalCount":
+            out[key] = total
+        elif name == "__typename":
+            out[key] = plan.type_name
+        elif name == "edges":
+            out[key] = [
+                _edge(plan, win.offset + i, row, render_item, rel) for i, row in enumerate(rows)
+            ]
+        else:
+            out[key] = _page_info(plan, rows, total, win)
+    return out
+
+
+def _edge(plan: ConnectionPlan, position: int, row, render_item, rel) -> dict:
+    out = {}
+    for key, name in plan.edge_selections:
+        if name == "cursor":
+            out[key] = encode_cursor(position)
+        elif name == "node":
+            out[key] = render_item(row, rel)
+        else:
+            out[key] = plan.edge_type
+    return out
+
+
+def _page_info(plan: ConnectionPlan, rows, total, win: Window) -> dict:
+    last = win.offset + len(rows) - 1
+    values = {
+        "hasNextPage": total is not None and win.offset + len(rows) < total,
+        "hasPreviousPage": win.offset > 0,
+        "startCursor": encode_cursor(win.offset) if rows else None,
+        "endCursor": encode_cursor(last) if rows else None,
+        "__typename": "PageInfo",
+    }
+    return {key: values[name] for key, name in plan.page_info}
+
+
+# ------------------------------------------------------------------ fetching
+
+
+def targets(plan: ObjectPlan, type_name: str) -> list[ObjectPlan]:
+    """Every `type_name` object reached from `plan` (relations, and its comments' ones)."""
+    found = []
+    for part in plan.fields:
+        if isinstance(part, Relation):
+            found += [part.target] if part.target.type_name == type_name else []
+        elif isinstance(part, ConnectionPlan):
+            found += targets(part.item, type_name)
+    return found
+
+
+def prepare(plan: ObjectPlan) -> dict[str, list[str]]:
+    """The columns fetched for each related type under this root, fixed once: the union of
+    what its objects select (each renders from those rows)."""
+    if "_prepared" not in plan.__dict__:
+        prepared = {}
+        for type_name in SOURCES:
+            found = targets(plan, type_name)
+            names: list[str] = []
+            for target in found:
+                names += [n for n in target.columns() if n not in names]
+            for target in found:
+                target.__dict__["fetched_columns"] = names
+            prepared[type_name] = names
+        plan.__dict__["_prepared"] = prepared
+    return plan.__dict__["_prepared"]
+
+
+def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Related) -> Read[None]:
+    """Bulk-fetch what ticket rows refer to: tags, contacts, comments, queues, users."""
+    ids = [row[0] for row in rows]
+    index = {name: i for i, name in enumerate(plan.columns())}
+    sources = {part.source for part in plan.parts(NameList)}
+    if "tags" in sources:
+        rel.tags = yield from projections.tags_for(ids)
+    if "contacts" in sources:
+        rel.contacts = yield from projections.contacts_for(ids)
+    wanted: dict[str, set] = {name: set() for name in SOURCES}
+    for part in plan.parts(ConnectionPlan):
+        args = arguments(schema, part.field_def, part.node, rel.variables)
+        rel.comment_window = forward_window(args.get("first"), args.get("after"))
+        rel.comments = yield from projections.comment_pages(
+            actor, ids, rel.comment_window, part.item.columns(), with_total=part.needs_total
+        )
+        if part.item.parts(Relation):
+            author = part.item.columns().index("author_id")
+            wanted["User"] |= {c[author] for items, _ in rel.comments.values() for c in items}
+    for part in plan.parts(Relation):
+        wanted[part.target.type_name] |= {row[index[part.column]] for row in rows}
+    prepared = prepare(plan)
+    for type_name, source in SOURCES.items():
+        keys = wanted[type_name] - {None}
+        if keys:
+            setattr(rel, source, (yield from BY_IDS[type_name](keys, prepared[type_name])))
+
+
+def tickets_root(schema, root: RootField, actor, rel: Related) -> Read[dict]:
+    conn: ConnectionPlan = root.plan
+    args = arguments(schema, root.field_def, root.node, rel.variables)
+    filt, order = ticket_query(args.get("filter"), args.get("order_by"))
+    win = forward_window(args.get("first"), args.get("after"))
+    rows, total = yield from projections.ticket_page(
+        actor, filt, order, win, conn.item.columns(), with_total=conn.needs_total
+    )
+    yield from fetch_related(schema, actor, conn.item, rows, rel)
+    return connection(conn, rows, total, win, renderer(conn.item), rel)
+
+
+def ticket_root(schema, root: RootField, actor, rel: Related) -> Read[dict]:
+    args = arguments(schema, root.field_def, root.node, rel.variables)
+    ticket_id = parse_id(args["id"], "Ticket", "id")
+    row = yield from projections.ticket_row(actor, ticket_id, root.plan.columns())
+    if row is None:
+        raise NotFound(f"Ticket {ticket_id} not found.")
+    yield from fetch_related(schema, actor, root.plan, [row], rel)
+    return renderer(root.plan)(row, rel)
+
+
+def viewer_root(root: RootField, actor: Actor | None) -> dict | None:
+    if actor is None or actor.id is None:
+        return None
+    names = root.plan.columns()
+    return renderer(root.plan)(tuple(getattr(actor, name) for name in names), Related(None))

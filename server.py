@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import json
 import logging
 import os
 import sys
@@ -14,25 +13,20 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
-from strawberry.types import ExecutionResult
 
 from models import db
-from resolvers import auth
-from resolvers.errors import Unauthenticated
+from resolvers import reads
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
 from rest.common import DialectGuard, JSONResponse
+from rest.conditional import ConditionalGet
 from schema import build_schema
-from schema.compiled import CompiledQueries
-from schema.context import Context
+from schema.http import GraphQLApp
 from settings import Settings
 
 log = logging.getLogger("ticketgate")
@@ -44,6 +38,10 @@ DIALECTS: list[tuple[str, str]] = [
     ("/support", "control_panel"),
     ("/helpdesk/api", "helpdesk"),  # its routes include the legacy POST API's
 ]
+
+
+# Answers that change with the time of day, not only with the data (ETag buckets).
+CLOCK_DEPENDENT = ("/api/stats", "/api/user")
 
 
 class RequestId:
@@ -69,51 +67,6 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-class GraphQLApp(GraphQL):
-    """Strawberry over HTTP; the context carries the caller and fresh DataLoaders."""
-
-    def __init__(self, settings: Settings, storage: LocalStorage) -> None:
-        schema = build_schema(
-            settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens
-        )
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self.settings, self.storage = settings, storage
-        self.compiled = CompiledQueries(schema)
-
-    async def execute_single(
-        self, request, request_adapter, sub_response, context, root_value, request_data
-    ):
-        """The compiled executor when the document compiles, else Strawberry's."""
-        data = await self.compiled.execute(
-            request_data.query, request_data.operation_name, request_data.variables, context
-        )
-        if data is not None:
-            return ExecutionResult(data=data, errors=None)
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
-    def decode_json(self, data: str | bytes) -> object:
-        """JSON by orjson, whose errors are `json.JSONDecodeError`s (Strawberry's 400), so deep
-        nesting and invalid UTF-8 are malformed JSON rather than a 500. A POST body (bytes;
-        query-string values are str) must be an object or a batch array."""
-        decoded = orjson.loads(data)
-        if isinstance(data, bytes) and not isinstance(decoded, dict | list):
-            raise json.JSONDecodeError("Expected a JSON object.", data.decode(errors="replace"), 0)
-        return decoded
-
-    async def get_context(self, request: Request, response) -> Context:
-        context = Context(request=request, settings=self.settings, storage=self.storage)
-        try:
-            context.user = await auth.authenticate(request.headers, self.settings.secret_key)
-        except Unauthenticated as exc:
-            context.auth_error = exc
-        return context
-
-
 def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
     def render(status: int, message: str):
         code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
@@ -122,6 +75,12 @@ def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
         )
 
     return DialectGuard(app, render, max_bytes)
+
+
+def _clock_bucket(settings: Settings):
+    """How long answers that depend on the clock stay the same: the nephthys stats."""
+    seconds = max(1.0, settings.stats_cache_seconds)
+    return lambda path: seconds if path.startswith(CLOCK_DEPENDENT) else None
 
 
 def build_app(
@@ -159,8 +118,14 @@ def build_app(
             await worker.stop()
             if manage_db:
                 await db.close_db()
+                reads.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestId)])
+    conditional = Middleware(
+        ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)
+    )
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(RequestId), conditional]
+    )
     app.state.settings = settings
     app.state.storage = storage
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)

@@ -19,6 +19,7 @@ import asyncio
 import functools
 import logging
 import re
+import secrets
 import sqlite3
 import threading
 from collections.abc import Generator, Sequence
@@ -92,6 +93,7 @@ class SqliteReaders:
 
 
 _readers: dict[str, SqliteReaders] = {}
+_versions: dict[str, tuple[str, sqlite3.Connection]] = {}
 
 
 def _sqlite_readers(client) -> SqliteReaders | None:
@@ -124,6 +126,32 @@ def close() -> None:
     for readers in _readers.values():
         readers.close()
     _readers.clear()
+    for _, conn in _versions.values():
+        conn.close()
+    _versions.clear()
+
+
+async def data_version() -> str | None:
+    """A token that changes whenever any connection commits a write (None: not known).
+
+    SQLite: `PRAGMA data_version` of a connection that never writes (microseconds, no I/O),
+    prefixed by a random epoch of that connection, as its values mean nothing elsewhere.
+    PostgreSQL: the current snapshot (`xmin:xmax:xip`), equal only while no transaction
+    has committed or started writing; shared by every process.
+    """
+    client = connections.get("default")
+    dialect = client.capabilities.dialect
+    if dialect == "postgres":
+        _, rows = await client.execute_query("SELECT pg_current_snapshot()::text")
+        return rows[0][0]
+    path = getattr(client, "filename", None)
+    if dialect != "sqlite" or not path or path == ":memory:":
+        return None
+    if path not in _versions:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        _versions[path] = (secrets.token_hex(4), conn)
+    epoch, conn = _versions[path]
+    return f"{epoch}.{conn.execute('PRAGMA data_version').fetchone()[0]}"
 
 
 def marks(count: int) -> str:

@@ -7,7 +7,13 @@ import functools
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
@@ -15,6 +21,8 @@ from schema.errors import DomainErrors
 from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.users import UserMutations, UserQueries
+
+DOCUMENT_CACHE_SIZE = 512  # parsed and validated documents kept (by text)
 
 
 @strawberry.type
@@ -55,6 +63,8 @@ def _schema(max_depth: int, max_aliases: int, max_tokens: int):
         query=Query,
         mutation=Mutation,
         extensions=[
+            ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             QueryDepthLimiter(max_depth=max_depth),
             MaxAliasesLimiter(max_alias_count=max_aliases),
             MaxTokensLimiter(max_token_count=max_tokens),

@@ -21,7 +21,14 @@ class Context:
     storage: Storage
     user: Actor | None = None
     auth_error: Unauthenticated | None = None
-    loaders: Loaders = field(default_factory=Loaders)
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """Made on first use (compiled queries never need them)."""
+        if self._loaders is None:
+            self._loaders = Loaders()
+        return self._loaders
 
     @property
     def actor(self) -> Actor | None:

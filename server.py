@@ -96,7 +96,7 @@ def build_app(
         manage_db if webhook_worker is None else webhook_worker
     )
     storage = LocalStorage(settings.data_dir / "files")
-    graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.max_body_bytes)
+    graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.graphql_max_body_bytes)
     routes = [Route("/graphql", graphql, methods=["GET", "POST"])]
     for prefix, module_name in DIALECTS:
         module = __import__(f"rest.{module_name}", fromlist=["routes"])

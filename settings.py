@@ -42,6 +42,12 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 5000
+    # GraphQL cost limits (docs/graphql.md "Limits")
+    graphql_max_body_bytes: int = 1024 * 1024
+    graphql_max_document_chars: int = 100_000
+    graphql_max_cost: int = 25_000
+    graphql_cost_per_minute: int = 1_000_000
+    graphql_timeout_seconds: float = 10.0
     public_base_url: str = "http://127.0.0.1:8000"
     # nephthys dialect (docs/nephthys.md)
     nephthys_public: bool = True
@@ -74,6 +80,13 @@ class Settings:
             secret_key=env.get("TICKETGATE_SECRET_KEY") or _load_secret(data_dir),
             jwt_ttl_seconds=int(env.get("JWT_TTL_SECONDS", cls.jwt_ttl_seconds)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
+            graphql_max_cost=int(env.get("GRAPHQL_MAX_COST", cls.graphql_max_cost)),
+            graphql_cost_per_minute=int(
+                env.get("GRAPHQL_COST_PER_MINUTE", cls.graphql_cost_per_minute)
+            ),
+            graphql_timeout_seconds=float(
+                env.get("GRAPHQL_TIMEOUT_SECONDS", cls.graphql_timeout_seconds)
+            ),
             public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             nephthys_public=_flag(env.get("NEPHTHYS_PUBLIC"), cls.nephthys_public),
             nephthys_link_template=env.get("NEPHTHYS_LINK_TEMPLATE", cls.nephthys_link_template),

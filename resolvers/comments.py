@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from tortoise.expressions import Subquery
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import Comment, Ticket
-from resolvers import clock, events, sql, tickets, validation
+from resolvers import clock, events, tickets, validation
 from resolvers.errors import Forbidden, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
-from resolvers.pagination import Page, Window, paginate
+from resolvers.pagination import Page, Window, pages_per_ticket, paginate
 from resolvers.permissions import (
     Actor,
     require_staff,
@@ -195,36 +192,9 @@ async def attach_to_comment(
 async def comments_for(
     actor: Actor | None, ticket_ids: list[int], win: Window
 ) -> dict[int, Page[Comment]]:
-    """One page of comments for each of many tickets, in two statements whatever their number.
-
-    The caller has already checked that the actor sees these tickets.
-    """
-    visible = visible_comments(actor).filter(ticket_id__in=ticket_ids)
-    totals = dict(
-        await visible.group_by("ticket_id").annotate(n=Count("id")).values_list("ticket_id", "n")
+    """One page of comments for each of many tickets, in three statements whatever their
+    number. The caller has already checked that the actor sees these tickets."""
+    internal = "" if sees_internal(actor) else "is_internal = FALSE"
+    return await pages_per_ticket(
+        visible_comments(actor), ("created_at", "id"), internal, ticket_ids, win
     )
-    rows = await _ranked_page(actor, ticket_ids, win)
-    grouped: dict[int, list[Comment]] = defaultdict(list)
-    for comment in rows:
-        grouped[comment.ticket_id].append(comment)
-    return {
-        tid: Page(grouped.get(tid, []), totals.get(tid, 0), win.offset, win.limit)
-        for tid in ticket_ids
-    }
-
-
-async def _ranked_page(actor: Actor | None, ticket_ids: list[int], win: Window) -> list[Comment]:
-    """Rows offset..offset+limit of each ticket's comments (ROW_NUMBER over ticket)."""
-    if not ticket_ids:
-        return []
-    marks = sql.params(len(ticket_ids) + 2)
-    internal = "" if sees_internal(actor) else "AND is_internal = FALSE"
-    query = (
-        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER"
-        " (PARTITION BY ticket_id ORDER BY created_at, id) AS rn FROM comments"
-        f" WHERE ticket_id IN ({', '.join(marks[:-2])}) {internal}) ranked"
-        f" WHERE rn > {marks[-2]} AND rn <= {marks[-1]}"
-    )
-    rows = await sql.fetch(query, [*ticket_ids, win.offset, win.offset + win.limit])
-    ids = [row["id"] for row in rows]
-    return await Comment.filter(id__in=ids).order_by("created_at", "id") if ids else []

@@ -6,7 +6,7 @@ from typing import Any
 
 from models import Event
 from resolvers import clock, webhooks
-from resolvers.pagination import Page, Window, paginate
+from resolvers.pagination import Page, Window, pages_per_ticket, paginate
 from resolvers.permissions import Actor, sees_internal, visible_ticket
 
 TICKET_CREATED = "ticket.created"
@@ -44,10 +44,19 @@ async def record(
     return event
 
 
+def _visible_events(actor: Actor | None):
+    return Event.all() if sees_internal(actor) else Event.filter(internal=False)
+
+
 async def ticket_history(actor: Actor | None, ticket_id: int, win: Window) -> Page[Event]:
     """A ticket's events, oldest first; customers never see internal ones."""
     await visible_ticket(actor, ticket_id)
-    events = Event.filter(ticket_id=ticket_id)
-    if not sees_internal(actor):
-        events = events.filter(internal=False)
-    return await paginate(events.order_by("id"), win)
+    return await paginate(_visible_events(actor).filter(ticket_id=ticket_id).order_by("id"), win)
+
+
+async def histories_for(
+    actor: Actor | None, ticket_ids: list[int], win: Window
+) -> dict[int, Page[Event]]:
+    """One page of history for each of many tickets the caller already sees."""
+    internal = "" if sees_internal(actor) else "internal = FALSE"
+    return await pages_per_ticket(_visible_events(actor), ("id",), internal, ticket_ids, win)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from resolvers import sql
 from resolvers.errors import Invalid
 
 T = TypeVar("T")
@@ -43,3 +48,31 @@ async def paginate(queryset, win: Window) -> Page:
     total = await queryset.count()
     items = await queryset.offset(win.offset).limit(win.limit)
     return Page(items=list(items), total=total, offset=win.offset, limit=win.limit)
+
+
+async def pages_per_ticket(
+    found: QuerySet, order: tuple[str, ...], condition: str, ticket_ids: list[int], win: Window
+) -> dict[int, Page]:
+    """The same window of `found` rows for each of many tickets (ROW_NUMBER over ticket_id),
+    with each ticket's total: three statements whatever their number. `condition` is the
+    SQL form of `found`'s own filter ("" for none)."""
+    if not ticket_ids:
+        return {}
+    counted = found.filter(ticket_id__in=ticket_ids).group_by("ticket_id").annotate(n=Count("id"))
+    totals = dict(await counted.values_list("ticket_id", "n"))
+    marks = sql.params(len(ticket_ids) + 2)
+    where = f"ticket_id IN ({', '.join(marks[:-2])})" + (f" AND {condition}" if condition else "")
+    query = (
+        f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY ticket_id ORDER BY"
+        f" {', '.join(order)}) AS rn FROM {found.model._meta.db_table} WHERE {where}) ranked"
+        f" WHERE rn > {marks[-2]} AND rn <= {marks[-1]}"
+    )
+    rows = await sql.fetch(query, [*ticket_ids, win.offset, win.offset + win.limit])
+    ids = [row["id"] for row in rows]
+    grouped: dict[int, list] = defaultdict(list)
+    for item in await found.model.filter(id__in=ids).order_by(*order) if ids else []:
+        grouped[item.ticket_id].append(item)
+    return {
+        tid: Page(grouped.get(tid, []), totals.get(tid, 0), win.offset, win.limit)
+        for tid in ticket_ids
+    }

@@ -37,10 +37,10 @@ class RateLimiter:
         self.storage = storage_from_string(storage_uri, **options)
         self.strategy = FixedWindowRateLimiter(self.storage)
 
-    async def hit(self, rate: str, *key: str) -> Budget:
-        """Spend one; raises RateLimited (with the budget's numbers) when none is left."""
+    async def hit(self, rate: str, *key: str, cost: int = 1) -> Budget:
+        """Spend `cost`; raises RateLimited (with the budget's numbers) when not enough is left."""
         item = parse(rate)
-        allowed = await self.strategy.hit(item, *key)
+        allowed = await self.strategy.hit(item, *key, cost=cost)
         stats = await self.strategy.get_window_stats(item, *key)
         budget = Budget(item.amount, max(stats.remaining, 0), int(stats.reset_time))
         if not allowed:

@@ -17,7 +17,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
-from schema.errors import DomainErrors
+from schema.errors import CostReport, DomainErrors
 from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.users import UserMutations, UserQueries
@@ -69,5 +69,6 @@ def _schema(max_depth: int, max_aliases: int, max_tokens: int):
             MaxAliasesLimiter(max_alias_count=max_aliases),
             MaxTokensLimiter(max_token_count=max_tokens),
             DomainErrors,
+            CostReport,
         ],
     )

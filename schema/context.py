@@ -21,6 +21,7 @@ class Context:
     storage: Storage
     user: Actor | None = None
     auth_error: Unauthenticated | None = None
+    cost: dict | None = None  # extensions.cost of the answer (schema/http.py)
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

@@ -65,3 +65,11 @@ class DomainErrors(SchemaExtension):
             "Internal server error.",
             {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
         )
+
+
+class CostReport(SchemaExtension):
+    """`extensions.cost` of an answer, as checked before it ran (schema/http.py)."""
+
+    def get_results(self) -> dict:
+        cost = getattr(self.execution_context.context, "cost", None)
+        return {"cost": cost} if cost else {}

@@ -8,20 +8,25 @@ the body replayed, and answers exactly as before.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import orjson
+from cross_web import HTTPException
+from graphql import OperationType
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from resolvers import auth
-from resolvers.errors import Unauthenticated
+from resolvers.errors import DomainError, Unauthenticated
 from resolvers.files import Storage
 from schema import build_schema
 from schema.compiled import CompiledQueries
 from schema.context import Context
+from schema.cost import QueryTooCostly, operation_cost
+from schema.errors import domain_extensions
 from settings import Settings
 
 
@@ -42,22 +47,75 @@ class GraphQLApp(GraphQL):
             return
         request = Request(scope, receive)
         body = await request.body() if scope["method"] == "POST" else b""
-        data = await self._compiled_answer(request, body)
-        if data is not None:
-            response = Response(orjson.dumps({"data": data}), media_type="application/json")
-            await response(scope, receive, send)
+        answer = await self._answer(request, body)
+        if answer is not None:
+            await answer(scope, receive, send)
             return
         await super().__call__(scope, _replay(body, receive), send)
 
-    async def _compiled_answer(self, request: Request, body: bytes) -> dict | None:
-        """The `data` of a compiled query, None when Strawberry must answer."""
+    async def _answer(self, request: Request, body: bytes) -> Response | None:
+        """Check a document's size and cost before anything runs; answer compiled queries.
+        None: Strawberry answers (with the checked cost on the context)."""
         params = _params(request, body)
         if params is None:
             return None
         query, variables, operation_name = params
+        if len(query) > self.settings.graphql_max_document_chars:
+            message = (
+                f"Documents may be at most {self.settings.graphql_max_document_chars} characters."
+            )
+            return _error_response(message, {"code": "PAYLOAD_TOO_LARGE"}, status=413)
+        prepared = self.compiled.prepared(query, operation_name)
+        coerced = None if prepared is None else self.compiled.variables(prepared, variables)
+        if coerced is None:
+            return None  # Strawberry reports the syntax, validation or variable errors
         context = await self.get_context(request, None)
         request.scope["graphql_context"] = context
-        return await self.compiled.execute(query, operation_name, variables, context)
+        cost = operation_cost(self.schema._schema, prepared.operation, prepared.fragments, coerced)
+        try:
+            context.cost = await self._spend(request, context, cost)
+        except QueryTooCostly as exc:
+            extensions = {"code": "QUERY_TOO_COSTLY", "cost": exc.cost, "maximum": exc.maximum}
+            return _error_response(str(exc), extensions)
+        except DomainError as exc:
+            return _error_response(exc.message, domain_extensions(exc))
+        if prepared.operation.operation != OperationType.QUERY:
+            return None
+        try:
+            async with asyncio.timeout(self.settings.graphql_timeout_seconds):
+                data = await self.compiled.execute(prepared, coerced, context)
+                if data is None:
+                    return await self._standard(request, body)
+        except TimeoutError:
+            message = f"The query ran longer than {self.settings.graphql_timeout_seconds:g} s."
+            return _error_response(message, {"code": "QUERY_TIMEOUT"})
+        return Response(
+            orjson.dumps({"data": data, "extensions": {"cost": context.cost}}),
+            media_type="application/json",
+        )
+
+    async def _spend(self, request: Request, context: Context, cost: int) -> dict:
+        """Refuse a document above the cost limit; spend its cost from the caller's budget
+        per minute. The answer's `extensions.cost`."""
+        maximum = self.settings.graphql_max_cost
+        if cost > maximum:
+            raise QueryTooCostly(cost, maximum)
+        report = {"requested": cost, "maximum": maximum}
+        per_minute = self.settings.graphql_cost_per_minute
+        if per_minute > 0 and cost > 0:
+            user = context.user
+            who = f"user:{user.id}" if user is not None else f"address:{_client(request)}"
+            limiter = request.app.state.rate_limiter
+            budget = await limiter.hit(f"{per_minute}/minute", "graphql-cost", who, cost=cost)
+            report["remaining"] = budget.remaining
+        return report
+
+    async def _standard(self, request: Request, body: bytes) -> Response:
+        """Strawberry's answer, as a response (inside the caller's time limit)."""
+        try:
+            return await self.run(Request(request.scope, _replay(body, request.receive)))
+        except HTTPException as exc:
+            return PlainTextResponse(exc.reason, status_code=exc.status_code)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -105,6 +163,16 @@ def _params(request: Request, body: bytes) -> tuple[str, dict | None, str | None
     if not isinstance(name, str | None):
         return None
     return query, variables, name
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _error_response(message: str, extensions: dict, status: int = 200) -> Response:
+    """A request refused before it ran, as Strawberry shapes errors."""
+    body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from resolvers import comments, files, queues, tickets, users
+from resolvers import comments, events, files, queues, tickets, users
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor
 
@@ -29,16 +29,23 @@ class Loaders:
         self.contacts = DataLoader(_batch(tickets.contacts_for, ()))
         self.ticket_attachments = DataLoader(_batch(files.ticket_level_attachments_for, ()))
         self.comment_attachments = DataLoader(_batch(files.attachments_for, ()))
-        self._comment_pages: dict[tuple[int, int, bool], DataLoader] = {}
+        self._pages: dict[tuple, DataLoader] = {}
 
     def comment_page(self, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
         """Comments of many tickets, one page each, batched per window."""
-        key = (win.offset, win.limit, actor is not None and actor.is_staff)
-        if key not in self._comment_pages:
+        return self._page(comments.comments_for, actor, win)
+
+    def history_page(self, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
+        """Histories of many tickets, one page each, batched per window."""
+        return self._page(events.histories_for, actor, win)
+
+    def _page(self, fetch, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
+        key = (fetch, win.offset, win.limit, actor is not None and actor.is_staff)
+        if key not in self._pages:
 
             async def load(ids: list[int]) -> list[Page]:
-                pages = await comments.comments_for(actor, ids, win)
+                pages = await fetch(actor, ids, win)
                 return [pages[i] for i in ids]
 
-            self._comment_pages[key] = DataLoader(load)
-        return self._comment_pages[key]
+            self._pages[key] = DataLoader(load)
+        return self._pages[key]

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 import models
 from models import Role, Status
-from resolvers import comments, events, permissions
+from resolvers import comments, permissions
 from resolvers.errors import NotFound
 from resolvers.validation import parse_id as database_id
 from schema.connections import Connection, forward_window, window_for
@@ -219,7 +219,9 @@ class Ticket(relay.Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Event]:
         win = forward_window(first, after)
-        return Connection.from_page(await events.ticket_history(actor(info), self.id, win))
+        return Connection.from_page(
+            await loaders(info).history_page(actor(info), win).load(self.id)
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):

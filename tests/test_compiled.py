@@ -166,7 +166,10 @@ def _variables(document: str, ticket_id: int) -> dict:
 
 async def _both(document: str, variables: dict, user):
     schema = build_schema()
-    compiled = await CompiledQueries(schema).execute(document, None, variables, _context(user))
+    queries = CompiledQueries(schema)
+    prepared = queries.prepared(document, None)
+    coerced = queries.variables(prepared, variables)
+    compiled = await queries.execute(prepared, coerced, _context(user))
     standard = await schema.execute(
         document, variable_values=variables, context_value=_context(user)
     )

@@ -1,12 +1,11 @@
 """The compiled executor: query documents answered from lean reads, not field by field.
 
-`CompiledQueries.execute` answers a request when its document compiles (see `plans`), and
-returns None otherwise, so the caller runs Strawberry's executor instead. Documents are parsed,
-validated (with the schema's own limits) and compiled once, cached by their text and operation
-name. Any domain error while executing also returns None: the standard executor then runs the
-same document and renders the error exactly as it always does (and so does any unexpected
-failure, which is logged). `tests/test_compiled.py` runs
-both executors on a corpus and requires identical answers.
+`CompiledQueries.prepared` parses, validates (with the schema's own limits) and compiles a
+document once, cached by its text and operation name; `execute` answers from the plan, or
+returns None so that the caller runs Strawberry's executor instead. Any domain error while
+executing also returns None: the standard executor then runs the same document and renders
+the error exactly as it always does (and so does any unexpected failure, which is logged).
+`tests/test_compiled.py` runs both executors on a corpus and requires identical answers.
 """
 
 from __future__ import annotations
@@ -36,9 +35,12 @@ log = logging.getLogger("ticketgate.graphql")
 
 
 @dataclass(frozen=True)
-class Compiled:
-    plan: Plan
+class Prepared:
+    """A parsed, validated operation, and its plan when the compiler covers it."""
+
     operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    plan: Plan | None
 
 
 class CompiledQueries:
@@ -51,20 +53,22 @@ class CompiledQueries:
                 self.rules += extension.validation_rules
             if isinstance(extension, MaxTokensLimiter):
                 self.max_tokens = extension.max_token_count
-        self.cache: OrderedDict[tuple[str, str | None], Compiled | None] = OrderedDict()
+        self.cache: OrderedDict[tuple[str, str | None], Prepared | None] = OrderedDict()
 
-    def compiled(self, query: str, operation_name: str | None) -> Compiled | None:
+    def prepared(self, query: str, operation_name: str | None) -> Prepared | None:
+        """The operation to run, None when it does not parse or validate (or is ambiguous):
+        the standard executor then reports why."""
         key = (query, operation_name)
         if key in self.cache:
             self.cache.move_to_end(key)
             return self.cache[key]
-        found = self._compile(query, operation_name)
+        found = self._prepare(query, operation_name)
         self.cache[key] = found
         if len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)
         return found
 
-    def _compile(self, query: str, operation_name: str | None) -> Compiled | None:
+    def _prepare(self, query: str, operation_name: str | None) -> Prepared | None:
         gql = self.schema._schema
         try:
             document = parse(query, max_tokens=self.max_tokens)
@@ -81,34 +85,34 @@ class CompiledQueries:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         try:
-            return Compiled(compile_operation(gql, operations[0], fragments), operations[0])
+            plan = compile_operation(gql, operations[0], fragments)
         except Unsupported:
-            return None
+            plan = None
         except Exception:
             log.exception("cannot compile a document; using the standard executor")
-            return None
+            plan = None
+        return Prepared(operations[0], fragments, plan)
 
-    async def execute(self, query: str | None, operation_name, variables, context) -> dict | None:
-        """The response's `data`, or None when the standard executor must answer."""
-        if not isinstance(query, str):
-            return None
-        compiled = self.compiled(query, operation_name)
-        if compiled is None:
-            return None
+    def variables(self, prepared: Prepared, given: dict | None):
+        """The coerced variable values, None when they do not fit the operation."""
         coerced = get_variable_values(
-            self.schema._schema, compiled.operation.variable_definitions or (), variables or {}
+            self.schema._schema, prepared.operation.variable_definitions or (), given or {}
         )
-        if isinstance(coerced, list):
+        return None if isinstance(coerced, list) else coerced
+
+    async def execute(self, prepared: Prepared, variables, context) -> dict | None:
+        """The response's `data`, or None when the standard executor must answer."""
+        if prepared.plan is None:
             return None
         try:
-            return await self._run(compiled.plan, context, coerced)
+            return await self._run(prepared.plan, context, variables)
         except (DomainError, GraphQLError):
             return None
         except Exception:  # a fault of ours: answer through the standard executor
             log.exception("compiled executor failed; using the standard executor")
             return None
 
-    async def _run(self, plan: Plan, context, variables: dict) -> dict:
+    async def _run(self, plan: Plan, context, variables) -> dict:
         actor = context.actor
         data = {}
         for root in plan.roots:

@@ -1,0 +1,117 @@
+"""GraphQL cost and size limits: refused before anything runs, reported on every answer."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import httpx
+import pytest
+
+from resolvers import reads, tickets
+from server import build_app
+from tests.conftest import bearer, gql, token_for
+
+PAGE = "tickets(first: 100) { edges { node { title comments(first: 100) { totalCount } } } }"
+
+
+@pytest.fixture
+def limited(settings):
+    """A client of an app built with other GraphQL limits."""
+
+    def make(**limits):
+        app = build_app(dataclasses.replace(settings, **limits), manage_db=False)
+        transport = httpx.ASGITransport(app=app)
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    return make
+
+
+async def test_a_costly_document_is_refused_before_it_runs(client, agent, count_sql):
+    token = await token_for(agent)
+    await gql(client, "{ viewer { id } }", token)  # the token's first use is recorded
+    document = "{ " + " ".join(f"a{n}: {PAGE}" for n in range(30)) + " }"
+    with count_sql() as statements:
+        body = await gql(client, document, token)
+    assert body["data"] is None
+    error = body["errors"][0]
+    assert error["extensions"] == {
+        "code": "QUERY_TOO_COSTLY",
+        "cost": 30 * (100 + 100 * 100),
+        "maximum": 25_000,
+    }
+    assert not [s for s in statements if "tickets" in s]
+
+
+async def test_cost_counts_variables_and_is_reported(client, agent, customer):
+    await tickets.create_ticket(customer, title="one")
+    token = await token_for(agent)
+    compiled = await gql(
+        client,
+        "query($n: Int) { tickets(first: $n) { edges { node { title comments(first: 3)"
+        " { totalCount } } } } }",
+        token,
+        n=7,
+    )
+    assert compiled["extensions"]["cost"]["requested"] == 7 + 7 * 3
+    assert compiled["extensions"]["cost"]["maximum"] == 25_000
+    standard = await gql(  # `history` is answered by Strawberry's executor
+        client, "{ tickets(first: 4) { edges { node { history { totalCount } } } } }", token
+    )
+    assert standard["extensions"]["cost"]["requested"] == 4 + 4 * 20
+    assert standard["data"]["tickets"]["edges"][0]["node"]["history"]["totalCount"] >= 1
+
+
+async def test_each_caller_has_a_cost_budget_per_minute(limited, agent, admin):
+    async with limited(graphql_cost_per_minute=250) as client:
+        token = await token_for(agent)
+        answers = [
+            await gql(client, "{ tickets(first: 100) { totalCount } }", token) for _ in range(3)
+        ]
+        assert [a["extensions"]["cost"]["remaining"] for a in answers[:2]] == [150, 50]
+        refused = answers[2]["errors"][0]
+        assert refused["extensions"]["code"] == "RATE_LIMITED"
+        assert refused["extensions"]["retryAfter"] >= 1
+        other = await gql(client, "{ tickets(first: 100) { totalCount } }", await token_for(admin))
+        assert "errors" not in other  # another caller's budget is their own
+
+
+async def test_documents_and_bodies_are_bounded_before_parsing(client, app, agent):
+    headers = bearer(await token_for(agent))
+    long_document = "{ viewer { id } }" + " " * app.state.settings.graphql_max_document_chars
+    response = await client.post("/graphql", json={"query": long_document}, headers=headers)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    huge_literal = '{ tickets(filter: {search: "' + "x" * 20 * 1024 * 1024 + '"}) { totalCount } }'
+    response = await client.post("/graphql", json={"query": huge_literal}, headers=headers)
+    assert response.status_code == 413
+
+
+async def test_a_query_past_its_time_limit_is_cut_off(limited, agent, monkeypatch):
+    async def stuck(read):
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr(reads, "run", stuck)
+    async with limited(graphql_timeout_seconds=0.05) as client:
+        body = await gql(client, "{ tickets { totalCount } }", await token_for(agent))
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TIMEOUT"
+    assert body["data"] is None
+
+
+async def test_history_of_a_page_is_batched(client, agent, customer, count_sql):
+    """`history` on every ticket of a page: the same statements for 5 tickets as for 50."""
+    for n in range(50):
+        await tickets.create_ticket(customer, title=f"t{n}")
+    token = await token_for(agent)
+    query = """query($n: Int) { tickets(first: $n) { edges { node { number
+      history(first: 3) { totalCount edges { node { kind actor { username } } } } } } } }"""
+    counts = []
+    for size in (5, 50):
+        await gql(client, query, token, n=size)
+        with count_sql() as statements:
+            body = await gql(client, query, token, n=size)
+        edges = body["data"]["tickets"]["edges"]
+        assert len(edges) == size
+        assert all(e["node"]["history"]["totalCount"] == 1 for e in edges)
+        counts.append(len(statements))
+    assert counts[0] == counts[1]

@@ -271,3 +271,17 @@ async def test_statements_per_page_are_pinned(client, people, data, count_sql):
     # credential, count, page, tags, comment totals, comment page, users, queues
     assert counts[0] == counts[1]
     assert len([s for s in counts[1] if s == "SELECT"]) == 8
+
+
+async def test_staff_totals_come_from_the_running_totals(people, data, count_sql):
+    """The staff's unfiltered and status-only counts read `ticket_totals`, and agree with a
+    row count (customers and other filters count rows)."""
+    agent = people["agent"]
+    for filt in (TicketFilter(), TicketFilter(statuses=(Status.OPEN, Status.CLOSED))):
+        with count_sql() as statements:
+            counted = await reads.run(projections.ticket_count(agent, filt))
+        assert "ticket_totals" in statements[0]
+        assert counted == await filter_tickets(agent, filt).count()
+    with count_sql() as statements:
+        await reads.run(projections.ticket_count(people["customer"], TicketFilter()))
+    assert "ticket_totals" not in statements[0]

@@ -26,15 +26,29 @@ async def _tagged(client, url, headers, **params):
     return response.headers["etag"]
 
 
+async def _revalidated(client, url, headers, count_sql=None, **params):
+    """(ETag, answer to If-None-Match with it, the SQL that answer ran). On PostgreSQL the
+    data version is the cluster's snapshot, which other databases' writes (parallel test runs,
+    autovacuum) also move; so this tries up to three times before the answer counts."""
+    statements: list[str] = []
+    for _ in range(3):
+        etag = await _tagged(client, url, headers, **params)
+        conditional = {**headers, "If-None-Match": etag}
+        if count_sql is None:
+            again = await client.get(url, params=params, headers=conditional)
+        else:
+            with count_sql() as statements:
+                again = await client.get(url, params=params, headers=conditional)
+        if again.status_code == 304:
+            break
+    return etag, again, statements
+
+
 async def test_unchanged_store_answers_304_then_a_write_from_another_door_changes_it(
     client, agent, customer, some_tickets, count_sql
 ):
     headers = bearer(await token_for(agent))
-    etag = await _tagged(client, "/graphql", headers, query=PAGE)
-    with count_sql() as statements:
-        again = await client.get(
-            "/graphql", params={"query": PAGE}, headers={**headers, "If-None-Match": etag}
-        )
+    etag, again, statements = await _revalidated(client, "/graphql", headers, count_sql, query=PAGE)
     assert again.status_code == 304
     assert again.content == b""
     assert again.headers["etag"] == etag
@@ -71,8 +85,7 @@ async def test_every_door_tags_its_reads(client, agent, some_tickets, url, param
     headers = {"Authorization": f"Token {token}", "X-Token": token}
     if url.startswith("/api/v1"):
         headers = bearer(token)
-    etag = await _tagged(client, url, headers, **params)
-    again = await client.get(url, params=params, headers={**headers, "If-None-Match": etag})
+    _, again, _ = await _revalidated(client, url, headers, **params)
     assert again.status_code == 304
 
 

@@ -23,12 +23,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from models import db
-from resolvers import auth
-from resolvers.errors import Unauthenticated
+from resolvers import credentials
+from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
-from rest.common import DialectGuard, JSONResponse
+from rest.common import DialectGuard, JSONResponse, caller
 from schema import build_schema
 from schema.context import Context
 from settings import Settings
@@ -89,8 +89,8 @@ class GraphQLApp(GraphQL):
     async def get_context(self, request: Request, response) -> Context:
         context = Context(request=request, settings=self.settings, storage=self.storage)
         try:
-            context.user = await auth.authenticate(request.headers, self.settings.secret_key)
-        except Unauthenticated as exc:
+            context.user = await caller(request)
+        except (Unauthenticated, RateLimited) as exc:
             context.auth_error = exc
         return context
 
@@ -138,6 +138,7 @@ def build_app(
             yield
         finally:
             await worker.stop()
+            await credentials.drain()
             if manage_db:
                 await db.close_db()
 
@@ -145,6 +146,7 @@ def build_app(
     app.state.settings = settings
     app.state.storage = storage
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+    credentials.configure(settings.credential_cache_seconds)
     return app
 
 

@@ -36,11 +36,16 @@ def issue_jwt(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]
 
 
 async def user_for_jwt(raw: str, secret: str) -> User:
-    try:
-        claims = jwt.decode(raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]})
-        user_id = int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
-        raise Unauthenticated("Invalid or expired token.") from exc
+    user_id = credentials.jwt_subject(raw, secret)
+    if user_id is None:
+        try:
+            claims = jwt.decode(
+                raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]}
+            )
+            user_id = int(claims["sub"])
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+            raise Unauthenticated("Invalid or expired token.") from exc
+        credentials.remember_jwt(raw, secret, user_id, float(claims["exp"]))
     user = await credentials.active_user(user_id)
     if user is None:
         raise Unauthenticated("Invalid or expired token.")

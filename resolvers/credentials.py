@@ -9,7 +9,9 @@ Three caches, each bounded (`max_entries`) and short-lived (`ttl_seconds`, defau
   digest on every hit), and when its `last_used_at` was last written;
 - verified passwords (HTTP Basic, the legacy form) by an HMAC, under a random per-process key,
   of client address + login + password (never the password itself): the user id and the
-  password hash it was verified against. A wrong password is never cached.
+  password hash it was verified against. A wrong password is never cached;
+- verified JWTs by the same kind of HMAC: subject and expiry (checked on every hit), so the
+  signature is not verified again on every request.
 
 A hit runs no SQL. The domain functions that revoke a token, deactivate a user, change a role
 or a password call `forget_token` / `forget_user`, so this process sees the change at once;
@@ -27,7 +29,8 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -43,7 +46,7 @@ TTL_SECONDS = 5.0
 MAX_ENTRIES = 10_000
 LAST_USED_EVERY = timedelta(minutes=1)
 
-_PROCESS_KEY = secrets.token_bytes(32)  # keys the verified-password cache; never leaves memory
+_PROCESS_KEY = secrets.token_bytes(32)  # keys the password and JWT caches; never leaves memory
 _COLUMNS = tuple(User._meta.fields_db_projection.items())  # (field, column) of every column
 
 
@@ -56,27 +59,33 @@ class TokenEntry:
 
 
 class _Caches:
-    def __init__(self, ttl_seconds: float, max_entries: int) -> None:
-        self.users: TTLCache[int, Mapping] = TTLCache(max_entries, ttl_seconds)
-        self.tokens: TTLCache[str, TokenEntry] = TTLCache(max_entries, ttl_seconds)
-        self.passwords: TTLCache[bytes, tuple[int, str]] = TTLCache(max_entries, ttl_seconds)
+    def __init__(self, ttl_seconds: float, max_entries: int, timer: Callable[[], float]) -> None:
+        self.settings = (ttl_seconds, max_entries, timer)
+        self.users: TTLCache[int, Mapping] = TTLCache(max_entries, ttl_seconds, timer)
+        self.tokens: TTLCache[str, TokenEntry] = TTLCache(max_entries, ttl_seconds, timer)
+        self.passwords: TTLCache[bytes, tuple[int, str]] = TTLCache(max_entries, ttl_seconds, timer)
+        self.jwts: TTLCache[bytes, tuple[int, float]] = TTLCache(max_entries, ttl_seconds, timer)
 
 
-_caches = _Caches(TTL_SECONDS, MAX_ENTRIES)
+_caches = _Caches(TTL_SECONDS, MAX_ENTRIES, time.monotonic)
 _epoch = 0  # bumped by every forget; a fill started before it is not stored
 _writes: set[asyncio.Task] = set()
 
 
-def configure(ttl_seconds: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
-    """Set the caches' lifetime and size (emptying them)."""
+def configure(
+    ttl_seconds: float = TTL_SECONDS,
+    max_entries: int = MAX_ENTRIES,
+    timer: Callable[[], float] = time.monotonic,
+) -> None:
+    """Set the caches' lifetime, size and clock (emptying them)."""
     global _caches
     _forget(lambda: None)
-    _caches = _Caches(ttl_seconds, max_entries)
+    _caches = _Caches(ttl_seconds, max_entries, timer)
 
 
 def clear() -> None:
     """Forget everything (tests: ids are reused between them)."""
-    configure(_caches.users.ttl, int(_caches.users.maxsize))
+    configure(*_caches.settings)
 
 
 def _forget(drop) -> None:
@@ -170,12 +179,31 @@ async def drain() -> None:
         await asyncio.gather(*_writes, return_exceptions=True)
 
 
+# ---------------------------------------------------------------- JWTs
+
+
+def jwt_subject(raw: str, secret: str) -> int | None:
+    """The user id of a JWT this process verified lately (with this secret) and that has not
+    expired since."""
+    found = _caches.jwts.get(_keyed(secret, raw))
+    return found[0] if found is not None and found[1] > time.time() else None
+
+
+def remember_jwt(raw: str, secret: str, user_id: int, expires_at: float) -> None:
+    """A verified JWT's subject and expiry (unix time, as PyJWT checks it)."""
+    _caches.jwts[_keyed(secret, raw)] = (user_id, expires_at)
+
+
 # ---------------------------------------------------------------- verified passwords
 
 
-def password_key(client: str, login: str, password: str) -> bytes:
-    message = "\x00".join((client, login, password)).encode("utf-8", "surrogatepass")
+def _keyed(*parts: str) -> bytes:
+    message = "\x00".join(parts).encode("utf-8", "surrogatepass")
     return hmac.new(_PROCESS_KEY, message, hashlib.sha256).digest()
+
+
+def password_key(client: str, login: str, password: str) -> bytes:
+    return _keyed(client, login, password)
 
 
 def epoch() -> int:

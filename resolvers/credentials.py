@@ -79,7 +79,7 @@ def configure(
 ) -> None:
     """Set the caches' lifetime, size and clock (emptying them)."""
     global _caches
-    _forget(lambda: None)
+    _bump_epoch()
     _caches = _Caches(ttl_seconds, max_entries, timer)
 
 
@@ -88,26 +88,21 @@ def clear() -> None:
     configure(*_caches.settings)
 
 
-def _forget(drop) -> None:
-    global _epoch
-    _epoch += 1
-    drop()
-
-
 def forget_user(user_id: int) -> None:
-    """The user changed (deactivated, role, password, last login): drop what is cached."""
-
-    def drop() -> None:
-        _caches.users.pop(user_id, None)
-        stale = [key for key, (uid, _) in _caches.passwords.items() if uid == user_id]
-        for key in stale:
-            _caches.passwords.pop(key, None)
-
-    _forget(drop)
+    """The user changed (deactivated, role, password, last login): drop their cached row.
+    Cached passwords of theirs then stop matching the row read afresh when the hash changed."""
+    _bump_epoch()
+    _caches.users.pop(user_id, None)
 
 
 def forget_token(key_id: str) -> None:
-    _forget(lambda: _caches.tokens.pop(key_id, None))
+    _bump_epoch()
+    _caches.tokens.pop(key_id, None)
+
+
+def _bump_epoch() -> None:
+    global _epoch
+    _epoch += 1
 
 
 # ---------------------------------------------------------------- users

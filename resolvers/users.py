@@ -21,7 +21,7 @@ from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
 
 if TYPE_CHECKING:
-    from resolvers.ratelimit import LoginThrottle
+    from resolvers.auth import LoginThrottle
 
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 MAX_EMAIL = 254

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import dataclasses
 import threading
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -444,3 +445,33 @@ async def test_over_long_logins_are_invalid_credentials(client, agent):
     legacy = await client.post(LEGACY, data={"user": "u" * 151, "password": "x"})
     assert (legacy.status_code, legacy.text) == (403, "Invalid username or password")
     assert (await client.get(HELPDESK, headers=bearer("tg_" + "a" * 17 + "_x"))).status_code == 403
+
+
+async def test_processes_sharing_redis_share_the_throttle(settings, agent):
+    prefix = f"tg-test-{uuid.uuid4().hex}"
+    apps = [build_app(settings, manage_db=False) for _ in range(2)]
+    for app in apps:  # (a key prefix of its own, so concurrent runs on one Redis never clash)
+        app.state.rate_limiter = RateLimiter("redis://127.0.0.1:6379", key_prefix=prefix)
+
+    def at(app, address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    owner, stranger, newcomer = (
+        at(apps[0], "10.0.0.1"),
+        at(apps[0], "192.0.2.66"),
+        at(apps[1], "198.51.100.7"),
+    )
+    try:
+        assert (await owner.get(HELPDESK, headers=basic("agent"))).status_code == 200
+        for _ in range(FREE_FAILURES):
+            await stranger.get(HELPDESK, headers=basic("agent", "wrong-password"))
+        assert (await newcomer.get(HELPDESK, headers=basic("agent"))).status_code == 429
+        credentials.clear()
+        owner_elsewhere = at(apps[1], "10.0.0.1")
+        assert (await owner_elsewhere.get(HELPDESK, headers=basic("agent"))).status_code == 200
+        await owner_elsewhere.aclose()
+    finally:
+        for client in (owner, stranger, newcomer):
+            await client.aclose()
+        await apps[0].state.rate_limiter.reset()

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
-from resolvers import reads
+from resolvers import credentials, reads
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
@@ -116,6 +116,7 @@ def build_app(
             yield
         finally:
             await worker.stop()
+            await credentials.drain()
             if manage_db:
                 await db.close_db()
                 reads.close()
@@ -129,6 +130,7 @@ def build_app(
     app.state.settings = settings
     app.state.storage = storage
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+    credentials.configure(settings.credential_cache_seconds)
     return app
 
 

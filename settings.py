@@ -55,6 +55,8 @@ class Settings:
     stats_cache_seconds: float = 0.0
     # rate limits (docs/platform_v1.md): memory:// or redis://host:port
     rate_limit_storage: str = "memory://"
+    # how long a process trusts a cached credential (docs/architecture.md); 0: no cache
+    credential_cache_seconds: float = 5.0
     # webhooks (docs/platform_v1.md)
     webhooks_allow_private: bool = False
     webhooks_enabled: bool = True
@@ -92,6 +94,9 @@ class Settings:
             nephthys_link_template=env.get("NEPHTHYS_LINK_TEMPLATE", cls.nephthys_link_template),
             stats_cache_seconds=float(env.get("STATS_CACHE_SECONDS", cls.stats_cache_seconds)),
             rate_limit_storage=env.get("REDIS_URL") or cls.rate_limit_storage,
+            credential_cache_seconds=float(
+                env.get("CREDENTIAL_CACHE_SECONDS", cls.credential_cache_seconds)
+            ),
             webhooks_allow_private=_flag(
                 env.get("WEBHOOKS_ALLOW_PRIVATE"), cls.webhooks_allow_private
             ),

@@ -1,27 +1,32 @@
-"""Credentials shared by every door: API tokens, JWTs, HTTP Basic.
+"""Credentials shared by every door: API tokens, JWTs, HTTP Basic, password logins.
 
 Accepted: `Authorization: Bearer <token or JWT>`, `Authorization: Token <token>`,
 `X-Token: <token>`, `Authorization: Basic <base64 user:password>`. No credential at all
-gives None (anonymous); a credential that is present but wrong raises Unauthenticated.
+gives None (anonymous); a credential that is present but wrong raises Unauthenticated (and a
+password check the throttle refuses, RateLimited). Lookups go through `resolvers/credentials.py`
+(cached); every password check goes through `users.authenticate_password` with a
+`LoginThrottle`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import math
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import jwt
-from limits import parse
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 
 from models import User
-from resolvers import clock, tokens
+from resolvers import clock, credentials, tokens, users
 from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.ratelimit import Budget, RateLimiter
-from resolvers.users import authenticate_password
 
 JWT_ALGORITHM = "HS256"
+MAX_HEADER = 4096  # longer credentials are malformed, whatever they hold
 
 
 def issue_jwt(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]:
@@ -31,12 +36,17 @@ def issue_jwt(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]
 
 
 async def user_for_jwt(raw: str, secret: str) -> User:
-    try:
-        claims = jwt.decode(raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]})
-        user_id = int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise Unauthenticated("Invalid or expired token.") from exc
-    user = await User.get_or_none(id=user_id, is_active=True)
+    user_id = credentials.jwt_subject(raw, secret)
+    if user_id is None:
+        try:
+            claims = jwt.decode(
+                raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]}
+            )
+            user_id = int(claims["sub"])
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+            raise Unauthenticated("Invalid or expired token.") from exc
+        credentials.remember_jwt(raw, secret, user_id, float(claims["exp"]))
+    user = await credentials.active_user(user_id)
     if user is None:
         raise Unauthenticated("Invalid or expired token.")
     return user
@@ -49,7 +59,7 @@ async def _api_token(raw: str) -> User:
     return user
 
 
-async def _basic(raw: str) -> User:
+async def _basic(raw: str, limiter: RateLimiter, client: str) -> User:
     try:
         decoded = base64.b64decode(raw, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
@@ -57,16 +67,19 @@ async def _basic(raw: str) -> User:
     username, sep, password = decoded.partition(":")
     if not sep:
         raise Unauthenticated("Malformed Basic credentials.")
-    return await authenticate_password(username, password)
+    return await password_credential(username, password, limiter=limiter, client=client)
 
 
-async def authenticate(headers: Mapping[str, str], secret: str) -> User | None:
-    """The user the request's credentials name, None when it carries none."""
+async def authenticate(
+    headers: Mapping[str, str], secret: str, *, limiter: RateLimiter, client: str
+) -> User | None:
+    """The user the request's credentials name, None when it carries none. `limiter` and
+    `client` (the client's address) throttle HTTP Basic's password checks."""
     authorization = headers.get("authorization", "").strip()
     if authorization:
         scheme, _, raw = authorization.partition(" ")
         scheme, raw = scheme.lower(), raw.strip()
-        if not raw:
+        if not raw or len(raw) > MAX_HEADER:
             raise Unauthenticated("Malformed Authorization header.")
         if scheme == "bearer":
             return await (
@@ -75,31 +88,104 @@ async def authenticate(headers: Mapping[str, str], secret: str) -> User | None:
         if scheme == "token":
             return await _api_token(raw)
         if scheme == "basic":
-            return await _basic(raw)
+            return await _basic(raw, limiter, client)
         raise Unauthenticated(f"Unsupported authorization scheme {scheme!r}.")
     x_token = headers.get("x-token", "").strip()
     return await _api_token(x_token) if x_token else None
 
 
-# Failed logins allowed per account and per client address before login answers RateLimited.
-LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes"
+# ---------------------------------------------------------------- password checks
+
+# Failed password checks from one client address before it is refused outright.
 LOGIN_FAILURES_PER_ADDRESS = "50 per 15 minutes"
+# Failed checks of one account (any address) before each further failure makes it wait.
+LOGIN_FAILURES_PER_ACCOUNT = "10 per day"
+ACCOUNT_DELAY_SECONDS = 15  # the first wait; it doubles with every further failure
+MAX_ACCOUNT_DELAY_SECONDS = 15 * 60
+KNOWN_ADDRESS = "1 per 30 days"  # how long a successful login makes its address known
 
 
-def _failure_budgets(login: str, client: str) -> list[tuple[str, tuple[str, ...]]]:
-    budgets = [(LOGIN_FAILURES_PER_ACCOUNT, ("login-failures", "account", login.strip().lower()))]
-    if client:
-        budgets.append((LOGIN_FAILURES_PER_ADDRESS, ("login-failures", "address", client)))
-    return budgets
+class LoginThrottle:
+    """Slows password guessing without letting a stranger lock the owner out.
+
+    Per client address: once LOGIN_FAILURES_PER_ADDRESS failures are spent, every check from it
+    is refused. Per account (the user id, so the username and the e-mail share one budget):
+    after the free failures, each failure makes the account wait ACCOUNT_DELAY_SECONDS, doubled
+    per further failure up to MAX_ACCOUNT_DELAY_SECONDS; while it waits, checks from addresses
+    that never logged in to it are refused without looking at the password. An address that did
+    (within KNOWN_ADDRESS) is never held by the account's wait. The counters live in the
+    RateLimiter's storage, so with Redis every process shares them.
+    """
+
+    def __init__(self, limiter: RateLimiter, client: str) -> None:
+        self.storage, self.client = limiter.storage, client
+
+    async def admit(self, account: str) -> None:
+        """Raise RateLimited when this check may not run now."""
+        if self.client:
+            item, key = _counter(LOGIN_FAILURES_PER_ADDRESS, "address", self.client)
+            if await self.storage.get(key) >= item.amount:
+                await self._refuse(item.amount, key)
+        item, key = _counter(LOGIN_FAILURES_PER_ACCOUNT, "account", account)
+        failures = await self.storage.get(key)
+        if failures >= item.amount:
+            _, delay_key = _delay(account, failures)
+            if await self.storage.get(delay_key) and not await self._known(account):
+                await self._refuse(item.amount, delay_key)
+
+    async def failed(self, account: str) -> None:
+        if self.client:
+            await self._incr(*_counter(LOGIN_FAILURES_PER_ADDRESS, "address", self.client))
+        item, key = _counter(LOGIN_FAILURES_PER_ACCOUNT, "account", account)
+        failures = await self._incr(item, key)
+        if failures >= item.amount:
+            await self._incr(*_delay(account, failures))
+
+    async def succeeded(self, account: str) -> None:
+        if self.client and not await self._known(account):
+            await self._incr(*_counter(KNOWN_ADDRESS, "known", account, self.client))
+
+    async def _known(self, account: str) -> bool:
+        _, key = _counter(KNOWN_ADDRESS, "known", account, self.client)
+        return bool(self.client) and await self.storage.get(key) > 0
+
+    async def _incr(self, item: RateLimitItem, key: str) -> int:
+        return await self.storage.incr(key, item.get_expiry())
+
+    async def _refuse(self, limit: int, key: str) -> None:
+        reset_at = await self.storage.get_expiry(key)  # (unix time, as `limits` keeps it)
+        wait = max(1, math.ceil(reset_at - time.time()))
+        message = f"Too many failed login attempts; try again in {wait} s."
+        raise RateLimited(message, wait, Budget(limit, 0, math.ceil(reset_at)))
 
 
-async def _refuse_when_spent(limiter: RateLimiter, rate: str, key: tuple[str, ...]) -> None:
+def _counter(rate: str, *parts: str) -> tuple[RateLimitItem, str]:
     item = parse(rate)
-    if not await limiter.strategy.test(item, *key):
-        stats = await limiter.strategy.get_window_stats(item, *key)
-        budget = Budget(item.amount, 0, int(stats.reset_time))
-        message = "Too many failed login attempts; try again later."
-        raise RateLimited(message, budget.retry_after(), budget)
+    return item, item.key_for("login", *parts)
+
+
+def _delay(account: str, failures: int) -> tuple[RateLimitItem, str]:
+    """The account's wait after its `failures`-th failure (a key that lives that long)."""
+    extra = failures - parse(LOGIN_FAILURES_PER_ACCOUNT).amount
+    seconds = min(ACCOUNT_DELAY_SECONDS * 2 ** min(extra, 32), MAX_ACCOUNT_DELAY_SECONDS)
+    item = RateLimitItemPerSecond(1, seconds)
+    return item, item.key_for("login", "delay", account, str(failures))
+
+
+async def password_credential(
+    login: str, password: str, *, limiter: RateLimiter, client: str
+) -> User:
+    """A password sent with every request (HTTP Basic, the legacy helpdesk form): checked and
+    throttled like a login, and remembered for a few seconds (`credentials`), so repeating
+    it costs no argon2 verification. A wrong password is never remembered."""
+    key = credentials.password_key(client, login, password)
+    user = await credentials.password_user(key)
+    if user is None:
+        since = credentials.epoch()
+        throttle = LoginThrottle(limiter, client)
+        user = await users.authenticate_password(login, password, throttle=throttle)
+        credentials.remember_password(key, user, since)
+    return user
 
 
 async def login(
@@ -108,23 +194,11 @@ async def login(
     secret: str,
     ttl_seconds: int,
     *,
-    limiter: RateLimiter | None = None,
+    limiter: RateLimiter,
     client: str = "",
 ) -> tuple[str, datetime, User]:
-    """Password login → (JWT, expiry, user).
-
-    With a `limiter`, failures are counted per account and per client address; once either
-    budget is spent every attempt (even a correct one) is refused with RateLimited until the
-    window ends, without checking the password.
-    """
-    budgets = _failure_budgets(login, client) if limiter else []
-    for rate, key in budgets:
-        await _refuse_when_spent(limiter, rate, key)
-    try:
-        user = await authenticate_password(login, password, record_login=True)
-    except Unauthenticated:
-        for rate, key in budgets:
-            await limiter.strategy.hit(parse(rate), *key)
-        raise
+    """Password login → (JWT, expiry, user); throttled (`LoginThrottle`)."""
+    throttle = LoginThrottle(limiter, client)
+    user = await users.authenticate_password(login, password, throttle=throttle, record_login=True)
     token, expires_at = issue_jwt(user, secret, ttl_seconds)
     return token, expires_at, user

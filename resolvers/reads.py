@@ -141,9 +141,9 @@ async def data_version() -> str | None:
     """
     client = connections.get("default")
     dialect = client.capabilities.dialect
-    if dialect == "postgres":
-        _, rows = await client.execute_query("SELECT pg_current_snapshot()::text")
-        return rows[0][0]
+    if dialect == "postgres":  # straight on a pooled connection: not one of a door's statements
+        async with client.acquire_connection() as conn:
+            return await conn.fetchval("SELECT pg_current_snapshot()::text")
     path = getattr(client, "filename", None)
     if dialect != "sqlite" or not path or path == ":memory:":
         return None

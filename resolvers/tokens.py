@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
+import re
 import secrets
-from datetime import timedelta
 
-from models import ApiToken, User
-from resolvers import clock, validation
+from models import ApiToken, Role, User
+from resolvers import clock, credentials, validation
 from resolvers.errors import Forbidden, NotFound
 from resolvers.permissions import Actor, require_user
 
 PREFIX = "tg_"
-LAST_USED_GRANULARITY = timedelta(minutes=1)
+# tg_<16 hex key id>_<token_urlsafe(32)>; anything else is refused before any lookup
+TOKEN_RE = re.compile(r"tg_([0-9a-f]{16})_([A-Za-z0-9_-]{1,128})")
 
 
 def _digest(secret: str) -> str:
@@ -36,22 +36,26 @@ async def create_token(actor: Actor | None, user_id: int, name: str = "") -> tup
     return token, f"{PREFIX}{key_id}_{secret}"
 
 
+async def revoke_token(actor: Actor | None, token_id: int) -> None:
+    """Delete a token (your own, or anyone's as an admin); refused from the next request on
+    (in other server processes within the credential cache's lifetime)."""
+    actor = require_user(actor)
+    token = await ApiToken.get_or_none(id=token_id)
+    if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
+        raise NotFound(f"Token {token_id} not found.")
+    await token.delete()
+    credentials.forget_token(token.key_id)
+
+
 def looks_like_token(raw: str) -> bool:
     return raw.startswith(PREFIX) and raw.count("_") >= 2
 
 
 async def user_for_token(raw: str) -> User | None:
-    """The active owner of a valid token, else None (digests compared in constant time)."""
-    if not looks_like_token(raw):
+    """The active owner of a valid token, else None (digests compared in constant time).
+    Cached (`resolvers/credentials.py`); `last_used_at` is kept to the minute in the background."""
+    match = TOKEN_RE.fullmatch(raw)
+    if match is None:
         return None
-    key_id, _, secret = raw[len(PREFIX) :].partition("_")
-    token = await ApiToken.get_or_none(key_id=key_id).select_related("user")
-    if token is None or not hmac.compare_digest(token.digest, _digest(secret)):
-        return None
-    if not token.user.is_active:
-        return None
-    now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        token.last_used_at = now
-        await token.save(update_fields=["last_used_at"])
-    return token.user
+    key_id, secret = match.groups()
+    return await credentials.token_owner(key_id, _digest(secret))

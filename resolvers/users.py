@@ -1,9 +1,12 @@
-"""Users: create, read, list, authenticate by password."""
+"""Users: create, read, list, change, authenticate by password."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,19 +15,53 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Role, User
-from resolvers import clock, events, validation
-from resolvers.errors import Conflict, Invalid, NotFound, Unauthenticated
+from resolvers import clock, credentials, events, validation
+from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("timing-equaliser")
+if TYPE_CHECKING:
+    from resolvers.auth import LoginThrottle
+
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
+MAX_EMAIL = 254
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+# argon2 runs in threads (argon2-cffi releases the GIL), at most HASH_CONCURRENCY at a time, so
+# it never stalls the event loop and a flood of password checks queues instead of eating every
+# core.
+HASH_CONCURRENCY = 2
+_hash_slots = asyncio.Semaphore(HASH_CONCURRENCY)
+_hasher = PasswordHasher()
+_dummy_hash: str | None = None  # verified when the login names nobody, so timing tells nothing
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Other argon2 parameters: tests use `argon2.profiles.CHEAPEST`; servers keep the default
+    (RFC 9106 low-memory). Existing hashes with other parameters are rehashed at login."""
+    global _hasher, _dummy_hash
+    _hasher, _dummy_hash = hasher, None
 
 
 def hash_password(password: str) -> str:
+    """The argon2 hash (blocking: the domain calls it through `_hash_off_loop`)."""
     return _hasher.hash(password)
+
+
+async def _hash_off_loop(password: str) -> str:
+    async with _hash_slots:
+        return await asyncio.to_thread(hash_password, password)
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    global _dummy_hash
+    if stored is None:
+        _dummy_hash = _dummy_hash or _hasher.hash("timing-equaliser")
+    try:
+        return _hasher.verify(stored or _dummy_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def check_password_strength(password: object, username: str = "") -> str:
@@ -35,7 +72,7 @@ def check_password_strength(password: object, username: str = "") -> str:
             "password",
             f"This password is too short. It must contain at least {MIN_PASSWORD} characters.",
         )
-    if len(password) > 1024:
+    if len(password) > MAX_PASSWORD:
         raise Invalid("password", "This password is too long.")
     if password.isdigit():
         raise Invalid("password", "This password is entirely numeric.")
@@ -70,7 +107,7 @@ async def create_user(
         raise Invalid("role", "role must be one of: admin, agent, customer.") from None
     password_hash = ""
     if password is not None:
-        password_hash = hash_password(check_password_strength(password, username))
+        password_hash = await _hash_off_loop(check_password_strength(password, username))
     if await User.filter(username=username).exists():
         raise Conflict(f"A user named {username!r} already exists.")
     if email and await User.filter(email=email).exists():
@@ -152,26 +189,104 @@ async def list_users(actor: Actor | None, filt: UserFilter, win: Window) -> Page
     return await paginate(users.order_by("id"), win)
 
 
-async def authenticate_password(login: str, password: str, *, record_login: bool = False) -> User:
+async def update_user(
+    actor: Actor | None,
+    user_id: int,
+    *,
+    role: Role | str | None = None,
+    is_active: bool | None = None,
+) -> User:
+    """Admins change a user's role or deactivate (reactivate) them; effective at once."""
+    require_admin(actor)
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} not found.")
+    if role is not None:
+        try:
+            user.role = Role(role)
+        except ValueError:
+            raise Invalid("role", "role must be one of: admin, agent, customer.") from None
+    if is_active is not None:
+        user.is_active = is_active
+    await user.save(update_fields=["role", "is_active"])
+    credentials.forget_user(user.id)
+    return user
+
+
+async def set_password(actor: Actor | None, user_id: int, password: str) -> None:
+    """A new password for yourself, or for anyone as an admin; the old one stops working at
+    once (in other server processes within the credential cache's lifetime)."""
+    actor = require_user(actor)
+    if actor.id != user_id and actor.role != Role.ADMIN:
+        raise Forbidden("Only administrators may set other users' passwords.")
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} not found.")
+    user.password_hash = await _hash_off_loop(check_password_strength(password, user.username))
+    await user.save(update_fields=["password_hash"])
+    credentials.forget_user(user.id)
+
+
+async def _user_for_login(login: str) -> User | None:
+    """The user with this username or (case-insensitive) e-mail; None for any other shape
+    (over-long, NUL: no stored login has one, and the database could not compare it)."""
+    if len(login) > MAX_EMAIL or "\x00" in login:
+        return None
+    candidates = []
+    if USERNAME_RE.match(login):
+        candidates.append(Q(username=login))
+    if "@" in login:
+        candidates.append(Q(email=login.lower()))
+    if not candidates:
+        return None
+    return await User.filter(Q(*candidates, join_type="OR")).first()
+
+
+def _account(login: str, user: User | None) -> str:
+    """The throttle's key for an account: its id, so the username and the e-mail share one
+    budget; an unknown login gets its own key, which looks like any other."""
+    if user is not None:
+        return f"user:{user.id}"
+    return "login:" + hashlib.sha256(login.lower().encode(errors="replace")).hexdigest()[:32]
+
+
+async def authenticate_password(
+    login: str,
+    password: str,
+    *,
+    throttle: LoginThrottle | None = None,
+    record_login: bool = False,
+) -> User:
     """The active user with this username or e-mail and password, else Unauthenticated.
 
-    An unknown login still costs one hash verification, so timing does not reveal users.
+    The one password check every door goes through (via `resolvers/auth.py`, which passes the
+    `throttle`: it may refuse with RateLimited before the password is looked at). The throttle's
+    check, the argon2 verification (in a thread) and the recording of the outcome happen while
+    holding one of the HASH_CONCURRENCY slots, so a burst of parallel guesses cannot all pass
+    a check made before any of them failed. An unknown login still costs one verification.
     """
-    login = (login or "").strip()
-    user = None
-    if login and "\x00" not in login:  # (no stored login has one; PostgreSQL cannot compare it)
-        user = await User.filter(Q(username=login) | Q(email=login.lower())).first()
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-    try:
-        ok = _hasher.verify(stored, password or "")
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or user is None or not user.password_hash or not user.is_active:
+    login = (login or "").strip() if isinstance(login, str) else ""
+    password = password if isinstance(password, str) else ""
+    user = await _user_for_login(login)
+    account = _account(login, user)
+    async with _hash_slots:
+        if throttle is not None:
+            await throttle.admit(account)
+        stored = user.password_hash if user and user.password_hash else None
+        verified = len(password) <= MAX_PASSWORD and await asyncio.to_thread(
+            _verify, stored, password
+        )
+        ok = verified and stored is not None and user.is_active
+        if throttle is not None:
+            await (throttle.succeeded if ok else throttle.failed)(account)
+        if ok and _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = await asyncio.to_thread(hash_password, password)
+            await user.save(update_fields=["password_hash"])
+            credentials.forget_user(user.id)
+    if not ok:
         raise Unauthenticated("Invalid credentials.")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-        await user.save(update_fields=["password_hash"])
     if record_login:
         user.last_login_at = clock.now()
         await user.save(update_fields=["last_login_at"])
+        credentials.forget_user(user.id)
     return user

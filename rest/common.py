@@ -83,12 +83,20 @@ async def read_json(request: Request, *, want_object: bool = True) -> Any:
 
 
 async def caller(request: Request) -> Actor | None:
-    """The authenticated user (None when no credential was sent); cached on the request."""
+    """The authenticated user (None when no credential was sent); cached on the request.
+    Unauthenticated for a wrong credential, RateLimited for a throttled HTTP Basic password."""
     if "caller" not in request.scope:
         request.scope["caller"] = await auth.authenticate(
-            request.headers, request.app.state.settings.secret_key
+            request.headers,
+            request.app.state.settings.secret_key,
+            limiter=request.app.state.rate_limiter,
+            client=client_address(request),
         )
     return request.scope["caller"]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 def storage(request: Request) -> Storage:

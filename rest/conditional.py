@@ -20,10 +20,12 @@ import time
 from collections.abc import Callable
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resolvers import auth, reads
+from resolvers import reads
 from resolvers.errors import DomainError
+from rest.common import caller
 
 CODE_VERSION = b"1"  # bump when a door's rendering changes, so old tags stop matching
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
@@ -66,7 +68,7 @@ class ConditionalGet:
         headers = Headers(scope=scope)
         tag = self.tag(version, scope, headers)
         wanted = headers.get("if-none-match")
-        if wanted and _matches(wanted, tag) and await _still_signed_in(scope, headers):
+        if wanted and _matches(wanted, tag) and await _still_signed_in(scope):
             await send(
                 {
                     "type": "http.response.start",
@@ -99,11 +101,11 @@ def _matches(if_none_match: str, tag: bytes) -> bool:
     return False
 
 
-async def _still_signed_in(scope: Scope, headers: Headers) -> bool:
-    """The request's credential (if any) is still valid; the user is kept for the door."""
-    settings = scope["app"].state.settings
+async def _still_signed_in(scope: Scope) -> bool:
+    """The request's credential (if any) is still valid (the user stays on the scope for the
+    door, `rest.common.caller`)."""
     try:
-        scope["caller"] = await auth.authenticate(headers, settings.secret_key)
+        await caller(Request(scope))
     except DomainError:
         return False
     return True

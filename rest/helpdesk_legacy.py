@@ -2,8 +2,8 @@
 
 Every request carries `user` and `password` form fields (staff only). Answers are plain text
 (`list_queues`: text/json): 200 with the new id or an empty body, 400/404 with a message,
-403 bad credentials, 405 for anything but POST. Mounted by rest/helpdesk.py; see
-docs/helpdesk.md.
+403 bad credentials, 429 when the password throttle (`resolvers/auth.LoginThrottle`) holds
+the login, 405 for anything but POST. Mounted by rest/helpdesk.py; see docs/helpdesk.md.
 """
 
 from __future__ import annotations
@@ -19,12 +19,19 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from models import Ticket, User
-from resolvers import comments, queues, tickets, users
-from resolvers.errors import DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from resolvers import auth, comments, queues, tickets, users
+from resolvers.errors import (
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from resolvers.files import NewFile, Storage
 from resolvers.pagination import Window
 from resolvers.validation import parse_id
-from rest.common import HTTP_METHODS
+from rest.common import HTTP_METHODS, client_address
 
 MAX_QUEUES = 1000
 REQUIRED = "This field is required."
@@ -208,9 +215,17 @@ async def api(request: Request) -> Response:
     except HTTPException as exc:
         return _text(400, f"Malformed form data: {exc.detail}")
     try:
-        user = await users.authenticate_password(form.get("user", ""), form.get("password", ""))
+        user = await auth.password_credential(
+            form.get("user", ""),
+            form.get("password", ""),
+            limiter=request.app.state.rate_limiter,
+            client=client_address(request),
+        )
     except Unauthenticated:
         return _text(403, "Invalid username or password")
+    except RateLimited as exc:
+        message = f"Request was throttled. Expected available in {exc.retry_after} seconds."
+        return _text(429, message, **{"Retry-After": str(exc.retry_after)})
     if not user.is_staff:
         return _text(403, "Only staff may use this API")
     handler = METHODS.get(method)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from strawberry.types import Info
 
-from resolvers.errors import Unauthenticated
+from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.files import Storage
 from resolvers.permissions import Actor
 from schema.loaders import Loaders
@@ -20,7 +20,7 @@ class Context:
     settings: Settings
     storage: Storage
     user: Actor | None = None
-    auth_error: Unauthenticated | None = None
+    auth_error: Unauthenticated | RateLimited | None = None
     cost: dict | None = None  # extensions.cost of the answer (schema/http.py)
     _loaders: Loaders | None = field(default=None, repr=False)
 

@@ -19,9 +19,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from resolvers import auth
-from resolvers.errors import DomainError, Unauthenticated
+from resolvers.errors import DomainError, RateLimited, Unauthenticated
 from resolvers.files import Storage
+from rest.common import caller, client_address
 from schema import build_schema
 from schema.compiled import CompiledQueries
 from schema.context import Context
@@ -104,7 +104,7 @@ class GraphQLApp(GraphQL):
         per_minute = self.settings.graphql_cost_per_minute
         if per_minute > 0 and cost > 0:
             user = context.user
-            who = f"user:{user.id}" if user is not None else f"address:{_client(request)}"
+            who = f"user:{user.id}" if user is not None else f"address:{client_address(request)}"
             limiter = request.app.state.rate_limiter
             budget = await limiter.hit(f"{per_minute}/minute", "graphql-cost", who, cost=cost)
             report["remaining"] = budget.remaining
@@ -134,8 +134,8 @@ class GraphQLApp(GraphQL):
             return request.scope["graphql_context"]
         context = Context(request=request, settings=self.settings, storage=self.storage)
         try:
-            context.user = await auth.authenticate(request.headers, self.settings.secret_key)
-        except Unauthenticated as exc:
+            context.user = await caller(request)
+        except (Unauthenticated, RateLimited) as exc:
             context.auth_error = exc
         return context
 
@@ -163,10 +163,6 @@ def _params(request: Request, body: bytes) -> tuple[str, dict | None, str | None
     if not isinstance(name, str | None):
         return None
     return query, variables, name
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def _error_response(message: str, extensions: dict, status: int = 200) -> Response:

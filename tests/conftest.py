@@ -14,16 +14,20 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from tortoise import Tortoise, connections
 
 from models import db
-from resolvers import tokens, users
+from resolvers import credentials, tokens, users
 from resolvers.permissions import SYSTEM
 from server import build_app
 from settings import Settings, sqlite_url
 
 ON_POSTGRES = os.environ.get("TICKETGATE_TEST_DATABASE") == "postgres"
 PASSWORD = "correct-horse-battery"
+
+# argon2 at production strength costs ~0.7 s a hash; the tests check behaviour, not strength.
+users.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 def _pg_admin_url() -> str:
@@ -69,7 +73,9 @@ def _tables() -> list[str]:
 
 @pytest.fixture(autouse=True)
 async def clean_db(database: str) -> None:
-    """Every test starts from empty tables."""
+    """Every test starts from empty tables (and no cached credentials: ids are reused)."""
+    await credentials.drain()
+    credentials.clear()
     conn = connections.get("default")
     tables = _tables()
     if ON_POSTGRES:

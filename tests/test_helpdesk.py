@@ -357,6 +357,7 @@ async def test_list_query_count_does_not_grow_with_page(client, staff, agent, qu
     for i in range(6):
         ticket = await new_ticket(agent, queue, title=f"T{i}")
         await comments.add_comment(agent, ticket.id, "note")
+    await statements(2)  # the first use of the password verifies it; the next ones are cached
     assert await statements(2) == await statements(6)
 
 

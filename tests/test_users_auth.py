@@ -5,14 +5,19 @@ import base64
 import pytest
 
 from models import ApiToken, Event, User
-from resolvers import auth, tokens, users
+from resolvers import auth, credentials, tokens, users
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
+from resolvers.ratelimit import RateLimiter
 from resolvers.users import UserFilter
 from tests.conftest import PASSWORD, make_user
 
 SECRET = "a-test-secret-that-is-at-least-32-bytes-long"
+
+
+async def authenticate(headers: dict[str, str]) -> User | None:
+    return await auth.authenticate(headers, SECRET, limiter=RateLimiter(), client="10.0.0.1")
 
 
 async def test_passwords_are_argon2_hashes(agent):
@@ -81,6 +86,47 @@ async def test_inactive_users_cannot_log_in(agent):
         await users.authenticate_password("agent", PASSWORD)
 
 
+@pytest.mark.parametrize("login", ["a" * 151, "a" * 250 + "@x.io", "agent\x00", "b@" + "c" * 300])
+async def test_logins_of_no_possible_shape_are_simply_wrong(agent, login):
+    with pytest.raises(Unauthenticated):
+        await users.authenticate_password(login, PASSWORD)
+
+
+async def test_admins_change_roles_and_deactivate(admin, agent):
+    assert (await users.update_user(admin, agent.id, role="customer")).role == "customer"
+    assert (await users.update_user(admin, agent.id, is_active=False)).is_active is False
+    assert (await User.get(id=agent.id)).role == "customer"
+    with pytest.raises(Forbidden):
+        await users.update_user(agent, admin.id, is_active=False)
+    with pytest.raises(Invalid):
+        await users.update_user(admin, agent.id, role="boss")
+    with pytest.raises(NotFound):
+        await users.update_user(admin, 424242, role="agent")
+
+
+async def test_set_password_yourself_or_as_admin(admin, agent, customer):
+    await users.set_password(agent, agent.id, "a-brand-new-secret")
+    assert (await users.authenticate_password("agent", "a-brand-new-secret")).id == agent.id
+    with pytest.raises(Unauthenticated):
+        await users.authenticate_password("agent", PASSWORD)
+    await users.set_password(admin, customer.id, "reset-by-admin")
+    with pytest.raises(Forbidden):
+        await users.set_password(agent, customer.id, "not-yours-to-set")
+    with pytest.raises(Invalid):
+        await users.set_password(agent, agent.id, "short")
+
+
+async def test_revoke_token_yours_or_as_admin(admin, agent, customer):
+    mine, raw = await tokens.create_token(agent, agent.id)
+    theirs, _ = await tokens.create_token(customer, customer.id)
+    with pytest.raises(NotFound):  # (someone else's token does not exist for you)
+        await tokens.revoke_token(agent, theirs.id)
+    await tokens.revoke_token(agent, mine.id)
+    assert await tokens.user_for_token(raw) is None
+    await tokens.revoke_token(admin, theirs.id)
+    assert not await ApiToken.exists()
+
+
 async def test_tokens_are_stored_hashed_and_shown_once(agent):
     row, raw = await tokens.create_token(agent, agent.id, "ci")
     assert raw.startswith("tg_") and raw.split("_")[1] == row.key_id
@@ -88,6 +134,7 @@ async def test_tokens_are_stored_hashed_and_shown_once(agent):
     assert raw.split("_", 2)[2] not in stored.digest
     assert (await tokens.user_for_token(raw)).id == agent.id
     assert await tokens.user_for_token(raw[:-1] + ("A" if raw[-1] != "A" else "B")) is None
+    await credentials.drain()  # (last_used_at is written in the background)
     assert (await ApiToken.get(id=row.id)).last_used_at is not None
 
 
@@ -109,8 +156,8 @@ async def test_every_credential_style(agent):
         {"authorization": f"Bearer {jwt_token}"},
         {"authorization": f"Basic {basic}"},
     ]:
-        assert (await auth.authenticate(headers, SECRET)).id == agent.id, headers
-    assert await auth.authenticate({}, SECRET) is None
+        assert (await authenticate(headers)).id == agent.id, headers
+    assert await authenticate({}) is None
 
 
 @pytest.mark.parametrize(
@@ -122,11 +169,17 @@ async def test_every_credential_style(agent):
         {"authorization": "Basic !!!"},
         {"authorization": "Digest abc"},
         {"authorization": "Bearer"},
+        {"authorization": "Basic " + base64.b64encode(b"agent:wrong-password").decode()},
+        {"authorization": "Basic " + base64.b64encode(b"u" * 151 + b":pw").decode()},
+        {"authorization": "Token tg_" + "a" * 17 + "_x"},
+        {"authorization": "Token tg_" + "a" * 16 + "_" + "x" * 500},
+        {"x-token": "tg_0123456789abcdef_\u00e9"},
+        {"authorization": "Bearer " + "x" * 5000},
     ],
 )
 async def test_wrong_credentials_are_refused(agent, headers):
     with pytest.raises(Unauthenticated):
-        await auth.authenticate(headers, SECRET)
+        await authenticate(headers)
 
 
 async def test_jwt_expiry_and_signature(agent):
@@ -140,7 +193,7 @@ async def test_jwt_expiry_and_signature(agent):
 
 
 async def test_login_records_last_login(agent):
-    token, _, user = await auth.login("agent", PASSWORD, SECRET, 60)
+    token, _, user = await auth.login("agent", PASSWORD, SECRET, 60, limiter=RateLimiter())
     assert user.id == agent.id and token
     assert (await User.get(id=agent.id)).last_login_at is not None
 

@@ -59,8 +59,15 @@ async def database(database_url: str) -> AsyncIterator[str]:
     await db.close_db()
 
 
-# Tables the migrations create beside the models' (stats totals, migration 0003).
-EXTRA_TABLES = ["ticket_totals", "closer_totals"]
+# Tables the migrations create beside the models (stats totals, migrations 0003 and 0004).
+EXTRA_TABLES = [
+    "ticket_totals",
+    "closer_totals",
+    "ticket_days",
+    "closer_days",
+    "closed_created_days",
+    "assigned_days",
+]
 
 
 def _tables() -> list[str]:

@@ -55,7 +55,7 @@ async def _statements(conn) -> None:
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             message = record.getMessage().lstrip()
-            if message.upper().startswith("SELECT"):
+            if message.upper().startswith(("SELECT", "WITH")):
                 logged.append(record)
 
     logger = logging.getLogger("tortoise.db_client")

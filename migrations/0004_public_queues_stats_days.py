@@ -1,6 +1,9 @@
 """Public queues, and per-day running totals for the windowed stats (day tables written by hand).
 
 `queues.is_public` marks the queues whose tickets the anonymous nephthys feed may list.
+The index `(closed_at, status, created_at, closed_by_id)` covers the tickets read at a stats
+window's edges. (The single-column `closed_at` index it makes redundant stays: dropping a field's
+`db_index` is an AlterField, which on SQLite rebuilds `tickets` and loses every trigger.)
 
 The day tables hold, per UTC day, what the stats windows count (resolvers/stats.py reads whole
 days from them and counts only the partial days at a window's edges from the tickets):
@@ -18,6 +21,7 @@ back-filled. The duration expression repeats 0003's on purpose: a migration is a
 """
 
 from tortoise import fields, migrations
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
 CLOSED = "('resolved', 'closed', 'duplicate')"
@@ -180,6 +184,10 @@ class Migration(migrations.Migration):
             model_name="Queue",
             name="is_public",
             field=fields.BooleanField(default=False),
+        ),
+        ops.AddIndex(
+            model_name="Ticket",
+            index=Index(fields=["closed_at", "status", "created_at", "closed_by_id"]),
         ),
         ops.RunPython(create_day_totals, drop_day_totals),
     ]

@@ -235,16 +235,6 @@ def _milliseconds(start: str, end: str) -> str:
     return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400000.0) AS INTEGER)"
 
 
-def _merged(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
-    for low, high in sorted(i for i in intervals if i[0] < i[1]):
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
-
-
 @dataclass
 class _Sums:
     """Additive numbers of one window (whole days plus edge corrections)."""
@@ -339,53 +329,64 @@ async def _add_edges(
     or assigned_at falls in an edge are counted per slice, and each window adds a group when
     its slices lie in the window and takes it away when they lie in the window's whole days.
     """
-    ends = [
-        (end, day) for r, d in zip(ranges, days, strict=True) for end, day in zip(r, d, strict=True)
-    ]
-    edges = _merged([(min(end, day), max(end, day)) for end, day in ends])
-    if not edges:
-        return
     cuts = sorted({moment for pair in (*ranges, *days) for moment in pair})
+    edges = [
+        (min(end, day), max(end, day))
+        for pair, day_pair in zip(ranges, days, strict=True)
+        for end, day in zip(pair, day_pair, strict=True)
+    ]
+    in_edge = [
+        j
+        for j in range(len(cuts) - 1)
+        if any(low <= cuts[j] and cuts[j + 1] <= high for low, high in edges)
+    ]
+    if not in_edge:
+        return
     p = _Params()
 
-    in_progress = "status = 'in_progress' AND "
-
-    def within(column: str, extra: str = "") -> str:
-        """Rows whose `column` is in an edge: one index range per edge."""
-        return " OR ".join(
-            f"({extra}{column} >= {p(low)} AND {column} < {p(high)})" for low, high in edges
+    def slices(columns: str, column: str, condition: str = "") -> str:
+        """The rows whose `column` lies in an edge slice, with that slice's number: one index
+        range each, so the slice of `column` needs no CASE."""
+        return " UNION ALL ".join(
+            f"SELECT {j} AS slice, {columns} FROM tickets WHERE {condition}"
+            f"{column} >= {p(cuts[j])} AND {column} < {p(cuts[j + 1])}"
+            for j in in_edge
         )
 
     created = (
-        f"SELECT 'created' AS kind, {_slice('created_at', cuts, p)} AS slice,"
-        f" {_slice('closed_at', cuts, p)} AS other, status AS k, NULL AS slack_id,"
-        f" COUNT(*) AS n, COUNT(first_response_at) AS answered,"
+        f"SELECT 'created' AS kind, slice, {_slice('closed_at', cuts, p)} AS other,"
+        " status AS k, NULL AS slack_id, COUNT(*) AS n, COUNT(first_response_at) AS answered,"
         f" SUM({_milliseconds('created_at', 'first_response_at')}) AS hang,"
-        f" COUNT(closed_at) AS closed,"
-        f" SUM({_milliseconds('created_at', 'closed_at')}) AS resolution"
-        f" FROM tickets WHERE {within('created_at', f'status IN {ALL_SQL} AND ')}"
-        " GROUP BY 2, 3, 4"
+        f" COUNT(closed_at) AS closed, SUM({_milliseconds('created_at', 'closed_at')})"
+        " AS resolution FROM ("
+        + slices(
+            "status, created_at, closed_at, first_response_at",
+            "created_at",
+            f"status IN {ALL_SQL} AND ",  # lets the covering index led by status serve
+        )
+        + ") AS c GROUP BY 2, 3, 4"
     )
+    # the creation slice matters for tickets in a closed status only (closed_today_from_today)
     closed = (
-        f"SELECT CASE WHEN t.status IN {CLOSED_SQL} THEN 'closed+' ELSE 'closed' END,"
-        f" {_slice('t.closed_at', cuts, p)}, {_slice('t.created_at', cuts, p)}, u.id,"
-        " u.slack_id, COUNT(*), 0, 0, 0, 0 FROM tickets t"
+        f"SELECT CASE WHEN t.status IN {CLOSED_SQL} THEN 'closed+' ELSE 'closed' END, slice,"
+        f" CASE WHEN t.status IN {CLOSED_SQL} THEN {_slice('t.created_at', cuts, p)} END,"
+        " u.id, u.slack_id, COUNT(*), 0, 0, 0, 0 FROM ("
+        + slices("status, created_at, closed_by_id", "closed_at")
+        + ") AS t"
         f" LEFT JOIN users u ON u.id = t.closed_by_id AND u.role IN {STAFF_SQL}"
-        f" WHERE {within('t.closed_at')} GROUP BY 1, 2, 3, 4, 5"
+        " GROUP BY 1, 2, 3, 4, 5"
     )
     assigned = (
-        f"SELECT 'assigned', {_slice('assigned_at', cuts, p)}, -1, NULL, NULL, COUNT(*),"
-        " 0, 0, 0, 0 FROM tickets"
-        f" WHERE {within('assigned_at', in_progress)}"
-        " GROUP BY 2"
+        "SELECT 'assigned', slice, -1, NULL, NULL, COUNT(*), 0, 0, 0, 0 FROM ("
+        + slices("assigned_at", "assigned_at", "status = 'in_progress' AND ")
+        + ") AS a GROUP BY 2"
     )
     rows = await sql.fetch(f"{created} UNION ALL {closed} UNION ALL {assigned}", p.values)
-    in_edge = {j for j in range(len(cuts) - 1) if any(lo <= cuts[j] < hi for lo, hi in edges)}
     for (since, until), (since0, until0), into in zip(ranges, days, sums, strict=True):
         for low, high, sign in ((since, until, 1), (since0, until0, -1)):
             covered = {j for j in range(len(cuts) - 1) if low <= cuts[j] and cuts[j + 1] <= high}
             for row in rows:
-                _add_edge_row(into, row, covered, in_edge, sign)
+                _add_edge_row(into, row, covered, set(in_edge), sign)
 
 
 def _add_edge_row(

@@ -280,18 +280,19 @@ async def _add_days(days: list[tuple[datetime, datetime]], sums: list[_Sums]) ->
     )
     rows = await sql.fetch(
         f"WITH w (i, low, high) AS (VALUES {spans})"
-        " SELECT 'created' AS kind, w.i AS i, d.status AS k, NULL AS slack_id,"
+        " SELECT 'created' AS kind, w.i AS i, d.status AS status, NULL AS user_id,"
+        " NULL AS slack_id,"
         " SUM(d.tickets) AS n, SUM(d.answered) AS answered, SUM(d.hang_ms) AS hang,"
         " SUM(d.closed) AS closed, SUM(d.resolution_ms) AS resolution"
         " FROM w JOIN ticket_days d ON d.day >= w.low AND d.day < w.high GROUP BY w.i, d.status"
-        " UNION ALL SELECT 'closed', w.i, u.id, u.slack_id, SUM(c.tickets), 0, 0, 0, 0"
+        " UNION ALL SELECT 'closed', w.i, NULL, u.id, u.slack_id, SUM(c.tickets), 0, 0, 0, 0"
         " FROM w JOIN closer_days c ON c.day >= w.low AND c.day < w.high"
         f" LEFT JOIN users u ON u.id = c.closed_by_id AND u.role IN {STAFF_SQL}"
         " GROUP BY w.i, u.id, u.slack_id"
-        " UNION ALL SELECT 'from_today', w.i, NULL, NULL, SUM(c.tickets), 0, 0, 0, 0"
+        " UNION ALL SELECT 'from_today', w.i, NULL, NULL, NULL, SUM(c.tickets), 0, 0, 0, 0"
         " FROM w JOIN closed_created_days c ON c.day >= w.low AND c.day < w.high"
         " AND c.created_day >= w.low AND c.created_day < w.high GROUP BY w.i"
-        " UNION ALL SELECT 'assigned', w.i, NULL, NULL, SUM(a.tickets), 0, 0, 0, 0"
+        " UNION ALL SELECT 'assigned', w.i, NULL, NULL, NULL, SUM(a.tickets), 0, 0, 0, 0"
         " FROM w JOIN assigned_days a ON a.day >= w.low AND a.day < w.high GROUP BY w.i",
         p.values,
     )
@@ -304,14 +305,14 @@ def _add_row(into: _Sums, row: dict[str, Any], sign: int) -> None:
     n = sign * int(row["n"] or 0)
     kind = row["kind"]
     if kind == "created":
-        totals = into.by_status.setdefault(row["k"], [0, 0, 0, 0, 0])
+        totals = into.by_status.setdefault(row["status"], [0, 0, 0, 0, 0])
         for j, key in enumerate(("n", "answered", "hang", "closed", "resolution")):
             totals[j] += sign * int(row[key] or 0)
     elif kind == "closed":
         into.closed += n
-        if row["k"] is not None:  # a staff closer
-            into.closers[row["k"]] = into.closers.get(row["k"], 0) + n
-            into.slack_ids[row["k"]] = row["slack_id"]
+        if row["user_id"] is not None:  # a staff closer
+            into.closers[row["user_id"]] = into.closers.get(row["user_id"], 0) + n
+            into.slack_ids[row["user_id"]] = row["slack_id"]
     elif kind == "from_today":
         into.closed_from_today += n
     else:
@@ -353,9 +354,12 @@ async def _add_edges(
             for j in in_edge
         )
 
+    # the other slice matters for tickets in a closed status only (closed_today_from_today)
+    closed_only = f"CASE WHEN status IN {CLOSED_SQL} THEN"
     created = (
-        f"SELECT 'created' AS kind, slice, {_slice('closed_at', cuts, p)} AS other,"
-        " status AS k, NULL AS slack_id, COUNT(*) AS n, COUNT(first_response_at) AS answered,"
+        f"SELECT 'created' AS kind, slice, {closed_only} {_slice('closed_at', cuts, p)} END"
+        " AS other, status, NULL AS user_id, NULL AS slack_id, COUNT(*) AS n,"
+        " COUNT(first_response_at) AS answered,"
         f" SUM({_milliseconds('created_at', 'first_response_at')}) AS hang,"
         f" COUNT(closed_at) AS closed, SUM({_milliseconds('created_at', 'closed_at')})"
         " AS resolution FROM ("
@@ -366,18 +370,18 @@ async def _add_edges(
         )
         + ") AS c GROUP BY 2, 3, 4"
     )
-    # the creation slice matters for tickets in a closed status only (closed_today_from_today)
+    # grouped by closer first, staff looked up per group (not per ticket); Python adds rows up
     closed = (
-        f"SELECT CASE WHEN t.status IN {CLOSED_SQL} THEN 'closed+' ELSE 'closed' END, slice,"
-        f" CASE WHEN t.status IN {CLOSED_SQL} THEN {_slice('t.created_at', cuts, p)} END,"
-        " u.id, u.slack_id, COUNT(*), 0, 0, 0, 0 FROM ("
+        "SELECT g.kind, g.slice, g.other, NULL, u.id, u.slack_id, g.n, 0, 0, 0, 0 FROM ("
+        f" SELECT {closed_only} 'closed+' ELSE 'closed' END AS kind, slice,"
+        f" {closed_only} {_slice('created_at', cuts, p)} END AS other, closed_by_id,"
+        " COUNT(*) AS n FROM ("
         + slices("status, created_at, closed_by_id", "closed_at")
-        + ") AS t"
-        f" LEFT JOIN users u ON u.id = t.closed_by_id AND u.role IN {STAFF_SQL}"
-        " GROUP BY 1, 2, 3, 4, 5"
+        + ") AS t GROUP BY 1, 2, 3, 4) AS g"
+        f" LEFT JOIN users u ON u.id = g.closed_by_id AND u.role IN {STAFF_SQL}"
     )
     assigned = (
-        "SELECT 'assigned', slice, -1, NULL, NULL, COUNT(*), 0, 0, 0, 0 FROM ("
+        "SELECT 'assigned', slice, -1, NULL, NULL, NULL, COUNT(*), 0, 0, 0, 0 FROM ("
         + slices("assigned_at", "assigned_at", "status = 'in_progress' AND ")
         + ") AS a GROUP BY 2"
     )
@@ -400,7 +404,7 @@ def _add_edge_row(
         _add_row(into, row, sign)
         # closed in the window too; groups closed in an edge are counted by the 'closed+' rows
         closed_in = row["other"] in covered and row["other"] not in in_edge
-        if row["k"] in CLOSED_STATUSES and closed_in:
+        if row["status"] in CLOSED_STATUSES and closed_in:
             into.closed_from_today += sign * int(row["n"])
     elif kind in ("closed", "closed+"):
         _add_row(into, {**row, "kind": "closed"}, sign)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -57,12 +58,17 @@ def recounts() -> dict[str, tuple[str, str]]:
     }
 
 
+def _plain(row: dict) -> tuple:
+    """Days as text, numbers as int (PostgreSQL sums are Decimal)."""
+    return tuple(int(v) if isinstance(v, int | Decimal) else str(v) for v in row.values())
+
+
 async def assert_days_match() -> None:
     for table, (recount, stored) in recounts().items():
-        expected = [tuple(str(v) for v in r.values()) for r in await sql.fetch(recount, [])]
+        expected = [_plain(r) for r in await sql.fetch(recount, [])]
         # rows whose every count went back to zero are kept by the triggers; a recount has none
         kept = [
-            tuple(str(v) for v in r.values())
+            _plain(r)
             for r in await sql.fetch(stored, [])
             if any(int(r[k]) for k in ("tickets", "answered", "hang_ms") if k in r)
         ]

@@ -110,10 +110,6 @@ def _range(request: Request) -> tuple[datetime | None, datetime | None]:
 # ---------------------------------------------------------------- rendering
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _overall(request: Request, overall: stats.OverallStats) -> dict[str, Any]:
     body = asdict(overall)
     oldest = overall.oldest_unanswered_ticket
@@ -143,14 +139,14 @@ def _ticket(row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "title": row["title"],
         "description": row["description"],
-        "status": STATUS_NAMES[Status(row["status"])],
+        "status": STATUS_NAMES[row["status"]],  # a StrEnum: its value finds it
         "opened_by": row["opened_by"],
         "closed_by": row["closed_by"],
         "assigned_to": row["assigned_to"],
         "reopened_by": row["reopened_by"],
         "tags": row["tags"],
-        "created_at": _iso(row["created_at"]),
-        "closed_at": _iso(row["closed_at"]),
+        "created_at": row["created_at"],  # orjson writes datetimes as isoformat() does
+        "closed_at": row["closed_at"],
         "message_ts": row["message_ts"],
     }
 

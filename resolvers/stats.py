@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from models import CLOSED_STATUSES, Role, Status, User
@@ -201,24 +201,23 @@ async def _oldest_unanswered() -> OldestUnanswered | None:
 
 # ---------------------------------------------------------------- windows
 #
-# A window [since, until) is read as the whole UTC days [since0, until0) between the midnights
-# nearest its ends, from the day tables the triggers of migration 0004 keep, corrected by the
-# tickets whose created_at, closed_at or assigned_at lies between an end and its midnight (the
-# "edges", at most 12 hours each): for each of them, its share in the window minus its share in
-# the whole days. Every number is a sum over tickets, so this is exact.
+# A window [since, until) is read as the whole slots (quarter days, migration 0004) between the
+# slot boundaries nearest its ends, from the slot tables its triggers keep, corrected by the
+# tickets whose created_at, closed_at or assigned_at lies between an end and its boundary (the
+# "edges", at most three hours each): for each of them, its share in the window minus its
+# share in the whole slots. Every number is a sum over tickets, so this is exact.
+
+SLOT = timedelta(hours=6)  # as migration 0004's SLOT_SECONDS
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _nearest_midnight(moment: datetime) -> datetime:
-    moment = moment.astimezone(UTC)
-    floor = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if moment - floor > DAY / 2 and floor.date() < date.max:
-        return floor + DAY
-    return floor
-
-
-def _day_param(moment: datetime) -> Any:
-    """A midnight as the day tables store days (`date` on PostgreSQL, ISO text on SQLite)."""
-    return moment.date() if sql.is_postgres() else moment.date().isoformat()
+def _slot(moment: datetime) -> tuple[int, datetime]:
+    """The slot boundary nearest `moment` (ties, and the end of year 9999, go down): its
+    number and its instant."""
+    slot, rest = divmod(moment - EPOCH, SLOT)
+    if rest > SLOT / 2 and moment <= datetime.max.replace(tzinfo=UTC) - SLOT:
+        slot += 1
+    return slot, EPOCH + slot * SLOT
 
 
 def _slice(column: str, cuts: list[datetime], p: _Params) -> str:
@@ -229,7 +228,7 @@ def _slice(column: str, cuts: list[datetime], p: _Params) -> str:
 
 
 def _milliseconds(start: str, end: str) -> str:
-    """Whole milliseconds from `start` to `end`, exactly as the day-table triggers count them."""
+    """Whole milliseconds from `start` to `end`, exactly as the slot-table triggers count them."""
     if sql.is_postgres():
         return f"ROUND(EXTRACT(EPOCH FROM ({end} - {start})) * 1000)::BIGINT"
     return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400000.0) AS INTEGER)"
@@ -237,7 +236,7 @@ def _milliseconds(start: str, end: str) -> str:
 
 @dataclass
 class _Sums:
-    """Additive numbers of one window (whole days plus edge corrections)."""
+    """Additive numbers of one window (whole slots plus edge corrections)."""
 
     # status → [tickets, answered, hang ms, closed, resolution ms] of the tickets created
     by_status: dict[str, list[int]] = field(default_factory=dict)
@@ -252,7 +251,7 @@ async def windows(
     actor: Actor | None, ranges: list[tuple[datetime, datetime]], *, public: bool = False
 ) -> list[TimeBoundStats]:
     """TimeBoundStats for each `[since, until)` range: two statements for all of them, one
-    over the day tables and one over the tickets at the edges."""
+    over the slot tables and one over the tickets at the edges."""
     reader(actor, public)
     ranges = [(_aware(since), _aware(until)) for since, until in ranges]
     for since, until in ranges:
@@ -260,23 +259,22 @@ async def windows(
             raise Invalid("since", "since must not be later than until.")
     if not ranges:
         return []
-    days = [(_nearest_midnight(since), _nearest_midnight(until)) for since, until in ranges]
+    bounds = [(_slot(since), _slot(until)) for since, until in ranges]
     sums = [_Sums() for _ in ranges]
-    await _add_days(days, sums)
-    await _add_edges(ranges, days, sums)
+    await _add_slots([(low[0], high[0]) for low, high in bounds], sums)
+    await _add_edges(ranges, [(low[1], high[1]) for low, high in bounds], sums)
     return [
         _window(since, until, window_sums)
         for (since, until), window_sums in zip(ranges, sums, strict=True)
     ]
 
 
-async def _add_days(days: list[tuple[datetime, datetime]], sums: list[_Sums]) -> None:
-    """Each window's whole days, summed by the database from the day tables."""
+async def _add_slots(slots: list[tuple[int, int]], sums: list[_Sums]) -> None:
+    """Each window's whole slots, summed by the database from the slot tables."""
     p = _Params()
-    number, day = ("::int", "::date") if sql.is_postgres() else ("", "")
+    cast = "::bigint" if sql.is_postgres() else ""
     spans = ", ".join(
-        f"({p(i)}{number}, {p(_day_param(low))}{day}, {p(_day_param(high))}{day})"
-        for i, (low, high) in enumerate(days)
+        f"({p(i)}{cast}, {p(low)}{cast}, {p(high)}{cast})" for i, (low, high) in enumerate(slots)
     )
     rows = await sql.fetch(
         f"WITH w (i, low, high) AS (VALUES {spans})"
@@ -284,16 +282,16 @@ async def _add_days(days: list[tuple[datetime, datetime]], sums: list[_Sums]) ->
         " NULL AS slack_id,"
         " SUM(d.tickets) AS n, SUM(d.answered) AS answered, SUM(d.hang_ms) AS hang,"
         " SUM(d.closed) AS closed, SUM(d.resolution_ms) AS resolution"
-        " FROM w JOIN ticket_days d ON d.day >= w.low AND d.day < w.high GROUP BY w.i, d.status"
+        " FROM w JOIN ticket_slots d ON d.slot >= w.low AND d.slot < w.high GROUP BY w.i, d.status"
         " UNION ALL SELECT 'closed', w.i, NULL, u.id, u.slack_id, SUM(c.tickets), 0, 0, 0, 0"
-        " FROM w JOIN closer_days c ON c.day >= w.low AND c.day < w.high"
+        " FROM w JOIN closer_slots c ON c.slot >= w.low AND c.slot < w.high"
         f" LEFT JOIN users u ON u.id = c.closed_by_id AND u.role IN {STAFF_SQL}"
         " GROUP BY w.i, u.id, u.slack_id"
         " UNION ALL SELECT 'from_today', w.i, NULL, NULL, NULL, SUM(c.tickets), 0, 0, 0, 0"
-        " FROM w JOIN closed_created_days c ON c.day >= w.low AND c.day < w.high"
-        " AND c.created_day >= w.low AND c.created_day < w.high GROUP BY w.i"
+        " FROM w JOIN closed_created_slots c ON c.slot >= w.low AND c.slot < w.high"
+        " AND c.created_slot >= w.low AND c.created_slot < w.high GROUP BY w.i"
         " UNION ALL SELECT 'assigned', w.i, NULL, NULL, NULL, SUM(a.tickets), 0, 0, 0, 0"
-        " FROM w JOIN assigned_days a ON a.day >= w.low AND a.day < w.high GROUP BY w.i",
+        " FROM w JOIN assigned_slots a ON a.slot >= w.low AND a.slot < w.high GROUP BY w.i",
         p.values,
     )
     for row in rows:
@@ -301,7 +299,7 @@ async def _add_days(days: list[tuple[datetime, datetime]], sums: list[_Sums]) ->
 
 
 def _add_row(into: _Sums, row: dict[str, Any], sign: int) -> None:
-    """Add (sign 1) or take away (-1) one aggregated row of the day or edge statements."""
+    """Add (sign 1) or take away (-1) one aggregated row of the slot or edge statements."""
     n = sign * int(row["n"] or 0)
     kind = row["kind"]
     if kind == "created":
@@ -321,20 +319,21 @@ def _add_row(into: _Sums, row: dict[str, Any], sign: int) -> None:
 
 async def _add_edges(
     ranges: list[tuple[datetime, datetime]],
-    days: list[tuple[datetime, datetime]],
+    whole: list[tuple[datetime, datetime]],
     sums: list[_Sums],
 ) -> None:
     """Correct each window for the tickets at its edges: one statement.
 
-    The ends and their midnights cut time into slices; the tickets whose created_at, closed_at
-    or assigned_at falls in an edge are counted per slice, and each window adds a group when
-    its slices lie in the window and takes it away when they lie in the window's whole days.
+    The ends and their nearest slot boundaries (`whole`: each window's whole slots) cut time
+    into slices; the tickets whose created_at, closed_at or assigned_at falls in an edge are
+    counted per slice, and each window adds a group when its slices lie in the window and takes
+    it away when they lie in the window's whole slots.
     """
-    cuts = sorted({moment for pair in (*ranges, *days) for moment in pair})
+    cuts = sorted({moment for pair in (*ranges, *whole) for moment in pair})
     edges = [
-        (min(end, day), max(end, day))
-        for pair, day_pair in zip(ranges, days, strict=True)
-        for end, day in zip(pair, day_pair, strict=True)
+        (min(end, boundary), max(end, boundary))
+        for pair, whole_pair in zip(ranges, whole, strict=True)
+        for end, boundary in zip(pair, whole_pair, strict=True)
     ]
     in_edge = [
         j
@@ -386,7 +385,7 @@ async def _add_edges(
         + ") AS a GROUP BY 2"
     )
     rows = await sql.fetch(f"{created} UNION ALL {closed} UNION ALL {assigned}", p.values)
-    for (since, until), (since0, until0), into in zip(ranges, days, sums, strict=True):
+    for (since, until), (since0, until0), into in zip(ranges, whole, sums, strict=True):
         for low, high, sign in ((since, until, 1), (since0, until0, -1)):
             covered = {j for j in range(len(cuts) - 1) if low <= cuts[j] and cuts[j + 1] <= high}
             for row in rows:

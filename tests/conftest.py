@@ -63,10 +63,10 @@ async def database(database_url: str) -> AsyncIterator[str]:
 EXTRA_TABLES = [
     "ticket_totals",
     "closer_totals",
-    "ticket_days",
-    "closer_days",
-    "closed_created_days",
-    "assigned_days",
+    "ticket_slots",
+    "closer_slots",
+    "closed_created_slots",
+    "assigned_slots",
 ]
 
 

@@ -34,6 +34,7 @@ TICKET_FIELDS = {
     "closed_at",
     "message_ts",
 }
+AUTH = 1  # statements to resolve an API token used within the last minute
 TOO_BROAD = {
     "error": "Provided filters are too broad",
     "tip": "Please provide a ?since= or ?until= parameter, "
@@ -262,6 +263,25 @@ async def test_tickets_list_statements_do_not_grow_with_rows(client, at, custome
     with count_sql() as many:
         await client.get("/api/tickets?status=open")
     assert len(few) == len(many) == 3  # probe, one chunk, its tags
+
+
+async def test_signed_in_statements_are_pinned(client, at, agent, customer, count_sql, monkeypatch):
+    """With a credential: its lookup, then the probe and two per chunk of the stream."""
+    staff = bearer(await token_for(agent))
+    await client.get("/api/stats_v2", headers=staff)  # the token's first use writes last_used_at
+    monkeypatch.setattr(feed, "CHUNK", 4)
+    for i in range(3):
+        await _open(at, customer, NOW, f"few {i}", tags=["x"])
+    with count_sql() as few:
+        assert (await client.get("/api/tickets?status=open", headers=staff)).status_code == 200
+    for i in range(2):
+        await _open(at, customer, NOW, f"more {i}", tags=["x", "y"])
+    with count_sql() as more:
+        assert len((await client.get("/api/tickets?status=open", headers=staff)).json()) == 5
+    assert (len(few), len(more)) == (AUTH + 3, AUTH + 5)
+    with count_sql() as stats:
+        assert (await client.get("/api/stats_v2", headers=staff)).status_code == 200
+    assert len(stats) == AUTH + 4  # NOW is on a slot boundary: no edges (test_stats.py)
 
 
 # ---------------------------------------------------------------- access

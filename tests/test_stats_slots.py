@@ -1,6 +1,6 @@
-"""The per-day totals of migration 0004 always equal a full recount, and windows read from them
-(whole days plus the edges) equal a window counted ticket by ticket, after every kind of change:
-domain writes, bulk inserts, raw updates and raw deletes."""
+"""The per-slot totals of migration 0004 always equal a full recount, and windows read from them
+(whole slots plus the edges) equal a window counted ticket by ticket, after every kind of
+change: domain writes, bulk inserts, raw updates and raw deletes."""
 
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ from resolvers import clock, comments, seed, sql, stats, tickets
 from resolvers.permissions import SYSTEM
 from tests.conftest import make_user
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # noon: the edges are as wide as they get
+NOW = datetime(2026, 3, 10, 13, 30, tzinfo=UTC)  # 90 minutes from the nearest slot boundary
 D, H = timedelta(days=1), timedelta(hours=1)
 
 
-def _day(column: str) -> str:
-    return f"({column} AT TIME ZONE 'UTC')::date" if sql.is_postgres() else f"date({column})"
+def _slot(column: str) -> str:
+    """The slot of a datetime column, written independently of the migration's expression."""
+    if sql.is_postgres():
+        return f"FLOOR(EXTRACT(EPOCH FROM {column}) / 21600)::BIGINT"
+    return f"CAST((julianday({column}) - 2440587.5) * 4 AS INTEGER)"  # tickets after 1970
 
 
 def _ms(column: str, table: str = "") -> str:
@@ -30,40 +33,40 @@ def _ms(column: str, table: str = "") -> str:
 def recounts() -> dict[str, tuple[str, str]]:
     """Per table: a full recount from the tickets, and the stored rows."""
     return {
-        "ticket_days": (
-            f"SELECT {_day('created_at')} AS day, status, COUNT(*) AS tickets,"
+        "ticket_slots": (
+            f"SELECT {_slot('created_at')} AS slot, status, COUNT(*) AS tickets,"
             " COUNT(first_response_at) AS answered,"
             f" COALESCE(SUM({_ms('first_response_at')}), 0) AS hang_ms,"
             f" COUNT(closed_at) AS closed, COALESCE(SUM({_ms('closed_at')}), 0) AS resolution_ms"
             " FROM tickets GROUP BY 1, 2",
-            "SELECT day, status, tickets, answered, hang_ms, closed, resolution_ms"
-            " FROM ticket_days",
+            "SELECT slot, status, tickets, answered, hang_ms, closed, resolution_ms"
+            " FROM ticket_slots",
         ),
-        "closer_days": (
-            f"SELECT {_day('closed_at')} AS day, COALESCE(closed_by_id, 0) AS closed_by_id,"
+        "closer_slots": (
+            f"SELECT {_slot('closed_at')} AS slot, COALESCE(closed_by_id, 0) AS closed_by_id,"
             " COUNT(*) AS tickets FROM tickets WHERE closed_at IS NOT NULL GROUP BY 1, 2",
-            "SELECT day, closed_by_id, tickets FROM closer_days",
+            "SELECT slot, closed_by_id, tickets FROM closer_slots",
         ),
-        "closed_created_days": (
-            f"SELECT {_day('closed_at')} AS day, {_day('created_at')} AS created_day,"
+        "closed_created_slots": (
+            f"SELECT {_slot('closed_at')} AS slot, {_slot('created_at')} AS created_slot,"
             " COUNT(*) AS tickets FROM tickets WHERE closed_at IS NOT NULL"
             f" AND status IN {stats.CLOSED_SQL} GROUP BY 1, 2",
-            "SELECT day, created_day, tickets FROM closed_created_days",
+            "SELECT slot, created_slot, tickets FROM closed_created_slots",
         ),
-        "assigned_days": (
-            f"SELECT {_day('assigned_at')} AS day, COUNT(*) AS tickets FROM tickets"
+        "assigned_slots": (
+            f"SELECT {_slot('assigned_at')} AS slot, COUNT(*) AS tickets FROM tickets"
             " WHERE assigned_at IS NOT NULL AND status = 'in_progress' GROUP BY 1",
-            "SELECT day, tickets FROM assigned_days",
+            "SELECT slot, tickets FROM assigned_slots",
         ),
     }
 
 
 def _plain(row: dict) -> tuple:
-    """Days as text, numbers as int (PostgreSQL sums are Decimal)."""
+    """Slots, numbers as int (PostgreSQL sums are Decimal)."""
     return tuple(int(v) if isinstance(v, int | Decimal) else str(v) for v in row.values())
 
 
-async def assert_days_match() -> None:
+async def assert_slots_match() -> None:
     for table, (recount, stored) in recounts().items():
         expected = [_plain(r) for r in await sql.fetch(recount, [])]
         # rows whose every count went back to zero are kept by the triggers; a recount has none
@@ -136,6 +139,7 @@ def _ranges(rng: random.Random) -> list[tuple[datetime, datetime]]:
         (datetime(2026, 3, 5, 11, 59, tzinfo=UTC), datetime(2026, 3, 5, 12, 1, tzinfo=UTC)),
         (datetime(2026, 3, 5, 23, 0, tzinfo=UTC), datetime(2026, 3, 6, 1, 0, tzinfo=UTC)),
         (NOW - 3 * H, NOW - 3 * H),
+        (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)),
         (NOW.astimezone(timezone(timedelta(hours=5))) - 3 * D, NOW + 2 * D),
     ]
     start = NOW - 16 * D
@@ -147,7 +151,7 @@ def _ranges(rng: random.Random) -> list[tuple[datetime, datetime]]:
 
 
 async def assert_windows_match(rng: random.Random) -> None:
-    await assert_days_match()
+    await assert_slots_match()
     ranges = _ranges(rng)
     answers = await stats.windows(SYSTEM, ranges)
     for (since, until), answer in zip(ranges, answers, strict=True):
@@ -187,7 +191,7 @@ def frozen(monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
 
 
-async def test_day_totals_follow_every_kind_of_change(frozen, admin, agent, customer):
+async def test_slot_totals_follow_every_kind_of_change(frozen, admin, agent, customer):
     rng = random.Random(4)
     helper = await make_user("helper9", "agent", slack_id="UHELP9")
     people = [admin, agent, customer, helper]
@@ -224,7 +228,7 @@ async def test_day_totals_follow_every_kind_of_change(frozen, admin, agent, cust
     await assert_windows_match(rng)
 
 
-async def test_day_totals_after_the_bulk_seed(frozen):
+async def test_slot_totals_after_the_bulk_seed(frozen):
     """`seed --tickets` writes raw multi-row INSERTs over the past year."""
     assert await seed.bulk_tickets(500) == 500
     await assert_windows_match(random.Random(7))

@@ -1,14 +1,14 @@
 """Support-channel statistics (the nephthys `stats_v2` numbers), all computed by SQL aggregates.
 
 All-time numbers come from running totals that triggers on `tickets` keep in the same
-transaction as each change (migration 0003: `ticket_totals`, `closer_totals`); windows are
-aggregated over the indexed rows they cover.
+transaction as each change (migration 0003: `ticket_totals`, `closer_totals`); windows from
+running totals per six-hour slot (migration 0004), plus the tickets at a window's edges.
 
 Statuses are read in nephthys' three groups: open (open, reopened), in progress, closed
 (resolved, closed, duplicate). Hang time is created_at → first_response_at (the first public
 staff reply), resolution time created_at → closed_at of tickets closed now, both in minutes.
-Windows are half-open `[since, until)`. One `stats_v2` answer costs five statements, whatever
-the number of tickets (docs/nephthys.md lists them).
+Windows are half-open `[since, until)`. One `stats_v2` answer costs at most five statements,
+whatever the number of tickets (docs/nephthys.md lists them).
 """
 
 from __future__ import annotations

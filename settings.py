@@ -50,7 +50,7 @@ class Settings:
     graphql_timeout_seconds: float = 10.0
     public_base_url: str = "http://127.0.0.1:8000"
     # nephthys dialect (docs/nephthys.md)
-    nephthys_public: bool = True
+    nephthys_public: bool = False
     nephthys_link_template: str = "{base_url}/api/ticket?id={id}"
     stats_cache_seconds: float = 0.0
     # rate limits (docs/platform_v1.md): memory:// or redis://host:port

@@ -5,7 +5,8 @@
     TICKETGATE_DATA_DIR=/tmp/tg-bench .venv/bin/python -m bench.stats [--runs 30] [--cache S]
 
 Requests go through the whole ASGI app in this process (httpx, no network), one at a time,
-with the stats cache off unless `--cache SECONDS`. Each statement's own time and plan is
+signed in as a seeded helper (an API token is created in the bench database), with the stats
+cache off unless `--cache SECONDS`. Each statement's own time and plan is
 printed too, so a slow one can be found. Never point it at a real data directory.
 """
 
@@ -23,8 +24,8 @@ import time
 import httpx
 from tortoise import connections
 
-from models import db
-from resolvers import sql, stats
+from models import Role, User, db
+from resolvers import sql, stats, tokens
 from resolvers.permissions import SYSTEM
 from server import build_app
 from settings import Settings
@@ -55,7 +56,7 @@ async def _statements(conn) -> None:
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             message = record.getMessage().lstrip()
-            if message.upper().startswith("SELECT"):
+            if message.upper().startswith(("SELECT", "WITH")):
                 logged.append(record)
 
     logger = logging.getLogger("tortoise.db_client")
@@ -92,7 +93,12 @@ async def main() -> None:
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         app = build_app(settings, manage_db=False)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        helper = await User.filter(role=Role.AGENT).order_by("id").first()
+        _, token = await tokens.create_token(SYSTEM, helper.id, "bench")
+        signed_in = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=signed_in
+        ) as client:
             for url in ("/api/stats_v2", "/api/tickets?status=open"):
                 await _timed_get(client, url)  # warm the page cache
                 runs = args.runs if "stats" in url else max(3, args.runs // 5)

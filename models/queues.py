@@ -9,6 +9,8 @@ class Queue(Model):
     title = fields.CharField(max_length=200)
     slug = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField()
+    # Tickets of a public queue are listed by the anonymous nephthys feed (docs/nephthys.md).
+    is_public = fields.BooleanField(default=False)
 
     class Meta:
         table = "queues"

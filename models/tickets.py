@@ -75,6 +75,7 @@ class Ticket(Model):
         table = "tickets"
         indexes = (
             ("status", "created_at", "closed_at", "first_response_at"),  # covers stats windows
+            ("closed_at", "status", "created_at", "closed_by_id"),  # covers stats window edges
             ("priority", "created_at"),
             ("opened_by_id", "created_at"),
             ("assigned_to_id", "status"),

@@ -1,7 +1,8 @@
 """The nephthys dialect: a support-channel bot's read-only API, mounted at `/api`.
 
 `/stats_v2`, `/tickets`, `/ticket`, plus `/stats` (v1 numbers), `/stats/range` and `/user`.
-Public unless `NEPHTHYS_PUBLIC=false`, which asks for any valid credential. See docs/nephthys.md.
+Every route needs a valid credential unless `NEPHTHYS_PUBLIC=true` admits anonymous readers
+(who then see only public queues' tickets, as resolvers/feed.py decides). See docs/nephthys.md.
 """
 
 from __future__ import annotations
@@ -58,14 +59,15 @@ Handler = Callable[[Request, Actor | None, bool], Awaitable[Response]]
 
 
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Check access (public, or any valid credential) and render refusals and domain errors."""
+    """Check access and render refusals and domain errors: a credential, when sent, must be
+    valid; none is needed only when the door is public (`NEPHTHYS_PUBLIC`)."""
 
     async def run(request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return JSONResponse({"error": "method_not_allowed"}, 405, {"Allow": "GET, HEAD"})
         public = request.app.state.settings.nephthys_public
         try:
-            actor = None if public else await caller(request)
+            actor = await caller(request)  # a credential sent is checked, even on a public door
             if not public and actor is None:
                 raise Unauthenticated("unauthorized")
             return await handler(request, actor, public)
@@ -108,10 +110,6 @@ def _range(request: Request) -> tuple[datetime | None, datetime | None]:
 # ---------------------------------------------------------------- rendering
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _overall(request: Request, overall: stats.OverallStats) -> dict[str, Any]:
     body = asdict(overall)
     oldest = overall.oldest_unanswered_ticket
@@ -135,19 +133,20 @@ def _window(window: stats.TimeBoundStats) -> dict[str, Any]:
 
 
 def _ticket(row: dict[str, Any]) -> dict[str, Any]:
-    """The ticket object: the documented fields plus `closed_at` and users' `username`."""
+    """The ticket object: the documented fields plus `closed_at` (and users' `username` for
+    signed-in readers)."""
     return {
         "id": row["id"],
         "title": row["title"],
         "description": row["description"],
-        "status": STATUS_NAMES[Status(row["status"])],
+        "status": STATUS_NAMES[row["status"]],  # a StrEnum: its value finds it
         "opened_by": row["opened_by"],
         "closed_by": row["closed_by"],
         "assigned_to": row["assigned_to"],
         "reopened_by": row["reopened_by"],
         "tags": row["tags"],
-        "created_at": _iso(row["created_at"]),
-        "closed_at": _iso(row["closed_at"]),
+        "created_at": row["created_at"],  # orjson writes datetimes as isoformat() does
+        "closed_at": row["closed_at"],
         "message_ts": row["message_ts"],
     }
 
@@ -233,14 +232,12 @@ async def tickets_list(request: Request, actor: Actor | None, public: bool) -> R
 
 
 async def _json_array(chunks: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
-    """A JSON array written chunk by chunk."""
-    first = True
-    yield b"["
+    """A JSON array written one chunk of rows at a time."""
+    separator = b"["
     async for chunk in chunks:
-        for row in chunk:
-            yield (b"" if first else b",") + orjson.dumps(_ticket(row))
-            first = False
-    yield b"]"
+        yield separator + orjson.dumps([_ticket(row) for row in chunk])[1:-1]
+        separator = b","
+    yield b"[]" if separator == b"[" else b"]"
 
 
 @endpoint

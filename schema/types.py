@@ -72,6 +72,7 @@ class Queue(relay.Node):
     id: relay.NodeID[int]
     title: str
     slug: str
+    is_public: bool  # its tickets are in the anonymous nephthys feed (docs/nephthys.md)
     is_type_of = _model_node(models.Queue)
 
     @strawberry.field

@@ -63,8 +63,15 @@ async def database(database_url: str) -> AsyncIterator[str]:
     await db.close_db()
 
 
-# Tables the migrations create beside the models' (stats totals, migration 0003).
-EXTRA_TABLES = ["ticket_totals", "closer_totals"]
+# Tables the migrations create beside the models (stats totals, migrations 0003 and 0004).
+EXTRA_TABLES = [
+    "ticket_totals",
+    "closer_totals",
+    "ticket_slots",
+    "closer_slots",
+    "closed_created_slots",
+    "assigned_slots",
+]
 
 
 def _tables() -> list[str]:

@@ -503,7 +503,7 @@ async def test_close_is_seen_closed_through_graphql_and_nephthys(client, cust):
     assert body["data"]["ticket"]["status"] == "CLOSED"
     edges = body["data"]["ticket"]["comments"]["edges"]
     assert [e["node"] for e in edges] == [{"body": "first words", "isInternal": False}]
-    nephthys = await client.get(f"/api/ticket?id={number}")
+    nephthys = await client.get(f"/api/ticket?id={number}", headers=xt(cust))
     assert nephthys.status_code == 200
     assert nephthys.json()["status"] == "closed"
 

@@ -1,5 +1,8 @@
 """The nephthys dialect over HTTP: /api/tickets, /api/ticket, access, and a cross-door check.
-Stats numbers are in test_stats.py."""
+Stats numbers are in test_stats.py.
+
+The door is public here (NEPHTHYS_PUBLIC=true, not the default) and tickets are opened in a
+public queue unless a test says otherwise, so anonymous requests see them."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from resolvers import clock, comments, feed, tickets
+from models import Queue
+from resolvers import clock, comments, feed, queues, tickets
 from resolvers.permissions import SYSTEM
 from server import build_app
+from settings import Settings
 from tests.conftest import bearer, gql, make_user, token_for
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -29,11 +34,23 @@ TICKET_FIELDS = {
     "closed_at",
     "message_ts",
 }
+AUTH = 1  # statements to resolve an API token used within the last minute
 TOO_BROAD = {
     "error": "Provided filters are too broad",
     "tip": "Please provide a ?since= or ?until= parameter, "
     "or filter by ?status=open or ?status=in_progress",
 }
+
+
+@pytest.fixture
+def settings(settings):
+    return dataclasses.replace(settings, nephthys_public=True)
+
+
+@pytest.fixture(autouse=True)
+async def lobby(admin):
+    """The public queue `_open` puts tickets in."""
+    return await queues.create_queue(admin, title="Lobby", slug="lobby", is_public=True)
 
 
 @pytest.fixture
@@ -45,6 +62,7 @@ def at(monkeypatch):
 
 async def _open(at, who, created: datetime, title: str, **fields) -> int:
     at(created)
+    fields.setdefault("queue_id", (await Queue.get(slug="lobby")).id)
     ticket = await tickets.create_ticket(who, title=title, description=f"{title} text", **fields)
     at(NOW)
     return ticket.id
@@ -73,7 +91,8 @@ async def test_ticket_has_exactly_the_reference_fields(client, at, admin, agent,
     await tickets.set_status(customer, ticket_id, "open")
     at(NOW - timedelta(minutes=10))
     await tickets.set_status(admin, ticket_id, "resolved")
-    response = await client.get("/api/ticket", params={"id": ticket_id})
+    staff = bearer(await token_for(agent))
+    response = await client.get("/api/ticket", params={"id": ticket_id}, headers=staff)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {
@@ -246,14 +265,106 @@ async def test_tickets_list_statements_do_not_grow_with_rows(client, at, custome
     assert len(few) == len(many) == 3  # probe, one chunk, its tags
 
 
+async def test_signed_in_statements_are_pinned(client, at, agent, customer, count_sql, monkeypatch):
+    """With a credential: its lookup, then the probe and two per chunk of the stream."""
+    staff = bearer(await token_for(agent))
+    await client.get("/api/stats_v2", headers=staff)  # the token's first use writes last_used_at
+    monkeypatch.setattr(feed, "CHUNK", 4)
+    for i in range(3):
+        await _open(at, customer, NOW, f"few {i}", tags=["x"])
+    with count_sql() as few:
+        assert (await client.get("/api/tickets?status=open", headers=staff)).status_code == 200
+    for i in range(2):
+        await _open(at, customer, NOW, f"more {i}", tags=["x", "y"])
+    with count_sql() as more:
+        assert len((await client.get("/api/tickets?status=open", headers=staff)).json()) == 5
+    assert (len(few), len(more)) == (AUTH + 3, AUTH + 5)
+    with count_sql() as stats:
+        assert (await client.get("/api/stats_v2", headers=staff)).status_code == 200
+    assert len(stats) == AUTH + 4  # NOW is on a slot boundary: no edges (test_stats.py)
+
+
 # ---------------------------------------------------------------- access
 
 
-async def test_public_by_default_even_with_a_bad_credential(client, at, customer):
+async def test_private_by_default(settings, at, customer):
+    assert Settings.nephthys_public is False
+    assert Settings.from_env({}).nephthys_public is False
+    await _open(at, customer, NOW, "Hidden")
+    default = dataclasses.replace(settings, nephthys_public=Settings.nephthys_public)
+    async with _client(build_app(default)) as anonymous:
+        response = await anonymous.get("/api/tickets?since=2000-01-01")
+    assert (response.status_code, response.json()) == (401, {"error": "unauthorized"})
+
+
+async def test_a_public_door_still_refuses_a_bad_credential(client, at, customer):
     await _open(at, customer, NOW, "Visible")
     response = await client.get("/api/tickets?status=open", headers=bearer("tg_nope_nope"))
-    assert response.status_code == 200
-    assert len(response.json()) == 1
+    assert (response.status_code, response.json()) == (401, {"error": "unauthorized"})
+    assert len((await client.get("/api/tickets?status=open")).json()) == 1
+
+
+async def test_public_door_lists_only_public_queues_to_anonymous_readers(
+    client, at, admin, agent, customer, other_customer
+):
+    private_queue = await queues.create_queue(admin, title="Billing", slug="billing")
+    shown = await _open(at, customer, NOW, "Public", tags=["faq"])
+    in_private = await _open(at, customer, NOW, "Private", queue_id=private_queue.id)
+    no_queue = await _open(at, other_customer, NOW, "No queue", queue_id=None)
+    theirs = await _open(at, other_customer, NOW, "Theirs, public")
+    await tickets.assign(admin, shown, agent.id)
+
+    anonymous = (await client.get("/api/tickets?since=2000-01-01")).json()
+    assert [t["id"] for t in anonymous] == [shown, theirs]
+    # people without their login names: the reference's {id, slack_id}
+    assert anonymous[0]["opened_by"] == {"id": customer.id, "slack_id": None}
+    assert anonymous[0]["assigned_to"] == {"id": agent.id, "slack_id": "UAGENT1"}
+    assert anonymous[0]["tags"] == ["faq"]
+    for hidden in (in_private, no_queue):
+        one = await client.get(f"/api/ticket?id={hidden}")
+        assert (one.status_code, one.json()) == (404, {"error": "ticket_not_found"})
+    assert (await client.get(f"/api/ticket?id={shown}")).json()["opened_by"] == {
+        "id": customer.id,
+        "slack_id": None,
+    }
+
+    # signed in: the visibility of every other door, whatever the queue
+    mine = bearer(await token_for(customer))
+    listed = (await client.get("/api/tickets?since=2000-01-01", headers=mine)).json()
+    assert [t["id"] for t in listed] == [shown, in_private]
+    assert listed[0]["opened_by"]["username"] == "customer"
+    staff = bearer(await token_for(agent))
+    listed = (await client.get("/api/tickets?since=2000-01-01", headers=staff)).json()
+    assert [t["id"] for t in listed] == [shown, in_private, no_queue, theirs]
+
+    await queues.set_queue_public(admin, private_queue.id, True)
+    anonymous = (await client.get("/api/tickets?since=2000-01-01")).json()
+    assert [t["id"] for t in anonymous] == [shown, in_private, theirs]
+
+
+async def test_list_renders_each_ticket_as_the_single_ticket_route(
+    client, at, admin, agent, customer, monkeypatch
+):
+    """Chunked streaming changes nothing in the content: every object of the list is the
+    /api/ticket object, times keep their microseconds."""
+    made = []
+    for i in range(5):
+        made.append(
+            await _open(at, customer, NOW - timedelta(hours=i, microseconds=i * 1001), f"t{i}")
+        )
+    await tickets.assign(admin, made[1], agent.id)
+    await tickets.set_status(agent, made[2], "closed")
+    monkeypatch.setattr(feed, "CHUNK", 2)
+    for headers in ({}, bearer(await token_for(agent))):
+        listed = await client.get("/api/tickets?since=2000-01-01", headers=headers)
+        singles = [
+            (await client.get(f"/api/ticket?id={n}", headers=headers)).json()
+            for n in reversed(made)
+        ]
+        assert listed.json() == singles
+    assert singles[0]["created_at"] == "2026-03-10T07:59:59.995996+00:00"
+    empty = await client.get("/api/tickets?since=2100-01-01")
+    assert (empty.status_code, empty.content) == (200, b"[]")
 
 
 @pytest.mark.parametrize(
@@ -327,7 +438,8 @@ async def test_ticket_made_and_closed_through_graphql_moves_nephthys(client, age
         id=str(number),
     )
     assert "errors" not in closed, closed
-    listed = (await client.get("/api/tickets?status=closed&since=2000-01-01")).json()
+    staff = bearer(await token_for(agent))  # the ticket is in no queue: not public
+    listed = (await client.get("/api/tickets?status=closed&since=2000-01-01", headers=staff)).json()
     assert [(t["id"], t["title"], t["status"]) for t in listed] == [
         (number, "From GraphQL", "closed")
     ]

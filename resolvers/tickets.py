@@ -201,12 +201,6 @@ async def contacts_for(ticket_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-async def with_queues(found: list[Ticket]) -> list[Ticket]:
-    """Load the tickets' queues, in one query whatever their number."""
-    await Ticket.fetch_for_list(found, "queue")
-    return found
-
-
 def _tags(value: object) -> list[str]:
     if not isinstance(value, list | tuple):
         raise Invalid("tags", "tags must be a list of strings.")

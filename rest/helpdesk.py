@@ -379,20 +379,7 @@ def _custom_defs(request: Request) -> tuple[custom_fields.CustomField, ...]:
     return custom_fields.definitions(request.app.state.settings.helpdesk_custom_fields)
 
 
-def _attachment_json(request: Request, row: Row) -> dict[str, Any]:
-    """A followup attachment from its ATTACHMENT_COLUMNS."""
-    att_id, comment_id, filename, mime_type, size = row
-    return {
-        "id": att_id,
-        "followup": comment_id,
-        "file": str(request.url_for("helpdesk_attachment_file", id=att_id)),
-        "filename": filename,
-        "mime_type": mime_type,
-        "size": size,
-    }
-
-
-@dataclass
+@dataclass(frozen=True)
 class Followups:
     """Followup rows (FOLLOWUP_COLUMNS) per ticket and attachment rows per followup."""
 
@@ -411,7 +398,39 @@ def _followups(actor: Actor, ticket_ids: list[int]) -> Read[Followups]:
     return Followups(by_ticket, files)
 
 
-def _followup_json(request: Request, ticket_id: int, row: Row, found: Followups) -> dict:
+@dataclass(frozen=True)
+class Rendering:
+    """What one response's rows render with, worked out once per response."""
+
+    file_url: Callable[[int], str]  # attachment id → its `file` URL
+    custom: tuple[custom_fields.CustomField, ...]
+    found: Followups
+
+
+def _rendering(request: Request, found: Followups | None = None) -> Rendering:
+    # One reverse lookup per response (an id is one path segment of the URL).
+    head, _, tail = str(request.url_for("helpdesk_attachment_file", id=0)).rpartition("/0/")
+
+    def file_url(att_id: int) -> str:
+        return f"{head}/{att_id}/{tail}"
+
+    return Rendering(file_url, _custom_defs(request), found or Followups({}, {}))
+
+
+def _attachment_json(r: Rendering, row: Row) -> dict[str, Any]:
+    """A followup attachment from its ATTACHMENT_COLUMNS."""
+    att_id, comment_id, filename, mime_type, size = row
+    return {
+        "id": att_id,
+        "followup": comment_id,
+        "file": r.file_url(att_id),
+        "filename": filename,
+        "mime_type": mime_type,
+        "size": size,
+    }
+
+
+def _followup_json(r: Rendering, ticket_id: int, row: Row) -> dict:
     """A followup from its FOLLOWUP_COLUMNS."""
     comment_id, author_id, title, body, is_internal, new_status, time_spent, created_at = row[:8]
     return {
@@ -424,7 +443,7 @@ def _followup_json(request: Request, ticket_id: int, row: Row, found: Followups)
         "new_status": STATUS_INT[new_status] if new_status else None,
         "time_spent": _duration_text(time_spent),
         "followupattachment_set": [
-            _attachment_json(request, a) for a in found.files.get(comment_id, ())
+            _attachment_json(r, a) for a in r.found.files.get(comment_id, ())
         ],
         "date": _when(created_at),
         "message_id": row[8],
@@ -437,11 +456,11 @@ async def _followups_json(request: Request, items: list[Comment]) -> list[dict[s
     files = await reads.run(
         projections.comment_attachments([c.id for c in items], ATTACHMENT_COLUMNS)
     )
-    found = Followups({}, files)
-    return [_followup_json(request, c.ticket_id, row_of(c, FOLLOWUP_COLUMNS), found) for c in items]
+    r = _rendering(request, Followups({}, files))
+    return [_followup_json(r, c.ticket_id, row_of(c, FOLLOWUP_COLUMNS)) for c in items]
 
 
-def _ticket_json(request: Request, row: Row, found: Followups) -> dict[str, Any]:
+def _ticket_json(r: Rendering, row: Row) -> dict[str, Any]:
     """A ticket from its TICKET_COLUMNS, with its followups."""
     ticket_id, queue_id, title, description, resolution, submitter, assigned_to_id = row[:7]
     status, on_hold, priority, due_date, merged_into_id, custom = row[7:]
@@ -458,17 +477,15 @@ def _ticket_json(request: Request, row: Row, found: Followups) -> dict[str, Any]
         "priority": priority,
         "due_date": _when(due_date),
         "merged_to": merged_into_id,
-        "followup_set": [
-            _followup_json(request, ticket_id, c, found) for c in found.by_ticket[ticket_id]
-        ],
-        **custom_fields.render(_custom_defs(request), json_value(custom) or {}),
+        "followup_set": [_followup_json(r, ticket_id, c) for c in r.found.by_ticket[ticket_id]],
+        **custom_fields.render(r.custom, json_value(custom) or {}),
     }
 
 
 async def _written_ticket(request: Request, actor: Actor, ticket: Ticket) -> dict[str, Any]:
     """A ticket as a write left it."""
     found = await reads.run(_followups(actor, [ticket.id]))
-    return _ticket_json(request, row_of(ticket, TICKET_COLUMNS), found)
+    return _ticket_json(_rendering(request, found), row_of(ticket, TICKET_COLUMNS))
 
 
 def _window(request: Request) -> tuple[int, Window]:
@@ -531,7 +548,8 @@ async def list_tickets(request: Request, actor: Actor) -> Response:
     number, win = _window(request)
     filt = tickets.TicketFilter(statuses=_status_filter(request.query_params.get("status", "")))
     page, found = await reads.run(_ticket_page(actor, filt, win))
-    results = [_ticket_json(request, row, found) for row in page.items]
+    r = _rendering(request, found)
+    results = [_ticket_json(r, row) for row in page.items]
     return _paginated(request, number, page, results)
 
 
@@ -629,7 +647,8 @@ async def get_ticket(request: Request, actor: Actor, id: str) -> Response:
     found = await reads.run(_ticket_read(actor, _path_id(id)))
     if found is None:
         raise NotFound(id)
-    return JSONResponse(_ticket_json(request, *found))
+    row, followups = found
+    return JSONResponse(_ticket_json(_rendering(request, followups), row))
 
 
 async def _update_ticket(request: Request, actor: Actor, id: str, *, partial: bool) -> Response:
@@ -839,7 +858,8 @@ async def delete_followup(request: Request, actor: Actor, id: str) -> Response:
 async def list_attachments(request: Request, actor: Actor) -> Response:
     number, win = _window(request)
     page = await files.list_comment_attachments(actor, win)
-    results = [_attachment_json(request, row_of(a, ATTACHMENT_COLUMNS)) for a in page.items]
+    r = _rendering(request)
+    results = [_attachment_json(r, row_of(a, ATTACHMENT_COLUMNS)) for a in page.items]
     return _paginated(request, number, page, results)
 
 
@@ -859,14 +879,14 @@ async def create_attachment(request: Request, actor: Actor) -> Response:
     if errors:
         raise FieldErrors(errors)
     att = (await comments.attach_to_comment(actor, storage(request), followup_id, uploads[:1]))[0]
-    return JSONResponse(_attachment_json(request, row_of(att, ATTACHMENT_COLUMNS)), 201)
+    return JSONResponse(_attachment_json(_rendering(request), row_of(att, ATTACHMENT_COLUMNS)), 201)
 
 
 async def get_attachment(request: Request, actor: Actor, id: str) -> Response:
     att = await files.get_attachment(actor, _path_id(id))
     if att.comment_id is None:
         raise NotFound(id)
-    return JSONResponse(_attachment_json(request, row_of(att, ATTACHMENT_COLUMNS)))
+    return JSONResponse(_attachment_json(_rendering(request), row_of(att, ATTACHMENT_COLUMNS)))
 
 
 async def delete_attachment(request: Request, actor: Actor, id: str) -> Response:

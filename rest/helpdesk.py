@@ -478,7 +478,7 @@ def _ticket_json(r: Rendering, row: Row) -> dict[str, Any]:
         "due_date": _when(due_date),
         "merged_to": merged_into_id,
         "followup_set": [_followup_json(r, ticket_id, c) for c in r.found.by_ticket[ticket_id]],
-        **custom_fields.render(r.custom, json_value(custom) or {}),
+        **(custom_fields.render(r.custom, json_value(custom) or {}) if r.custom else {}),
     }
 
 

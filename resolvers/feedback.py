@@ -144,8 +144,8 @@ async def _mark_read(actor: Actor, unread: Any) -> None:
 async def read_ticket(
     actor: Actor | None, number: int, names: Sequence[str]
 ) -> tuple[Row, Related]:
-    """The ticket's `names` columns (`id` first) and `Related`, as they were before this read,
-    which marks its replies read."""
+    """The ticket's `names` columns and `Related`, as they were before this read, which marks
+    its replies read."""
 
     def read() -> Read[tuple[Row | None, Related | None]]:
         row = yield from projections.ticket_row(actor, number, names)

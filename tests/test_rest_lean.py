@@ -12,7 +12,16 @@ import httpx
 import orjson
 import pytest
 
-from models import CLOSED_STATUSES, Attachment, Comment, Ticket, TicketContact, TicketTag, User
+from models import (
+    CLOSED_STATUSES,
+    Attachment,
+    Comment,
+    Status,
+    Ticket,
+    TicketContact,
+    TicketTag,
+    User,
+)
 from resolvers import comments, feedback, projections, queues, reads, tickets
 from resolvers.files import LocalStorage, NewFile
 from resolvers.pagination import Window
@@ -465,3 +474,15 @@ async def test_search_in_public_comments_sql_matches_the_orm_rule(agent, custome
             orm = await filter_tickets(actor, filt).order_by("-created_at", "-id")
             assert [r[0] for r in rows] == [t.id for t in orm], (actor.username, term)
             assert total == len(orm)
+
+
+async def test_staff_counts_from_the_running_totals_equal_counting_rows(world, agent):
+    """`projections.ticket_count` answers staff from `ticket_totals`: the same numbers as
+    counting the rows, after creates, status changes and deletes."""
+    await tickets.delete_ticket(agent, world[0])
+    await tickets.set_status(agent, world[2], "resolved")
+    choices = [(), ("open",), ("closed", "duplicate"), ("open", "in_progress", "reopened")]
+    for statuses in [*choices, tuple(Status)]:
+        filt = TicketFilter(statuses=tuple(Status(s) for s in statuses))
+        counted = await reads.run(projections.ticket_count(agent, filt))
+        assert counted == await filter_tickets(agent, filt).count(), statuses

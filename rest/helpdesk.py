@@ -407,9 +407,22 @@ class Rendering:
     found: Followups
 
 
+def _file_url_parts(request: Request) -> tuple[str, str]:
+    """The attachment file URL before and after its id (one path segment): one reverse lookup
+    per app and base URL, kept on the app (Starlette's `url_for` walks every route)."""
+    cache = getattr(request.app.state, "helpdesk_file_urls", None)
+    if cache is None or len(cache) > 64:  # (one per Host header seen; bounded)
+        cache = request.app.state.helpdesk_file_urls = {}
+    key = str(request.base_url)
+    if key not in cache:
+        url = str(request.url_for("helpdesk_attachment_file", id=0))
+        head, _, tail = url.rpartition("/0/")
+        cache[key] = head, tail
+    return cache[key]
+
+
 def _rendering(request: Request, found: Followups | None = None) -> Rendering:
-    # One reverse lookup per response (an id is one path segment of the URL).
-    head, _, tail = str(request.url_for("helpdesk_attachment_file", id=0)).rpartition("/0/")
+    head, tail = _file_url_parts(request)
 
     def file_url(att_id: int) -> str:
         return f"{head}/{att_id}/{tail}"

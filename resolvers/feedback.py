@@ -111,7 +111,7 @@ def _list_filter(only_opened: bool, only_closed: bool, q: str | None) -> tickets
     if only_closed:
         statuses = CLOSED_STATUSES
     term = validation.no_nul("q", q.strip()) if q is not None and q.strip() else None
-    return tickets.TicketFilter(statuses=statuses, search=term, search_comments=True)
+    return tickets.TicketFilter(statuses=statuses, search=term, search_comments=term is not None)
 
 
 async def list_tickets(

@@ -405,10 +405,17 @@ def _outside_authentication(statements: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("auth", "page", "item", "per_page", "per_item"),
+    ("auth", "page", "item", "per_page", "per_item", "from_totals"),
     [
         # helpdesk: count, tickets, followups, their files | ticket, followups, their files
-        ("Token", "/helpdesk/api/tickets/?page_size={n}", "/helpdesk/api/tickets/{id}/", 4, 3),
+        (
+            "Token",
+            "/helpdesk/api/tickets/?page_size={n}",
+            "/helpdesk/api/tickets/{id}/",
+            4,
+            3,
+            True,
+        ),
         # helpdesk user_tickets: count, tickets, queues | ticket, queue
         (
             "Token",
@@ -416,16 +423,17 @@ def _outside_authentication(statements: list[str]) -> list[str]:
             "/helpdesk/api/user_tickets/{id}/",
             3,
             2,
+            False,
         ),
         # control panel: count, tickets, contacts, unread | ticket, contacts, unread
-        ("X-Token", "/support/tickets?items_per_page={n}", "/support/tickets/{id}", 4, 3),
+        ("X-Token", "/support/tickets?items_per_page={n}", "/support/tickets/{id}", 4, 3, True),
         # platform v1: count, tickets, tags, people |
         # ticket, comments, own files, tags, comment files, people
-        ("Bearer", "/api/v1/tickets?per_page={n}", "/api/v1/tickets/{id}", 4, 6),
+        ("Bearer", "/api/v1/tickets?per_page={n}", "/api/v1/tickets/{id}", 4, 6, True),
     ],
 )
 async def test_statements_per_page_and_item_are_pinned(
-    client, agent, customer, count_sql, auth, page, item, per_page, per_item
+    client, agent, customer, count_sql, auth, page, item, per_page, per_item, from_totals
 ):
     await _bulk(customer, agent, 100)
     await Ticket.all().update(submitter_email=agent.email)
@@ -442,6 +450,8 @@ async def test_statements_per_page_and_item_are_pinned(
         counts.append(statements[:])
     assert [s.split()[0] for s in counts[0]] == [s.split()[0] for s in counts[1]]
     assert _outside_authentication(counts[1]) == ["SELECT"] * per_page
+    # staff lists filtered by status at most count from the running totals, not the rows
+    assert any("FROM ticket_totals" in s for s in counts[1]) is from_totals
     with count_sql() as statements:
         response = await client.get(item.format(id=ticket_id), headers=headers)
     assert response.status_code == 200, response.text

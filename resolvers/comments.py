@@ -105,12 +105,6 @@ async def list_comments(actor: Actor | None, ticket_id: int, win: Window) -> Pag
     return await paginate(comments, win)
 
 
-async def with_authors(found: list[Comment]) -> list[Comment]:
-    """Load the comments' authors, in one query whatever their number."""
-    await Comment.fetch_for_list(found, "author")
-    return found
-
-
 async def get_comment(actor: Actor | None, comment_id: int) -> Comment:
     require_user(actor)
     comment = await visible_comments(actor).get_or_none(id=comment_id)

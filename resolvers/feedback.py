@@ -7,17 +7,20 @@ Only public comments take part: internal ones never appear here, not even for st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from models import CLOSED_STATUSES, Comment, Status, Ticket
-from resolvers import clock, comments, events, queues, tickets, validation
+from resolvers import clock, comments, events, projections, queues, reads, tickets, validation
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_user, visible_ticket
+from resolvers.projections import Row
 from resolvers.ratelimit import Budget, RateLimiter
+from resolvers.reads import Read, marks
 
 MAX_MESSAGE = 50_000  # a comment body, and an evaluation or vote comment
 TICKET_EVALUATED = "ticket.evaluated"
@@ -72,43 +75,64 @@ async def open_ticket(
     return await Ticket.get(id=ticket.id)
 
 
-def _search(term: str) -> Q:
-    in_comments = Comment.filter(is_internal=False, body__icontains=term).values("ticket_id")
-    return (
-        Q(title__icontains=term) | Q(description__icontains=term) | Q(id__in=Subquery(in_comments))
-    )
+# The list's order, newest first.
+ORDER = tickets.TicketOrder("created_at", descending=True)
+
+
+@dataclass(frozen=True)
+class Related:
+    """What the customer's side shows beside tickets' own columns."""
+
+    contacts: dict[int, list[str]]  # each ticket's client_emails
+    unread: set[int]  # the tickets with a public reply their customer has not read
+
+
+def related(ticket_ids: list[int]) -> Read[Related]:
+    """`Related` of these tickets (the caller has checked that they are visible)."""
+    contacts = yield from projections.contacts_for(ticket_ids)
+    unread: set[int] = set()
+    if ticket_ids:
+        rows = yield (
+            "SELECT DISTINCT ticket_id FROM comments"
+            f" WHERE ticket_id IN ({marks(len(ticket_ids))})"
+            " AND is_internal = FALSE AND is_client_read = FALSE",
+            list(ticket_ids),
+        )
+        unread = {row[0] for row in rows}
+    return Related(contacts, unread)
+
+
+def _list_filter(only_opened: bool, only_closed: bool, q: str | None) -> tickets.TicketFilter:
+    if only_opened and only_closed:
+        raise Invalid("only_closed", "only_opened and only_closed exclude each other.")
+    statuses: tuple[Status, ...] = ()
+    if only_opened:
+        statuses = tuple(s for s in Status if s not in CLOSED_STATUSES)
+    if only_closed:
+        statuses = CLOSED_STATUSES
+    term = validation.no_nul("q", q.strip()) if q is not None and q.strip() else None
+    return tickets.TicketFilter(statuses=statuses, search=term, search_comments=term is not None)
 
 
 async def list_tickets(
     actor: Actor | None,
     win: Window,
+    names: Sequence[str],
     *,
     only_opened: bool = False,
     only_closed: bool = False,
     q: str | None = None,
-) -> Page[Ticket]:
-    """Visible tickets, newest first; `q` searches summary, description and public comments."""
-    statuses: tuple[Status, ...] = ()
-    if only_opened and only_closed:
-        raise Invalid("only_closed", "only_opened and only_closed exclude each other.")
-    if only_opened:
-        statuses = tuple(s for s in Status if s not in CLOSED_STATUSES)
-    if only_closed:
-        statuses = CLOSED_STATUSES
-    found = tickets.filter_tickets(actor, tickets.TicketFilter(statuses=statuses))
-    if q is not None and q.strip():
-        found = found.filter(_search(validation.no_nul("q", q.strip())))
-    return await paginate(found.order_by("-created_at", "-id"), win)
+) -> tuple[Page[Row], Related]:
+    """Visible tickets (their `names` columns, `id` first), newest first; `q` searches summary,
+    description and public comments. One batch of reads whatever the page size."""
+    filt = _list_filter(only_opened, only_closed, q)
 
+    def read() -> Read[tuple[Page[Row], Related]]:
+        rows, total = yield from projections.ticket_page(actor, filt, ORDER, win, names)
+        page = Page(rows, total, win.offset, win.limit)
+        return page, (yield from related([row[0] for row in rows]))
 
-async def unread_tickets(ticket_ids: list[int]) -> set[int]:
-    """Those of these tickets with a public reply their customer has not read, in one query."""
-    rows = await (
-        Comment.filter(ticket_id__in=ticket_ids, is_internal=False, is_client_read=False)
-        .distinct()
-        .values_list("ticket_id", flat=True)
-    )
-    return set(rows)
+    return await reads.run(read())
 
 
 async def _mark_read(actor: Actor, unread: Any) -> None:
@@ -117,13 +141,22 @@ async def _mark_read(actor: Actor, unread: Any) -> None:
         await unread.filter(is_internal=False, is_client_read=False).update(is_client_read=True)
 
 
-async def read_ticket(actor: Actor | None, number: int) -> tuple[Ticket, bool]:
-    """(ticket, whether every reply had been read before this read), marking them read."""
-    ticket = await tickets.get_ticket(actor, number)
-    was_read = not await unread_tickets([ticket.id])
-    if not was_read:
-        await _mark_read(actor, Comment.filter(ticket_id=ticket.id))
-    return ticket, was_read
+async def read_ticket(
+    actor: Actor | None, number: int, names: Sequence[str]
+) -> tuple[Row, Related]:
+    """The ticket's `names` columns and `Related`, as they were before this read, which marks
+    its replies read."""
+
+    def read() -> Read[tuple[Row | None, Related | None]]:
+        row = yield from projections.ticket_row(actor, number, names)
+        return row, ((yield from related([number])) if row is not None else None)
+
+    row, found = await reads.run(read())
+    if row is None:
+        raise NotFound(f"Ticket {number} not found.")
+    if number in found.unread:
+        await _mark_read(require_user(actor), Comment.filter(ticket_id=number))
+    return row, found
 
 
 async def close_ticket(

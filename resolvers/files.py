@@ -162,14 +162,6 @@ async def ticket_level_attachments_for(ticket_ids: list[int]) -> dict[int, list[
     return found
 
 
-async def ticket_attachments(actor: Actor | None, ticket_id: int) -> list[Attachment]:
-    """The files attached to a ticket itself (not to its comments), oldest first: whoever sees
-    the ticket may read them."""
-    await visible_ticket(actor, ticket_id)
-    own = Attachment.filter(ticket_id=ticket_id, comment_id__isnull=True)
-    return await own.order_by("id")
-
-
 async def read_upload(actor: Actor | None, storage: Storage, file_uuid: str):
     """(metadata, bytes) of the attachment with this uuid, when the actor may read it."""
     require_user(actor)

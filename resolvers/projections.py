@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from models import Comment, Queue, Ticket, User
+from models import Attachment, Comment, Queue, Ticket, User
 from resolvers import validation
 from resolvers.pagination import Window
 from resolvers.permissions import Actor, is_staff, sees_internal, visible_tickets_sql
@@ -54,10 +54,15 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
         where.append("t.id IN (SELECT ticket_id FROM ticket_tags WHERE name = ?)")
         values.append(validation.no_nul("tag", filt.tag))
     if filt.search:
-        like = "UPPER(CAST(t.{} AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'"
-        where.append(f"({like.format('title')} OR {like.format('description')})")
-        term = _like(validation.no_nul("search", filt.search.strip()))
-        values += [term, term]
+        like = "UPPER(CAST({} AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'"
+        matches = [like.format("t.title"), like.format("t.description")]
+        if filt.search_comments:
+            matches.append(
+                "t.id IN (SELECT c.ticket_id FROM comments c"
+                f" WHERE c.is_internal = FALSE AND {like.format('c.body')})"
+            )
+        where.append(f"({' OR '.join(matches)})")
+        values += [_like(validation.no_nul("search", filt.search.strip()))] * len(matches)
     for name, op, column in (
         ("created_after", ">=", "created_at"),
         ("created_before", "<=", "created_at"),
@@ -95,6 +100,7 @@ def ticket_page(
 
 
 def ticket_count(actor: Actor | None, filt: TicketFilter) -> Read[int]:
+    """How many visible tickets match `filt`."""
     where, values = ticket_where(actor, filt)
     return (yield from _total(actor, filt, where, values))
 
@@ -106,15 +112,20 @@ def _total(actor: Actor | None, filt: TicketFilter, where: str, values: list) ->
     if is_staff(actor) and filt == TicketFilter(statuses=filt.statuses):
         statuses = [str(s) for s in filt.statuses]
         only = f" WHERE status IN ({marks(len(statuses))})" if statuses else ""
-        rows = yield (f"SELECT COALESCE(SUM(tickets), 0) FROM ticket_totals{only}", statuses)
+        rows = yield (
+            f"SELECT CAST(COALESCE(SUM(tickets), 0) AS BIGINT) FROM ticket_totals{only}",
+            statuses,
+        )
     else:
         rows = yield (f"SELECT COUNT(*) FROM tickets t WHERE {where}", values)
     return int(rows[0][0])
 
 
-def ticket_row(actor: Actor | None, ticket_id: int, names: Sequence[str]) -> Read[Row | None]:
-    """One visible ticket's columns, None when missing or invisible."""
-    where, values = visible_tickets_sql(actor)
+def ticket_row(
+    actor: Actor | None, ticket_id: int, names: Sequence[str], filt: TicketFilter = TicketFilter()
+) -> Read[Row | None]:
+    """One visible ticket's columns, None when missing, invisible or not matching `filt`."""
+    where, values = ticket_where(actor, filt)
     rows = yield (
         f"SELECT {columns(Ticket, names, 't')} FROM tickets t WHERE t.id = ? AND {where}",
         [ticket_id, *values],
@@ -163,6 +174,34 @@ def tags_for(ticket_ids: Sequence[int]) -> Read[dict[int, list[str]]]:
 
 def contacts_for(ticket_ids: Sequence[int]) -> Read[dict[int, list[str]]]:
     return (yield from _names_for("ticket_contacts", "email", ticket_ids))
+
+
+def _attachments(
+    key: str, ids: Iterable[int], names: Sequence[str], condition: str = ""
+) -> Read[dict[int, list[Row]]]:
+    wanted = sorted(set(ids))
+    found: dict[int, list[Row]] = defaultdict(list)
+    if wanted:
+        rows = yield (
+            f"SELECT a.{key}, {columns(Attachment, names, 'a')} FROM attachments a"
+            f" WHERE a.{key} IN ({marks(len(wanted))}){condition} ORDER BY a.id",
+            wanted,
+        )
+        for row in rows:
+            found[row[0]].append(row[1:])
+    return found
+
+
+def comment_attachments(comment_ids: Iterable[int], names: Sequence[str]) -> Read[dict]:
+    """{comment id: [file rows]}, oldest first (the caller has checked the comments' visibility,
+    as `resolvers.files.attachments_for`)."""
+    return (yield from _attachments("comment_id", comment_ids, names))
+
+
+def ticket_attachments(ticket_ids: Iterable[int], names: Sequence[str]) -> Read[dict]:
+    """{ticket id: [file rows]} of the files attached to each ticket itself, not to its comments
+    (as `resolvers.files.ticket_level_attachments_for`)."""
+    return (yield from _attachments("ticket_id", ticket_ids, names, " AND a.comment_id IS NULL"))
 
 
 def comment_pages(

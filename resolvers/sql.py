@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from tortoise import connections
 
 
@@ -52,3 +53,15 @@ def to_datetime(value: datetime | str) -> datetime:
     """A datetime column read through raw SQL (ISO text on SQLite) as an aware datetime."""
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def is_utc_text(value: object) -> bool:
+    """Whether `value` is a datetime column as SQLite gives it to raw SQL, in UTC:
+    `YYYY-MM-DD HH:MM:SS[.ffffff]+00:00` (what `isoformat(" ")` wrote), so door formats can cut
+    it instead of parsing it."""
+    return isinstance(value, str) and value[10:11] == " " and value.endswith("+00:00")
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column read through raw SQL (text on SQLite and PostgreSQL) as Tortoise reads it."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from models import CLOSED_STATUSES, Queue, Status, Ticket, TicketContact, TicketTag, User
+from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
 from resolvers import clock, events, validation
 from resolvers.errors import Conflict, Forbidden, Invalid
 from resolvers.files import NewFile, Storage, attach, check_files
@@ -94,6 +94,7 @@ class TicketFilter:
     opened_by_id: int | None = None
     tag: str | None = None
     search: str | None = None
+    search_comments: bool = False  # `search` also matches the text of public comments
     created_after: datetime | None = None
     created_before: datetime | None = None
     updated_after: datetime | None = None
@@ -146,7 +147,11 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
         tickets = tickets.filter(id__in=Subquery(tagged))
     if filt.search:
         term = validation.no_nul("search", filt.search.strip())
-        tickets = tickets.filter(Q(title__icontains=term) | Q(description__icontains=term))
+        matches = Q(title__icontains=term) | Q(description__icontains=term)
+        if filt.search_comments:
+            public = Comment.filter(is_internal=False, body__icontains=term).values("ticket_id")
+            matches |= Q(id__in=Subquery(public))
+        tickets = tickets.filter(matches)
     # Times compare in UTC: SQLite stores them as text, so an offset would compare wrongly.
     if filt.created_after is not None:
         tickets = tickets.filter(created_at__gte=utc(filt.created_after, "created_after"))
@@ -193,18 +198,6 @@ async def contacts_for(ticket_ids: list[int]) -> dict[int, list[str]]:
     )
     for ticket_id, email in rows:
         found[ticket_id].append(email)
-    return found
-
-
-async def with_people(found: list[Ticket]) -> list[Ticket]:
-    """Load the tickets' openers and assignees: one query per relation whatever their number."""
-    await Ticket.fetch_for_list(found, "opened_by", "assigned_to")
-    return found
-
-
-async def with_queues(found: list[Ticket]) -> list[Ticket]:
-    """Load the tickets' queues, in one query whatever their number."""
-    await Ticket.fetch_for_list(found, "queue")
     return found
 
 

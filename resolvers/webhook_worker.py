@@ -21,13 +21,13 @@ import orjson
 
 from models import Comment, Event, Ticket, User, WebhookDelivery
 from resolvers import clock, tickets
+from resolvers.clock import timestamp
 from resolvers.webhooks import (
     DELIVERED_AS,
     PLATFORM_STATUS,
     PRIORITY_NAMES,
     check_target,
     receives,
-    timestamp,
     user_ref,
 )
 

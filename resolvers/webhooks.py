@@ -14,8 +14,7 @@ import ipaddress
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from models import Event, User, Webhook, WebhookDelivery
@@ -48,18 +47,19 @@ PLATFORM_STATUS = {
     "duplicate": "closed",
 }
 PRIORITY_NAMES = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "low"}
+PERSON_COLUMNS = ("name", "email")
 
 
-def timestamp(value: datetime | None) -> str | None:
-    """`2025-05-04T14:25:00Z` (UTC, whole seconds), as the reference writes times."""
-    return (
-        None
-        if value is None
-        else value.astimezone(clock.now().tzinfo).strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
+class Person(NamedTuple):
+    """A user's `PERSON_COLUMNS`, as `projections.users_by_ids` reads them, with their id."""
+
+    id: int
+    name: str
+    email: str
 
 
-def user_ref(user: User | None) -> dict[str, Any] | None:
+def user_ref(user: User | Person | None) -> dict[str, Any] | None:
+    """A user as the reference embeds one: from a model, or from a `Person` built of a row."""
     return None if user is None else {"id": str(user.id), "name": user.name, "email": user.email}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -65,6 +65,12 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def row_of(instance: Any, names: Sequence[str]) -> tuple:
+    """A model instance as a projection row of `names`: a write answers with what it wrote,
+    rendered by the same code as the lean reads (whose converters take both forms)."""
+    return tuple(getattr(instance, name) for name in names)
 
 
 class MalformedBody(Exception):

@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -21,11 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from resolvers import comments, feedback, files, queues, tickets
+from models import CLOSED_STATUSES, Ticket
+from resolvers import comments, feedback, files, queues, reads, tickets
+from resolvers.clock import timestamp
 from resolvers.errors import DomainError, Invalid, NotFound, RateLimited
 from resolvers.files import MAX_FILES_PER_ITEM
 from resolvers.pagination import Window
 from resolvers.permissions import Actor, require_user
+from resolvers.projections import Row
 from resolvers.validation import MAX_ID, parse_id
 from rest.common import (
     HTTP_METHODS,
@@ -35,6 +38,7 @@ from rest.common import (
     new_file,
     parameter,
     read_json,
+    row_of,
     schema_ref,
     status_for,
     storage,
@@ -257,51 +261,57 @@ def _number(request: Request, name: str, what: str) -> int:
 # ---------------------------------------------------------------- rendering
 
 
-def _ts(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+TICKET_COLUMNS = (
+    "id",
+    "client_aliased_name",
+    "closed_at",
+    "created_at",
+    "opened_by_id",
+    "status",
+    "split_from_id",
+    "title",
+    "updated_at",
+    "evaluation_score",
+    "evaluation_comment",
+    "evaluated_at",
+)
 
 
-def _vote(score: int | None, comment: str | None, created_at: datetime | None) -> dict | None:
+def _vote(score: int | None, comment: str | None, created_at: datetime | str | None) -> dict | None:
     if created_at is None:
         return None
-    return {"comment": comment, "created_at": _ts(created_at), "score": score}
+    return {"comment": comment, "created_at": timestamp(created_at), "score": score}
 
 
-def _ticket(actor: Actor, ticket, emails: list[str], read: bool) -> dict:
-    key, en, ru = STATUSES[ticket.status]
+def _ticket(actor: Actor, row: Row, related: feedback.Related) -> dict:
+    """A ticket from its TICKET_COLUMNS."""
+    (number, alias, closed_at, created_at, opened_by_id, status, split_from_id, title) = row[:8]
+    updated_at, score, comment, evaluated_at = row[8:]
+    key, en, ru = STATUSES[status]
     return {
-        "client_aliased_name": ticket.client_aliased_name,
-        "client_emails": emails,
-        "closed_at": _ts(ticket.closed_at),
-        "created_at": _ts(ticket.created_at),
-        "is_client_author": ticket.opened_by_id == actor.id,
-        "is_client_read": read,
-        "is_closed": ticket.is_closed,
-        "is_resolved": ticket.status == "resolved",
-        "number": ticket.id,
-        "splitted_from_ticket_number": ticket.split_from_id,
+        "client_aliased_name": alias,
+        "client_emails": related.contacts.get(number, []),
+        "closed_at": timestamp(closed_at),
+        "created_at": timestamp(created_at),
+        "is_client_author": opened_by_id == actor.id,
+        "is_client_read": number not in related.unread,
+        "is_closed": status in CLOSED_STATUSES,
+        "is_resolved": status == "resolved",
+        "number": number,
+        "splitted_from_ticket_number": split_from_id,
         "status": {"en": en, "ru": ru},
         "status_key": key,
-        "summary": ticket.title,
+        "summary": title,
         "type": None,
-        "updated_at": _ts(ticket.updated_at),
-        "vote": _vote(ticket.evaluation_score, ticket.evaluation_comment, ticket.evaluated_at),
+        "updated_at": timestamp(updated_at),
+        "vote": _vote(score, comment, evaluated_at),
     }
 
 
-async def _tickets(actor: Actor, found: list, read: bool | None = None) -> list[dict]:
-    """Tickets rendered with two more queries whatever their number; `read` when known."""
-    ids = [t.id for t in found]
-    emails = await tickets.contacts_for(ids)
-    unread = await feedback.unread_tickets(ids) if read is None else set()
-    return [
-        _ticket(actor, t, emails.get(t.id, []), read if read is not None else t.id not in unread)
-        for t in found
-    ]
-
-
-async def _one_ticket(actor: Actor, ticket, read: bool | None = None) -> JSONResponse:
-    return JSONResponse((await _tickets(actor, [ticket], read))[0])
+async def _one_ticket(actor: Actor, ticket: Ticket) -> JSONResponse:
+    """A ticket as a write left it."""
+    related = await reads.run(feedback.related([ticket.id]))
+    return JSONResponse(_ticket(actor, row_of(ticket, TICKET_COLUMNS), related))
 
 
 def _file(att) -> dict:
@@ -322,8 +332,8 @@ async def _comments(actor: Actor, found: list) -> list[dict]:
             "id": c.id,
             "is_client_author": c.author_id == actor.id,
             "is_client_read": c.is_client_read,
-            "sent_at": _ts(c.created_at),
-            "splitted_at": _ts(c.split_at),
+            "sent_at": timestamp(c.created_at),
+            "splitted_at": timestamp(c.split_at),
             "splitted_to_ticket_number": c.split_to_id,
             "vote": _vote(c.vote_score, c.vote_comment, c.voted_at),
         }
@@ -354,9 +364,10 @@ async def create_ticket(request: Request, actor: Actor, data: dict) -> Response:
 
 async def list_tickets(request: Request, actor: Actor, data: dict) -> Response:
     page, size = data["page"], data["items_per_page"]
-    found = await feedback.list_tickets(
+    found, related = await feedback.list_tickets(
         actor,
         Window((page - 1) * size, size),
+        TICKET_COLUMNS,
         only_opened=data.get("only_opened", False),
         only_closed=data.get("only_closed", False),
         q=data.get("q"),
@@ -364,7 +375,7 @@ async def list_tickets(request: Request, actor: Actor, data: dict) -> Response:
     return JSONResponse(
         {
             "item_count": found.total,
-            "items": await _tickets(actor, found.items),
+            "items": [_ticket(actor, row, related) for row in found.items],
             "items_per_page": size,
             "page": page,
             "page_count": math.ceil(found.total / size),
@@ -373,8 +384,9 @@ async def list_tickets(request: Request, actor: Actor, data: dict) -> Response:
 
 
 async def get_ticket(request: Request, actor: Actor, data: dict) -> Response:
-    ticket, was_read = await feedback.read_ticket(actor, _number(request, "number", "Ticket"))
-    return await _one_ticket(actor, ticket, was_read)
+    number = _number(request, "number", "Ticket")
+    row, related = await feedback.read_ticket(actor, number, TICKET_COLUMNS)
+    return JSONResponse(_ticket(actor, row, related))
 
 
 async def modify_ticket(request: Request, actor: Actor, data: dict) -> Response:

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from models import Attachment, Comment, Status, Ticket, User
-from resolvers import comments, custom_fields, files, queues, tickets, users
+from models import Comment, Status, Ticket, User
+from resolvers import comments, custom_fields, files, projections, queues, reads, tickets, users
 from resolvers.errors import (
     Conflict,
     DomainError,
@@ -34,6 +34,9 @@ from resolvers.errors import (
 from resolvers.files import NewFile
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor, require_staff, require_user
+from resolvers.projections import Row
+from resolvers.reads import Read
+from resolvers.sql import is_utc_text, json_value, to_datetime
 from resolvers.validation import parse_id
 from rest import helpdesk_legacy
 from rest.common import (
@@ -45,6 +48,7 @@ from rest.common import (
     new_file,
     parameter,
     read_json,
+    row_of,
     schema_ref,
     storage,
     utc_datetime,
@@ -309,10 +313,55 @@ def _require(errors: dict, data: dict, names: tuple[str, ...]) -> None:
 # ---------------------------------------------------------------- rendering
 
 
-def _when(value: datetime | None) -> str | None:
+TICKET_COLUMNS = (
+    "id",
+    "queue_id",
+    "title",
+    "description",
+    "resolution",
+    "submitter_email",
+    "assigned_to_id",
+    "status",
+    "on_hold",
+    "priority",
+    "due_date",
+    "merged_into_id",
+    "custom_fields",
+)
+FOLLOWUP_COLUMNS = (
+    "id",
+    "author_id",
+    "title",
+    "body",
+    "is_internal",
+    "new_status",
+    "time_spent_seconds",
+    "created_at",
+    "message_id",
+)
+ATTACHMENT_COLUMNS = ("id", "comment_id", "filename", "mime_type", "size")
+LISTING_COLUMNS = (
+    "id",
+    "title",
+    "queue_id",
+    "status",
+    "on_hold",
+    "created_at",
+    "due_date",
+    "submitter_email",
+    "custom_fields",
+)
+QUEUE_COLUMNS = ("slug", "title")
+
+
+def _when(value: datetime | str | None) -> str | None:
+    """DRF's datetime: ISO 8601 in UTC with `Z`, microseconds when there are any. `value` is a
+    datetime or SQLite's text for one (`is_utc_text`, cut without parsing)."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if is_utc_text(value):
+        return f"{value[:10]}T{value[11:-6]}Z"
+    return to_datetime(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _duration_text(seconds: int | None) -> str | None:
@@ -330,70 +379,126 @@ def _custom_defs(request: Request) -> tuple[custom_fields.CustomField, ...]:
     return custom_fields.definitions(request.app.state.settings.helpdesk_custom_fields)
 
 
-def _attachment_json(request: Request, att: Attachment) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Followups:
+    """Followup rows (FOLLOWUP_COLUMNS) per ticket and attachment rows per followup."""
+
+    by_ticket: dict[int, list[Row]]
+    files: dict[int, list[Row]]
+
+
+def _followups(actor: Actor, ticket_ids: list[int]) -> Read[Followups]:
+    """The tickets' followups (internal ones for staff) and their files: two statements."""
+    pages = yield from projections.comment_pages(
+        actor, ticket_ids, Window(0, MAX_FOLLOWUPS), FOLLOWUP_COLUMNS, with_total=False
+    )
+    by_ticket = {tid: rows for tid, (rows, _) in pages.items()}
+    ids = [row[0] for rows in by_ticket.values() for row in rows]
+    files = yield from projections.comment_attachments(ids, ATTACHMENT_COLUMNS)
+    return Followups(by_ticket, files)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What one response's rows render with, worked out once per response."""
+
+    file_url: Callable[[int], str]  # attachment id → its `file` URL
+    custom: tuple[custom_fields.CustomField, ...]
+    found: Followups
+
+
+def _file_url_parts(request: Request) -> tuple[str, str]:
+    """The attachment file URL before and after its id (one path segment): one reverse lookup
+    per app and base URL, kept on the app (Starlette's `url_for` walks every route)."""
+    cache = getattr(request.app.state, "helpdesk_file_urls", None)
+    if cache is None or len(cache) > 64:  # (one per Host header seen; bounded)
+        cache = request.app.state.helpdesk_file_urls = {}
+    key = str(request.base_url)
+    if key not in cache:
+        url = str(request.url_for("helpdesk_attachment_file", id=0))
+        head, _, tail = url.rpartition("/0/")
+        cache[key] = head, tail
+    return cache[key]
+
+
+def _rendering(request: Request, found: Followups | None = None) -> Rendering:
+    head, tail = _file_url_parts(request)
+
+    def file_url(att_id: int) -> str:
+        return f"{head}/{att_id}/{tail}"
+
+    return Rendering(file_url, _custom_defs(request), found or Followups({}, {}))
+
+
+def _attachment_json(r: Rendering, row: Row) -> dict[str, Any]:
+    """A followup attachment from its ATTACHMENT_COLUMNS."""
+    att_id, comment_id, filename, mime_type, size = row
     return {
-        "id": att.id,
-        "followup": att.comment_id,
-        "file": str(request.url_for("helpdesk_attachment_file", id=att.id)),
-        "filename": att.filename,
-        "mime_type": att.mime_type,
-        "size": att.size,
+        "id": att_id,
+        "followup": comment_id,
+        "file": r.file_url(att_id),
+        "filename": filename,
+        "mime_type": mime_type,
+        "size": size,
     }
 
 
-def _followup_json(request: Request, comment: Comment, atts: list[Attachment]) -> dict[str, Any]:
+def _followup_json(r: Rendering, ticket_id: int, row: Row) -> dict:
+    """A followup from its FOLLOWUP_COLUMNS."""
+    comment_id, author_id, title, body, is_internal, new_status, time_spent, created_at = row[:8]
     return {
-        "id": comment.id,
-        "ticket": comment.ticket_id,
-        "user": comment.author_id,
-        "title": comment.title,
-        "comment": comment.body,
-        "public": not comment.is_internal,
-        "new_status": STATUS_INT[Status(comment.new_status)] if comment.new_status else None,
-        "time_spent": _duration_text(comment.time_spent_seconds),
-        "followupattachment_set": [_attachment_json(request, a) for a in atts],
-        "date": _when(comment.created_at),
-        "message_id": comment.message_id,
+        "id": comment_id,
+        "ticket": ticket_id,
+        "user": author_id,
+        "title": title,
+        "comment": body,
+        "public": not is_internal,
+        "new_status": STATUS_INT[new_status] if new_status else None,
+        "time_spent": _duration_text(time_spent),
+        "followupattachment_set": [
+            _attachment_json(r, a) for a in r.found.files.get(comment_id, ())
+        ],
+        "date": _when(created_at),
+        "message_id": row[8],
         "email_recipients": [],
     }
 
 
 async def _followups_json(request: Request, items: list[Comment]) -> list[dict[str, Any]]:
-    atts = await files.attachments_for([c.id for c in items])
-    return [_followup_json(request, c, atts.get(c.id, [])) for c in items]
+    """Followups as a write or a followup route has them."""
+    files = await reads.run(
+        projections.comment_attachments([c.id for c in items], ATTACHMENT_COLUMNS)
+    )
+    r = _rendering(request, Followups({}, files))
+    return [_followup_json(r, c.ticket_id, row_of(c, FOLLOWUP_COLUMNS)) for c in items]
 
 
-async def _tickets_json(
-    request: Request, actor: Actor, items: list[Ticket]
-) -> list[dict[str, Any]]:
-    """Ticket bodies with their followups, in a fixed number of queries."""
-    ids = [t.id for t in items]
-    pages = await comments.comments_for(actor, ids, Window(0, MAX_FOLLOWUPS)) if ids else {}
-    followups = [c for tid in ids for c in pages[tid].items]
-    rendered = await _followups_json(request, followups)
-    by_ticket: dict[int, list[dict]] = {tid: [] for tid in ids}
-    for comment, body in zip(followups, rendered, strict=True):
-        by_ticket[comment.ticket_id].append(body)
-    defs = _custom_defs(request)
-    return [
-        {
-            "id": t.id,
-            "queue": t.queue_id,
-            "title": t.title,
-            "description": t.description,
-            "resolution": t.resolution,
-            "submitter_email": t.submitter_email,
-            "assigned_to": t.assigned_to_id,
-            "status": STATUS_INT[t.status],
-            "on_hold": t.on_hold,
-            "priority": t.priority,
-            "due_date": _when(t.due_date),
-            "merged_to": t.merged_into_id,
-            "followup_set": by_ticket[t.id],
-            **custom_fields.render(defs, t.custom_fields or {}),
-        }
-        for t in items
-    ]
+def _ticket_json(r: Rendering, row: Row) -> dict[str, Any]:
+    """A ticket from its TICKET_COLUMNS, with its followups."""
+    ticket_id, queue_id, title, description, resolution, submitter, assigned_to_id = row[:7]
+    status, on_hold, priority, due_date, merged_into_id, custom = row[7:]
+    return {
+        "id": ticket_id,
+        "queue": queue_id,
+        "title": title,
+        "description": description,
+        "resolution": resolution,
+        "submitter_email": submitter,
+        "assigned_to": assigned_to_id,
+        "status": STATUS_INT[status],
+        "on_hold": bool(on_hold),
+        "priority": priority,
+        "due_date": _when(due_date),
+        "merged_to": merged_into_id,
+        "followup_set": [_followup_json(r, ticket_id, c) for c in r.found.by_ticket[ticket_id]],
+        **(custom_fields.render(r.custom, json_value(custom) or {}) if r.custom else {}),
+    }
+
+
+async def _written_ticket(request: Request, actor: Actor, ticket: Ticket) -> dict[str, Any]:
+    """A ticket as a write left it."""
+    found = await reads.run(_followups(actor, [ticket.id]))
+    return _ticket_json(_rendering(request, found), row_of(ticket, TICKET_COLUMNS))
 
 
 def _window(request: Request) -> tuple[int, Window]:
@@ -445,11 +550,20 @@ def _status_filter(raw: str) -> tuple[Status, ...]:
     return tuple(wanted)
 
 
+def _ticket_page(actor: Actor, filt: tickets.TicketFilter, win: Window) -> Read:
+    order = tickets.TicketOrder("id", descending=False)
+    rows, total = yield from projections.ticket_page(actor, filt, order, win, TICKET_COLUMNS)
+    found = yield from _followups(actor, [row[0] for row in rows])
+    return Page(rows, total, win.offset, win.limit), found
+
+
 async def list_tickets(request: Request, actor: Actor) -> Response:
     number, win = _window(request)
     filt = tickets.TicketFilter(statuses=_status_filter(request.query_params.get("status", "")))
-    page = await tickets.list_tickets(actor, filt, win, tickets.TicketOrder("id", descending=False))
-    return _paginated(request, number, page, await _tickets_json(request, actor, page.items))
+    page, found = await reads.run(_ticket_page(actor, filt, win))
+    r = _rendering(request, found)
+    results = [_ticket_json(r, row) for row in page.items]
+    return _paginated(request, number, page, results)
 
 
 async def _ticket_changes(
@@ -532,12 +646,22 @@ async def create_ticket(request: Request, actor: Actor) -> Response:
     defaults = custom_fields.blanks(_custom_defs(request))
     changes["custom_fields"] = {**defaults, **changes.get("custom_fields", {})}
     ticket = await open_ticket(actor, files=attachment, storage=storage(request), **changes)
-    return JSONResponse((await _tickets_json(request, actor, [ticket]))[0], 201)
+    return JSONResponse(await _written_ticket(request, actor, ticket), 201)
+
+
+def _ticket_read(actor: Actor, ticket_id: int) -> Read[tuple[Row, Followups] | None]:
+    row = yield from projections.ticket_row(actor, ticket_id, TICKET_COLUMNS)
+    if row is None:
+        return None
+    return row, (yield from _followups(actor, [ticket_id]))
 
 
 async def get_ticket(request: Request, actor: Actor, id: str) -> Response:
-    ticket = await tickets.get_ticket(actor, _path_id(id))
-    return JSONResponse((await _tickets_json(request, actor, [ticket]))[0])
+    found = await reads.run(_ticket_read(actor, _path_id(id)))
+    if found is None:
+        raise NotFound(id)
+    row, followups = found
+    return JSONResponse(_ticket_json(_rendering(request, followups), row))
 
 
 async def _update_ticket(request: Request, actor: Actor, id: str, *, partial: bool) -> Response:
@@ -548,7 +672,7 @@ async def _update_ticket(request: Request, actor: Actor, id: str, *, partial: bo
         ticket = await tickets.update_ticket(actor, ticket.id, **changes)
     except Conflict as exc:
         raise FieldErrors({"status": [exc.message]}) from None
-    return JSONResponse((await _tickets_json(request, actor, [ticket]))[0])
+    return JSONResponse(await _written_ticket(request, actor, ticket))
 
 
 async def put_ticket(request: Request, actor: Actor, id: str) -> Response:
@@ -572,43 +696,70 @@ def _path_id(raw: str) -> int:
     return found
 
 
+def _queues(rows: list[Row]) -> Read[dict[int, Row]]:
+    """The queues (QUEUE_COLUMNS) of ticket rows in LISTING_COLUMNS."""
+    return (yield from projections.queues_by_ids({r[2] for r in rows} - {None}, QUEUE_COLUMNS))
+
+
+def _user_ticket_page(actor: Actor, filt: tickets.TicketFilter, win: Window) -> Read:
+    order = tickets.TicketOrder("created_at")
+    rows, total = yield from projections.ticket_page(actor, filt, order, win, LISTING_COLUMNS)
+    return Page(rows, total, win.offset, win.limit), (yield from _queues(rows))
+
+
+def _user_ticket(actor: Actor, ticket_id: int, filt: tickets.TicketFilter) -> Read:
+    row = yield from projections.ticket_row(actor, ticket_id, LISTING_COLUMNS, filt)
+    return row, ((yield from _queues([row])) if row is not None else {})
+
+
 async def list_user_tickets(request: Request, actor: Actor) -> Response:
     """The caller's own tickets (submitter_email = their e-mail), newest first."""
     number, win = _window(request)
     if not actor.email:
-        page: Page[Ticket] = Page([], 0, win.offset, win.limit)
-    else:
-        filt = tickets.TicketFilter(submitter_email=actor.email)
-        page = await tickets.list_tickets(actor, filt, win, tickets.TicketOrder("created_at"))
-    await tickets.with_queues(page.items)
-    return _paginated(request, number, page, [_listing_json(request, t) for t in page.items])
+        return _paginated(request, number, Page([], 0, win.offset, win.limit), [])
+    filt = tickets.TicketFilter(submitter_email=actor.email)
+    page, queue_rows = await reads.run(_user_ticket_page(actor, filt, win))
+    defs = _public_custom_defs(request)
+    return _paginated(
+        request, number, page, [_listing_json(row, queue_rows, defs) for row in page.items]
+    )
 
 
 async def get_user_ticket(request: Request, actor: Actor, id: str) -> Response:
-    ticket = await tickets.get_ticket(actor, _path_id(id))
-    if not actor.email or ticket.submitter_email != actor.email.lower():
+    ticket_id = _path_id(id)
+    if not actor.email:
         raise NotFound(id)
-    await tickets.with_queues([ticket])
-    return JSONResponse(_listing_json(request, ticket))
+    filt = tickets.TicketFilter(submitter_email=actor.email)
+    row, queue_rows = await reads.run(_user_ticket(actor, ticket_id, filt))
+    if row is None:
+        raise NotFound(id)
+    return JSONResponse(_listing_json(row, queue_rows, _public_custom_defs(request)))
 
 
-def _listing_json(request: Request, t: Ticket) -> dict[str, Any]:
-    """PublicTicketListingSerializer: staff-only custom fields left out."""
-    status = STATUS_NAMES[STATUS_INT[t.status]] + (" - On Hold" if t.on_hold else "")
-    queue = t.queue
-    defs = tuple(f for f in _custom_defs(request) if not f.staff_only)
+def _public_custom_defs(request: Request) -> tuple[custom_fields.CustomField, ...]:
+    """PublicTicketListingSerializer leaves staff-only custom fields out."""
+    return tuple(f for f in _custom_defs(request) if not f.staff_only)
+
+
+def _listing_json(row: Row, queues_: dict[int, Row], defs: tuple) -> dict[str, Any]:
+    """A ticket from its LISTING_COLUMNS, as PublicTicketListingSerializer shows it."""
+    ticket_id, title, queue_id, status, on_hold, created_at, due_date, submitter, custom = row
+    queue = queues_.get(queue_id)
+    text = STATUS_NAMES[STATUS_INT[status]] + (" - On Hold" if on_hold else "")
     return {
-        "ticket": f"{t.id} [{queue.slug}-{t.id}]" if queue else f"{t.id} [{t.id}]",
-        "id": t.id,
-        "title": t.title,
-        "queue": {"title": queue.title, "id": queue.id} if queue else None,
-        "status": status,
-        "created": _when(t.created_at),
-        "due_date": _when(t.due_date),
-        "submitter": t.submitter_email,
+        "ticket": f"{ticket_id} [{queue[0]}-{ticket_id}]"
+        if queue
+        else f"{ticket_id} [{ticket_id}]",
+        "id": ticket_id,
+        "title": title,
+        "queue": {"title": queue[1], "id": queue_id} if queue else None,
+        "status": text,
+        "created": _when(created_at),
+        "due_date": _when(due_date),
+        "submitter": submitter,
         "kbitem": "",
         "secret_key": "",
-        **custom_fields.render(defs, t.custom_fields or {}),
+        **custom_fields.render(defs, json_value(custom) or {}),
     }
 
 
@@ -720,7 +871,9 @@ async def delete_followup(request: Request, actor: Actor, id: str) -> Response:
 async def list_attachments(request: Request, actor: Actor) -> Response:
     number, win = _window(request)
     page = await files.list_comment_attachments(actor, win)
-    return _paginated(request, number, page, [_attachment_json(request, a) for a in page.items])
+    r = _rendering(request)
+    results = [_attachment_json(r, row_of(a, ATTACHMENT_COLUMNS)) for a in page.items]
+    return _paginated(request, number, page, results)
 
 
 async def create_attachment(request: Request, actor: Actor) -> Response:
@@ -739,14 +892,14 @@ async def create_attachment(request: Request, actor: Actor) -> Response:
     if errors:
         raise FieldErrors(errors)
     att = (await comments.attach_to_comment(actor, storage(request), followup_id, uploads[:1]))[0]
-    return JSONResponse(_attachment_json(request, att), 201)
+    return JSONResponse(_attachment_json(_rendering(request), row_of(att, ATTACHMENT_COLUMNS)), 201)
 
 
 async def get_attachment(request: Request, actor: Actor, id: str) -> Response:
     att = await files.get_attachment(actor, _path_id(id))
     if att.comment_id is None:
         raise NotFound(id)
-    return JSONResponse(_attachment_json(request, att))
+    return JSONResponse(_attachment_json(_rendering(request), row_of(att, ATTACHMENT_COLUMNS)))
 
 
 async def delete_attachment(request: Request, actor: Actor, id: str) -> Response:

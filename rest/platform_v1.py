@@ -12,7 +12,7 @@ import math
 import mimetypes
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from models import Attachment, Comment, Ticket, User, Webhook, WebhookDelivery
-from resolvers import auth, comments, files, tickets, users, webhooks
+from models import Comment, Ticket, User, Webhook, WebhookDelivery
+from resolvers import auth, comments, files, projections, reads, tickets, users, webhooks
+from resolvers.clock import timestamp
 from resolvers.errors import (
     DomainError,
     Invalid,
@@ -31,9 +32,12 @@ from resolvers.errors import (
 )
 from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
 from resolvers.permissions import Actor
+from resolvers.projections import Row
 from resolvers.ratelimit import Budget
+from resolvers.reads import Read
+from resolvers.sql import json_value
 from resolvers.validation import MAX_ID
-from resolvers.webhooks import PLATFORM_STATUS, PRIORITY_NAMES, timestamp, user_ref
+from resolvers.webhooks import PERSON_COLUMNS, PLATFORM_STATUS, PRIORITY_NAMES, Person, user_ref
 from rest.common import (
     HTTP_METHODS,
     JSONResponse,
@@ -43,6 +47,7 @@ from rest.common import (
     int_param,
     parameter,
     read_json,
+    row_of,
     status_for,
     storage,
 )
@@ -205,55 +210,110 @@ def _one(data: Any, status: int = 200) -> Response:
     return JSONResponse({"data": data}, status)
 
 
-def _attachment(request: Request, att: Attachment) -> dict[str, Any]:
-    base = request.app.state.settings.public_base_url + request.scope.get("root_path", "")
+TICKET_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "created_at",
+    "updated_at",
+    "opened_by_id",
+    "assigned_to_id",
+    "custom_fields",
+)
+COMMENT_COLUMNS = ("id", "body", "created_at", "author_id", "is_internal")
+FILE_COLUMNS = ("id", "filename", "size", "mime_type", "created_at")
+
+
+@dataclass
+class Related:
+    """What ticket and comment rows refer to, read in bulk."""
+
+    people: dict[int, dict] = field(default_factory=dict)  # user id → rendered reference
+    tags: dict[int, list[str]] = field(default_factory=dict)
+    files: dict[int, list[Row]] = field(default_factory=dict)  # comment id → FILE_COLUMNS rows
+
+
+def _people(user_ids: set[int | None]) -> Read[dict[int, dict]]:
+    found = yield from projections.users_by_ids(user_ids - {None}, PERSON_COLUMNS)
+    return {uid: user_ref(Person(uid, *row)) for uid, row in found.items()}
+
+
+def _related(tickets_: list[Row], comments_: list[Row]) -> Read[Related]:
+    """Tags of the tickets, files of the comments, and everyone they name."""
+    rel = Related()
+    if tickets_:
+        rel.tags = yield from projections.tags_for([t[0] for t in tickets_])
+    if comments_:
+        rel.files = yield from projections.comment_attachments(
+            [c[0] for c in comments_], FILE_COLUMNS
+        )
+    people = {p for t in tickets_ for p in (t[7], t[8])} | {c[3] for c in comments_}
+    rel.people = yield from _people(people)
+    return rel
+
+
+def _files_base(request: Request) -> str:
+    return request.app.state.settings.public_base_url + request.scope.get("root_path", "")
+
+
+def _attachment(base: str, row: Row) -> dict[str, Any]:
+    """A file from its FILE_COLUMNS; `base` from `_files_base`."""
+    att_id, filename, size, mime_type, created_at = row
     return {
-        "id": str(att.id),
-        "filename": att.filename,
-        "size": att.size,
-        "mime_type": att.mime_type,
-        "url": f"{base}/attachments/{att.id}",
-        "created_at": timestamp(att.created_at),
+        "id": str(att_id),
+        "filename": filename,
+        "size": size,
+        "mime_type": mime_type,
+        "url": f"{base}/attachments/{att_id}",
+        "created_at": timestamp(created_at),
     }
 
 
-def _ticket(ticket: Ticket, tags: dict[int, list[str]]) -> dict[str, Any]:
+def _ticket(row: Row, rel: Related) -> dict[str, Any]:
+    """A ticket from its TICKET_COLUMNS."""
+    ticket_id, title, description, status, priority, created_at, updated_at = row[:7]
+    opened_by_id, assigned_to_id, custom_fields = row[7:]
     return {
-        "id": str(ticket.id),
-        "title": ticket.title,
-        "description": ticket.description,
-        "status": PLATFORM_STATUS[ticket.status.value],
-        "priority": PRIORITY_NAMES.get(ticket.priority, "low"),
-        "created_at": timestamp(ticket.created_at),
-        "updated_at": timestamp(ticket.updated_at),
-        "created_by": user_ref(ticket.opened_by),
-        "assigned_to": user_ref(ticket.assigned_to),
-        "tags": tags.get(ticket.id, []),
-        "custom_fields": ticket.custom_fields,
+        "id": str(ticket_id),
+        "title": title,
+        "description": description,
+        "status": PLATFORM_STATUS[status],
+        "priority": PRIORITY_NAMES.get(priority, "low"),
+        "created_at": timestamp(created_at),
+        "updated_at": timestamp(updated_at),
+        "created_by": rel.people.get(opened_by_id),
+        "assigned_to": rel.people.get(assigned_to_id),
+        "tags": rel.tags.get(ticket_id, []),
+        "custom_fields": json_value(custom_fields),
     }
 
 
-async def _tickets(items: list[Ticket]) -> list[dict[str, Any]]:
-    """Render tickets with their people and tags: three statements whatever their number."""
-    await tickets.with_people(items)
-    tags = await tickets.tags_for([t.id for t in items])
-    return [_ticket(t, tags) for t in items]
+def _comment(base: str, row: Row, rel: Related) -> dict[str, Any]:
+    """A comment from its COMMENT_COLUMNS."""
+    comment_id, body, created_at, author_id, is_internal = row
+    return {
+        "id": str(comment_id),
+        "content": body,
+        "created_at": timestamp(created_at),
+        "created_by": rel.people.get(author_id),
+        "is_internal": bool(is_internal),
+        "attachments": [_attachment(base, a) for a in rel.files.get(comment_id, [])],
+    }
 
 
-async def _comments(request: Request, items: list[Comment]) -> list[dict[str, Any]]:
-    await comments.with_authors(items)
-    attached = await files.attachments_for([c.id for c in items])
-    return [
-        {
-            "id": str(c.id),
-            "content": c.body,
-            "created_at": timestamp(c.created_at),
-            "created_by": user_ref(c.author),
-            "is_internal": c.is_internal,
-            "attachments": [_attachment(request, a) for a in attached.get(c.id, [])],
-        }
-        for c in items
-    ]
+async def _written_ticket(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as a write left it."""
+    row = row_of(ticket, TICKET_COLUMNS)
+    return _ticket(row, await reads.run(_related([row], [])))
+
+
+async def _written_comments(request: Request, items: list[Comment]) -> list[dict[str, Any]]:
+    rows = [row_of(c, COMMENT_COLUMNS) for c in items]
+    rel = await reads.run(_related([], rows))
+    base = _files_base(request)
+    return [_comment(base, row, rel) for row in rows]
 
 
 def _user(user: User) -> dict[str, Any]:
@@ -358,11 +418,17 @@ def _ticket_order(request: Request) -> tickets.TicketOrder:
     return tickets.TicketOrder(field, descending)
 
 
+def _ticket_page(
+    actor: Actor | None, filt: tickets.TicketFilter, order: tickets.TicketOrder, win: Window
+) -> Read[tuple[Page[Row], Related]]:
+    rows, total = yield from projections.ticket_page(actor, filt, order, win, TICKET_COLUMNS)
+    return Page(rows, total, win.offset, win.limit), (yield from _related(rows, []))
+
+
 async def list_tickets(request: Request, actor: Actor | None) -> Response:
-    page = await tickets.list_tickets(
-        actor, _ticket_filter(request), _window(request), _ticket_order(request)
-    )
-    return _list(request, page, await _tickets(page.items))
+    filt, order, win = _ticket_filter(request), _ticket_order(request), _window(request)
+    page, rel = await reads.run(_ticket_page(actor, filt, order, win))
+    return _list(request, page, [_ticket(row, rel) for row in page.items])
 
 
 TICKET_FIELDS = {"title", "description", "priority", "tags", "custom_fields", "assigned_to"}
@@ -397,15 +463,32 @@ async def create_ticket(request: Request, actor: Actor | None) -> Response:
     return await _ticket_detail(request, actor, ticket.id, status=201)
 
 
+def _ticket_detail_read(
+    actor: Actor | None, ticket_id: int
+) -> Read[tuple[Row, list[Row], list[Row], Related] | None]:
+    """The ticket, its first comments, its own files and what they refer to."""
+    row = yield from projections.ticket_row(actor, ticket_id, TICKET_COLUMNS)
+    if row is None:
+        return None
+    pages = yield from projections.comment_pages(
+        actor, [ticket_id], Window(0, DETAIL_COMMENTS), COMMENT_COLUMNS, with_total=False
+    )
+    own = yield from projections.ticket_attachments([ticket_id], FILE_COLUMNS)
+    found = pages[ticket_id][0]
+    return row, found, own.get(ticket_id, []), (yield from _related([row], found))
+
+
 async def _ticket_detail(
     request: Request, actor: Actor | None, ticket_id: int, status: int = 200
 ) -> Response:
-    ticket = await tickets.get_ticket(actor, ticket_id)
-    data = (await _tickets([ticket]))[0]
-    page = await comments.list_comments(actor, ticket_id, Window(0, DETAIL_COMMENTS))
-    data["comments"] = await _comments(request, page.items)
-    own = await files.ticket_attachments(actor, ticket_id)
-    data["attachments"] = [_attachment(request, a) for a in own]
+    found = await reads.run(_ticket_detail_read(actor, ticket_id))
+    if found is None:
+        raise NotFound(f"Ticket {ticket_id} not found.")
+    row, comment_rows, own, rel = found
+    base = _files_base(request)
+    data = _ticket(row, rel)
+    data["comments"] = [_comment(base, c, rel) for c in comment_rows]
+    data["attachments"] = [_attachment(base, a) for a in own]
     return _one(data, status)
 
 
@@ -417,7 +500,7 @@ async def update_ticket(request: Request, actor: Actor | None) -> Response:
     body = await read_json(request)
     _only(body, TICKET_FIELDS | {"status"})
     ticket = await tickets.update_ticket(actor, _path_id(request), **_ticket_changes(body))
-    return _one((await _tickets([ticket]))[0])
+    return _one(await _written_ticket(ticket))
 
 
 async def delete_ticket(request: Request, actor: Actor | None) -> Response:
@@ -442,12 +525,12 @@ async def add_comment(request: Request, actor: Actor | None) -> Response:
         files=_files(request, body.get("attachments")),
         storage=storage(request),
     )
-    return _one((await _comments(request, [comment]))[0], 201)
+    return _one((await _written_comments(request, [comment]))[0], 201)
 
 
 async def list_comments(request: Request, actor: Actor | None) -> Response:
     page = await comments.list_comments(actor, _path_id(request), _window(request))
-    return _list(request, page, await _comments(request, page.items))
+    return _list(request, page, await _written_comments(request, page.items))
 
 
 async def download(request: Request, actor: Actor | None) -> Response:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -34,7 +33,7 @@ from graphql import (
 )
 
 from models import Comment, Queue, Ticket, User
-from resolvers.sql import to_datetime
+from resolvers.sql import is_utc_text, json_value, to_datetime
 
 ROOT_FIELDS = {"tickets", "ticket", "viewer", "me"}
 # GraphQL field → (foreign key column, target type) of the to-one relations.
@@ -60,13 +59,9 @@ def iso(value: Any) -> str | None:
     """A datetime column as Strawberry writes it (`isoformat()` of the UTC instant)."""
     if value is None:
         return None
-    if isinstance(value, str) and value.endswith("+00:00") and value[10:11] == " ":
+    if is_utc_text(value):
         return f"{value[:10]}T{value[11:]}"
     return to_datetime(value).astimezone(UTC).isoformat()
-
-
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _bool(value: Any) -> bool | None:
@@ -82,7 +77,7 @@ def _converter(gql_type) -> Callable[[Any], Any] | None:
     named = get_named_type(gql_type)
     if isinstance(named, GraphQLEnumType):
         return _enum_name
-    return {"DateTime": iso, "Boolean": _bool, "JSON": _json}.get(named.name)
+    return {"DateTime": iso, "Boolean": _bool, "JSON": json_value}.get(named.name)
 
 
 @dataclass

@@ -49,6 +49,9 @@ class Settings:
     stats_cache_seconds: float = 0.0
     # rate limits (docs/platform_v1.md): memory:// or redis://host:port
     rate_limit_storage: str = "memory://"
+    # platform v1 budgets per user ("N/second|minute|hour|day"); raised only by benchmarks
+    rate_limit_standard: str = "100/minute"
+    rate_limit_premium: str = "300/minute"
     # webhooks (docs/platform_v1.md)
     webhooks_allow_private: bool = False
     webhooks_enabled: bool = True
@@ -79,6 +82,8 @@ class Settings:
             nephthys_link_template=env.get("NEPHTHYS_LINK_TEMPLATE", cls.nephthys_link_template),
             stats_cache_seconds=float(env.get("STATS_CACHE_SECONDS", cls.stats_cache_seconds)),
             rate_limit_storage=env.get("REDIS_URL") or cls.rate_limit_storage,
+            rate_limit_standard=env.get("RATE_LIMIT_STANDARD") or cls.rate_limit_standard,
+            rate_limit_premium=env.get("RATE_LIMIT_PREMIUM") or cls.rate_limit_premium,
             webhooks_allow_private=_flag(
                 env.get("WEBHOOKS_ALLOW_PRIVATE"), cls.webhooks_allow_private
             ),

@@ -1,0 +1,256 @@
+"""`make bench`: every door of ticketgate against the floor, the raw path and django-helpdesk,
+all measured in one run, printed as one table and written to docs/benchmarks.md.
+
+    python -m bench.run [--tickets 10000] [--seconds 6] [--connections 8] [--no-peer]
+    python -m bench.run --tickets 10000,1000000 --only helpdesk-token,stats-v2   (flatness)
+
+Needs `wrk` on the PATH (the Makefile target installs it). Data sets live in
+/tmp/tg-bench-<N> (bench/data.py), seeded on first use and reused. Every server it starts
+listens on a free port of 127.0.0.1 and is stopped on the way out, even on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench import data, peer, report, scenarios, wrk
+from bench.servers import Server, running
+
+PYTHON = sys.executable
+# Bench settings of the server under test: no webhook worker, platform v1 budgets that the
+# load cannot spend (the limiter still runs), SQLite writes left at the default FULL.
+SERVER_ENV = {
+    "WEBHOOKS_ENABLED": "false",
+    "RATE_LIMIT_STANDARD": "100000000/minute",
+    "RATE_LIMIT_PREMIUM": "100000000/minute",
+    "SQLITE_SYNCHRONOUS": "FULL",
+}
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One answer captured from ticketgate: what the floor serves for the scenario."""
+
+    status: int
+    content_type: str
+    body: bytes
+    etag: str | None
+
+    def as_json(self) -> dict:
+        body = base64.b64encode(self.body).decode()
+        return {"status": self.status, "content_type": self.content_type, "body": body}
+
+
+@dataclass
+class Row:
+    scenario: scenarios.Scenario
+    shot: Shot | None = None
+    note: str = ""  # why it was not measured
+    ours: wrk.Measured | None = None
+    again: wrk.Measured | None = None  # the second pass
+    floor: wrk.Measured | None = None
+
+
+def capture(client: httpx.Client, s: scenarios.Scenario, headers: dict[str, str]) -> Shot:
+    answer = client.request(s.method, s.path, content=s.body, headers={**s.headers, **headers})
+    ctype = answer.headers.get("content-type", "")
+    return Shot(answer.status_code, ctype, answer.content, answer.headers.get("etag"))
+
+
+def check(client: httpx.Client, s: scenarios.Scenario) -> Row:
+    """One real request: the bytes for the floor, or why the scenario cannot be measured."""
+    shot = capture(client, s, {})
+    if shot.status != 200 or not shot.body:
+        return Row(s, note=f"answered {shot.status} ({len(shot.body)} bytes)")
+    if not s.conditional:
+        return Row(s, shot)
+    if not shot.etag:
+        return Row(s, note="n/a: no ETag in the answer")
+    shot = capture(client, s, {"If-None-Match": shot.etag})
+    if shot.status != 304:
+        return Row(s, note=f"answered {shot.status} to If-None-Match")
+    return Row(s, shot)
+
+
+def single_requests(url: str, s: scenarios.Scenario, headers: dict, runs: int) -> wrk.Measured:
+    """Latency of `runs` requests one after another (after one to warm up)."""
+    took = []
+    with httpx.Client(timeout=120) as client:
+        for i in range(runs + 1):
+            started = time.perf_counter()
+            answer = client.request(s.method, url, content=s.body, headers=headers)
+            answer.read()
+            if i:
+                took.append((time.perf_counter() - started) * 1000)
+    took.sort()
+    p99 = took[min(len(took) - 1, round(0.99 * len(took)))]
+    return wrk.Measured(1000 / statistics.mean(took), statistics.median(took), p99, runs)
+
+
+def measure(base: str, path: str, row: Row, load: wrk.Load, runs: int) -> wrk.Measured:
+    s = row.scenario
+    headers = dict(s.headers)
+    if s.conditional:
+        headers["If-None-Match"] = row.shot.etag
+    if s.single:
+        return single_requests(base + path, s, headers, runs)
+    measured = wrk.run(base + path, wrk.lua_script(s.method, s.body, headers), load)
+    settle(base)
+    return measured
+
+
+def settle(base: str) -> None:
+    """Wait until the server has worked off what wrk left in flight when it stopped (slow
+    requests would otherwise eat into the next scenario): three cheap requests in a row,
+    0.2 s apart, each answered within 20 ms."""
+    fast = 0
+    deadline = time.monotonic() + 300
+    while fast < 3 and time.monotonic() < deadline:
+        started = time.perf_counter()
+        httpx.get(base + "/settle", timeout=300)
+        fast = fast + 1 if time.perf_counter() - started < 0.02 else 0
+        time.sleep(0.2)
+
+
+def start_ticketgate(tickets: int, log: Path) -> Server:
+    env = {**SERVER_ENV, "TICKETGATE_DATA_DIR": str(data.data_dir(tickets))}
+    os.environ.pop("DATABASE_URL", None)
+    server = Server("ticketgate", [data.TICKETGATE, "serve"], env, log)
+    server.wait_ready("/graphql")
+    return server
+
+
+def credentials(url: str, tickets: int, saved: dict) -> scenarios.Credentials:
+    login = {"email": saved["email"], "password": saved["password"]}
+    answer = httpx.post(url + "/api/v1/auth/login", json=login, timeout=30)
+    answer.raise_for_status()
+    return scenarios.Credentials(
+        token=saved["token"],
+        username=saved["username"],
+        password=saved["password"],
+        jwt=answer.json()["token"],
+        deep_ticket_id=data.most_commented_ticket(tickets),
+    )
+
+
+def bench_size(tickets: int, args, servers: list[Server], log: Path) -> report.Run:
+    saved = data.prepare(tickets)
+    ours = start_ticketgate(tickets, log)
+    servers.append(ours)
+    creds = credentials(ours.url, tickets, saved)
+    chosen = [s for s in scenarios.build(creds) if not args.only or s.name in args.only]
+    with httpx.Client(base_url=ours.url, timeout=120) as client:
+        rows = [check(client, s) for s in chosen]
+    for row in rows:
+        if row.note:
+            print(f"  {row.scenario.name}: not measured, {row.note}", flush=True)
+    shots = {r.scenario.name: r.shot.as_json() for r in rows if r.shot}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(shots, fh)
+    floor = Server("floor", [PYTHON, "-m", "bench.floor", "--responses", fh.name], {}, log)
+    servers.append(floor)
+    raw_db = str(data.database(tickets))
+    raw = Server(
+        "raw path",
+        [PYTHON, "-m", "bench.raw_path", "--token", creds.token, "--database", raw_db],
+        {},
+        log,
+    )
+    servers.append(raw)
+    floor.wait_ready()
+    raw.wait_ready()
+    os.unlink(fh.name)
+
+    load = wrk.Load(connections=args.connections, seconds=args.seconds)
+    bearer = {"Authorization": f"Bearer {creds.token}"}
+    raw_row = Row(scenarios.Scenario("raw-path", "raw path", "/raw/tickets", headers=bearer))
+    result = report.Run(tickets=tickets, load=load, started=datetime.now(UTC))
+    result.raw_same_json = _same_page(rows, raw.url, creds)
+    measured = [r for r in rows if r.shot]
+    for row in measured:
+        name = row.scenario.name
+        print(f"  {name} …", flush=True)
+        row.ours = measure(ours.url, row.scenario.path, row, load, args.single_runs)
+        if not row.scenario.single:
+            row.floor = measure(floor.url, f"/floor/{name}", row, load, args.single_runs)
+    if any(r.scenario.raw for r in rows):
+        print("  raw path …", flush=True)
+        result.raw = measure(raw.url, "/raw/tickets", raw_row, load, args.single_runs)
+    if args.peer and any(r.scenario.peer for r in rows):
+        print("  django-helpdesk peer …", flush=True)
+        result.peer = peer.measure(tickets, creds.basic, servers, log)
+    result.rss_mib = [ours.rss_mib()]
+    if args.repeat:
+        for row in measured:
+            print(f"  {row.scenario.name} (again) …", flush=True)
+            row.again = measure(ours.url, row.scenario.path, row, load, args.single_runs)
+        result.rss_mib.append(ours.rss_mib())
+    result.load_average = os.getloadavg()
+    result.rows = rows
+    for server in (ours, floor, raw):
+        server.stop()
+        servers.remove(server)
+    return result
+
+
+def _same_page(rows: list[Row], raw_url: str, creds: scenarios.Credentials) -> bool | None:
+    """Whether the raw path answers the same JSON as ticketgate's GraphQL 100 page."""
+    ours = next((r.shot for r in rows if r.scenario.name == "graphql-100" and r.shot), None)
+    if ours is None:
+        return None
+    theirs = httpx.get(raw_url + "/raw/tickets", headers={"Authorization": f"Bearer {creds.token}"})
+    return json.loads(theirs.content) == json.loads(ours.body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", default="10000", help="data set size(s), comma-separated")
+    parser.add_argument("--seconds", type=float, default=6.0, help="wrk duration per run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--single-runs", type=int, default=10, help="for single-request rows")
+    parser.add_argument("--only", default="", help="scenario names, comma-separated")
+    parser.add_argument("--no-peer", dest="peer", action="store_false")
+    parser.add_argument("--no-repeat", dest="repeat", action="store_false")
+    parser.add_argument("--label", default="latest `make bench`", help="docs section title")
+    parser.add_argument("--docs", default=str(data.ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--no-docs", dest="write_docs", action="store_false")
+    args = parser.parse_args()
+    args.only = {n for n in args.only.split(",") if n}
+    sizes = [int(n) for n in args.tickets.split(",")]
+    command = "python -m bench.run " + " ".join(sys.argv[1:])
+    log = Path(tempfile.gettempdir()) / "tg-bench-servers.log"
+    print(f"server logs: {log}", flush=True)
+    servers: list[Server] = []
+    with running(servers):
+        runs = [bench_size(n, args, servers, log) for n in sizes]
+    text = report.markdown(runs, args.label, command, _commit())
+    print("\n" + text)
+    if args.write_docs:
+        report.write(Path(args.docs), args.label, text)
+        print(f"written to {args.docs}")
+
+
+def _commit() -> str:
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=data.ROOT, capture_output=True, text=True).stdout
+
+    changed = git("status", "--porcelain", "--untracked-files=no").strip()
+    dirty = " (with uncommitted changes)" if changed else ""
+    return git("rev-parse", "--short", "HEAD").strip() + dirty
+
+
+if __name__ == "__main__":
+    main()

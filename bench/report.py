@@ -94,11 +94,12 @@ def markdown(runs: list[Run], label: str, command: str, commit: str) -> str:
     ]
     for run in runs:
         rss = " → ".join(f"{m:.0f} MiB" for m in run.rss_mib)
+        when = "the scenarios" + (", then after a second pass" if len(run.rss_mib) > 1 else "")
         la = ", ".join(f"{x:.2f}" for x in run.load_average)
         out += [
             "",
             f"**{run.tickets:,} tickets** (with comments): load average {la} at the end; "
-            f"ticketgate RSS after the scenarios, then after a second pass: {rss}.",
+            f"ticketgate RSS after {when}: {rss}.",
             "",
             *table(run),
         ]

@@ -15,6 +15,7 @@ import argparse
 import base64
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -100,29 +101,16 @@ def single_requests(url: str, s: scenarios.Scenario, headers: dict, runs: int) -
     return wrk.Measured(1000 / statistics.mean(took), statistics.median(took), p99, runs)
 
 
-def measure(base: str, path: str, row: Row, load: wrk.Load, runs: int) -> wrk.Measured:
+def measure(server: Server, path: str, row: Row, load: wrk.Load, runs: int) -> wrk.Measured:
     s = row.scenario
     headers = dict(s.headers)
     if s.conditional:
         headers["If-None-Match"] = row.shot.etag
     if s.single:
-        return single_requests(base + path, s, headers, runs)
-    measured = wrk.run(base + path, wrk.lua_script(s.method, s.body, headers), load)
-    settle(base)
+        return single_requests(server.url + path, s, headers, runs)
+    measured = wrk.run(server.url + path, wrk.lua_script(s.method, s.body, headers), load)
+    server.settle()
     return measured
-
-
-def settle(base: str) -> None:
-    """Wait until the server has worked off what wrk left in flight when it stopped (slow
-    requests would otherwise eat into the next scenario): three cheap requests in a row,
-    0.2 s apart, each answered within 20 ms."""
-    fast = 0
-    deadline = time.monotonic() + 300
-    while fast < 3 and time.monotonic() < deadline:
-        started = time.perf_counter()
-        httpx.get(base + "/settle", timeout=300)
-        fast = fast + 1 if time.perf_counter() - started < 0.02 else 0
-        time.sleep(0.2)
 
 
 def start_ticketgate(tickets: int, log: Path) -> Server:
@@ -146,7 +134,22 @@ def credentials(url: str, tickets: int, saved: dict) -> scenarios.Credentials:
     )
 
 
+def start_references(tickets: int, rows: list[Row], token: str, log: Path) -> list[Server]:
+    """The floor (serving the bytes captured in `rows`) and the raw path, ready."""
+    shots = data.data_dir(tickets) / "floor-responses.json"
+    shots.write_text(json.dumps({r.scenario.name: r.shot.as_json() for r in rows if r.shot}))
+    floor = Server("floor", [PYTHON, "-m", "bench.floor", "--responses", str(shots)], {}, log)
+    raw_db = str(data.database(tickets))
+    raw_command = [PYTHON, "-m", "bench.raw_path", "--token", token, "--database", raw_db]
+    references = [floor, Server("raw path", raw_command, {}, log)]
+    for server in references:
+        server.wait_ready()
+    return references
+
+
 def bench_size(tickets: int, args, servers: list[Server], log: Path) -> report.Run:
+    """Every chosen scenario on one data set size (servers started here are listed in
+    `servers`, so the caller stops them on error)."""
     saved = data.prepare(tickets)
     ours = start_ticketgate(tickets, log)
     servers.append(ours)
@@ -157,38 +160,23 @@ def bench_size(tickets: int, args, servers: list[Server], log: Path) -> report.R
     for row in rows:
         if row.note:
             print(f"  {row.scenario.name}: not measured, {row.note}", flush=True)
-    shots = {r.scenario.name: r.shot.as_json() for r in rows if r.shot}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(shots, fh)
-    floor = Server("floor", [PYTHON, "-m", "bench.floor", "--responses", fh.name], {}, log)
-    servers.append(floor)
-    raw_db = str(data.database(tickets))
-    raw = Server(
-        "raw path",
-        [PYTHON, "-m", "bench.raw_path", "--token", creds.token, "--database", raw_db],
-        {},
-        log,
-    )
-    servers.append(raw)
-    floor.wait_ready()
-    raw.wait_ready()
-    os.unlink(fh.name)
+    floor, raw = start_references(tickets, rows, creds.token, log)
+    servers += [floor, raw]
 
     load = wrk.Load(connections=args.connections, seconds=args.seconds)
-    bearer = {"Authorization": f"Bearer {creds.token}"}
-    raw_row = Row(scenarios.Scenario("raw-path", "raw path", "/raw/tickets", headers=bearer))
-    result = report.Run(tickets=tickets, load=load, started=datetime.now(UTC))
-    result.raw_same_json = _same_page(rows, raw.url, creds)
+    result = report.Run(tickets=tickets, load=load, started=datetime.now(UTC), rows=rows)
+    raw_row = Row(scenarios.raw_path(creds))
+    result.raw_same_json = _same_page(rows, raw.url, raw_row.scenario)
     measured = [r for r in rows if r.shot]
     for row in measured:
         name = row.scenario.name
         print(f"  {name} …", flush=True)
-        row.ours = measure(ours.url, row.scenario.path, row, load, args.single_runs)
+        row.ours = measure(ours, row.scenario.path, row, load, args.single_runs)
         if not row.scenario.single:
-            row.floor = measure(floor.url, f"/floor/{name}", row, load, args.single_runs)
+            row.floor = measure(floor, f"/floor/{name}", row, load, args.single_runs)
     if any(r.scenario.raw for r in rows):
         print("  raw path …", flush=True)
-        result.raw = measure(raw.url, "/raw/tickets", raw_row, load, args.single_runs)
+        result.raw = measure(raw, raw_row.scenario.path, raw_row, load, args.single_runs)
     if args.peer and any(r.scenario.peer for r in rows):
         print("  django-helpdesk peer …", flush=True)
         result.peer = peer.measure(tickets, creds.basic, servers, log)
@@ -196,23 +184,23 @@ def bench_size(tickets: int, args, servers: list[Server], log: Path) -> report.R
     if args.repeat:
         for row in measured:
             print(f"  {row.scenario.name} (again) …", flush=True)
-            row.again = measure(ours.url, row.scenario.path, row, load, args.single_runs)
+            row.again = measure(ours, row.scenario.path, row, load, args.single_runs)
         result.rss_mib.append(ours.rss_mib())
     result.load_average = os.getloadavg()
-    result.rows = rows
     for server in (ours, floor, raw):
         server.stop()
         servers.remove(server)
     return result
 
 
-def _same_page(rows: list[Row], raw_url: str, creds: scenarios.Credentials) -> bool | None:
+def _same_page(rows: list[Row], raw_url: str, raw: scenarios.Scenario) -> bool | None:
     """Whether the raw path answers the same JSON as ticketgate's GraphQL 100 page."""
     ours = next((r.shot for r in rows if r.scenario.name == "graphql-100" and r.shot), None)
     if ours is None:
         return None
-    theirs = httpx.get(raw_url + "/raw/tickets", headers={"Authorization": f"Bearer {creds.token}"})
-    return json.loads(theirs.content) == json.loads(ours.body)
+    with httpx.Client(base_url=raw_url) as client:
+        theirs = capture(client, raw, {})
+    return json.loads(theirs.body) == json.loads(ours.body)
 
 
 def main() -> None:
@@ -233,6 +221,7 @@ def main() -> None:
     command = "python -m bench.run " + " ".join(sys.argv[1:])
     log = Path(tempfile.gettempdir()) / "tg-bench-servers.log"
     print(f"server logs: {log}", flush=True)
+    signal.signal(signal.SIGTERM, _stop)  # so that `running` stops the servers
     servers: list[Server] = []
     with running(servers):
         runs = [bench_size(n, args, servers, log) for n in sizes]
@@ -243,12 +232,16 @@ def main() -> None:
         print(f"written to {args.docs}")
 
 
+def _stop(signum, frame) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
+
+
 def _commit() -> str:
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=data.ROOT, capture_output=True, text=True).stdout
 
-    changed = git("status", "--porcelain", "--untracked-files=no").strip()
-    dirty = " (with uncommitted changes)" if changed else ""
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!*.md").strip()
+    dirty = " (with uncommitted code changes)" if changed else ""
     return git("rev-parse", "--short", "HEAD").strip() + dirty
 
 

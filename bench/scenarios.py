@@ -112,3 +112,10 @@ def build(c: Credentials) -> list[Scenario]:
             single=True,
         ),
     ]
+
+
+def raw_path(c: Credentials) -> Scenario:
+    """The raw path's hand-built GraphQL 100 page (bench/raw_path.py)."""
+    return Scenario(
+        "raw-path", "raw path", "/raw/tickets", headers={"Authorization": f"Bearer {c.token}"}
+    )

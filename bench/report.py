@@ -35,10 +35,14 @@ def _ratio(ours: wrk.Measured | None, other: wrk.Measured | str | None) -> str:
     return f"{value:.3g}"
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _figures(m: wrk.Measured | None) -> list[str]:
     if m is None:
         return ["", "", ""]
-    return [f"{m.requests_per_second:,.1f}", f"{m.p50_ms:,.1f}", f"{m.p99_ms:,.1f}"]
+    return [_number(m.requests_per_second), _number(m.p50_ms), _number(m.p99_ms)]
 
 
 def table(run: Run) -> list[str]:
@@ -62,6 +66,8 @@ def table(run: Run) -> list[str]:
             (_ratio(row.ours, run.peer) or "n/a") if s.peer else "",
             _figures(row.again)[0],
         ]
+        if row.ours.seconds and row.ours.seconds != run.load.seconds:
+            cells[0] += f" (wrk -d{row.ours.seconds:.0f}s)"
         problems = "; ".join(p for p in (row.ours.problems, row.floor and row.floor.problems) if p)
         if problems:
             cells[0] += f" ⚠ {problems}"
@@ -121,7 +127,7 @@ def flatness(runs: list[Run]) -> list[str]:
         if any(m is None for m in figures):
             continue
         slowdown = figures[0].requests_per_second / figures[-1].requests_per_second
-        cells = " | ".join(f"{m.requests_per_second:,.1f}" for m in figures)
+        cells = " | ".join(_number(m.requests_per_second) for m in figures)
         lines.append(f"| {row.scenario.label} | {cells} | {slowdown:.2f}x |")
     return lines
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from bench import data, peer, report, scenarios, wrk
 from bench.servers import Server, running
 
 PYTHON = sys.executable
+# A row that completes fewer requests than this is run again for longer (its first requests
+# finish only after a full round of slow answers, which would bias a short run).
+MIN_REQUESTS, MAX_SECONDS = 30, 60.0
 # Bench settings of the server under test: no webhook worker, platform v1 budgets that the
 # load cannot spend (the limiter still runs), SQLite writes left at the default FULL.
 SERVER_ENV = {
@@ -108,8 +111,15 @@ def measure(server: Server, path: str, row: Row, load: wrk.Load, runs: int) -> w
         headers["If-None-Match"] = row.shot.etag
     if s.single:
         return single_requests(server.url + path, s, headers, runs)
-    measured = wrk.run(server.url + path, wrk.lua_script(s.method, s.body, headers), load)
+    script = wrk.lua_script(s.method, s.body, headers)
+    measured = wrk.run(server.url + path, script, load)
     server.settle()
+    if measured.requests < MIN_REQUESTS and load.seconds < MAX_SECONDS:
+        needed = load.seconds * MIN_REQUESTS / max(measured.requests, 1)
+        measured = wrk.run(
+            server.url + path, script, replace(load, seconds=min(MAX_SECONDS, needed))
+        )
+        server.settle()
     return measured
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 LATENCY = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
@@ -32,6 +32,7 @@ class Measured:
     p99_ms: float
     requests: int
     problems: str = ""  # non-2xx/3xx answers and socket errors, as wrk reports them
+    seconds: float = 0.0  # how long wrk ran
 
 
 def lua_script(method: str, body: bytes | None, headers: dict[str, str]) -> str:
@@ -74,4 +75,4 @@ def run(url: str, script: str, load: Load) -> Measured:
             url,
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return parse(done.stdout)
+    return replace(parse(done.stdout), seconds=load.seconds)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import os
 import signal
 import statistics
@@ -33,7 +34,7 @@ from bench.servers import Server, running
 PYTHON = sys.executable
 # A row that completes fewer requests than this is run again for longer (its first requests
 # finish only after a full round of slow answers, which would bias a short run).
-MIN_REQUESTS, MAX_SECONDS = 30, 60.0
+MIN_REQUESTS, MAX_SECONDS = 30, 60
 # Bench settings of the server under test: no webhook worker, platform v1 budgets that the
 # load cannot spend (the limiter still runs), SQLite writes left at the default FULL.
 SERVER_ENV = {
@@ -117,7 +118,7 @@ def measure(server: Server, path: str, row: Row, load: wrk.Load, runs: int) -> w
     if measured.requests < MIN_REQUESTS and load.seconds < MAX_SECONDS:
         needed = load.seconds * MIN_REQUESTS / max(measured.requests, 1)
         measured = wrk.run(
-            server.url + path, script, replace(load, seconds=min(MAX_SECONDS, needed))
+            server.url + path, script, replace(load, seconds=min(MAX_SECONDS, math.ceil(needed)))
         )
         server.settle()
     return measured
@@ -216,7 +217,7 @@ def _same_page(rows: list[Row], raw_url: str, raw: scenarios.Scenario) -> bool |
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", default="10000", help="data set size(s), comma-separated")
-    parser.add_argument("--seconds", type=float, default=6.0, help="wrk duration per run")
+    parser.add_argument("--seconds", type=int, default=6, help="wrk duration per run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--single-runs", type=int, default=10, help="for single-request rows")
     parser.add_argument("--only", default="", help="scenario names, comma-separated")

@@ -21,7 +21,7 @@ class Load:
 
     threads: int = 1
     connections: int = 8
-    seconds: float = 6.0
+    seconds: int = 6  # wrk takes whole seconds
     timeout_seconds: float = 30.0
 
 
@@ -32,7 +32,7 @@ class Measured:
     p99_ms: float
     requests: int
     problems: str = ""  # non-2xx/3xx answers and socket errors, as wrk reports them
-    seconds: float = 0.0  # how long wrk ran
+    seconds: int = 0  # how long wrk ran
 
 
 def lua_script(method: str, body: bytes | None, headers: dict[str, str]) -> str:

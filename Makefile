@@ -54,16 +54,16 @@ schema: $(STAMP)
 
 # Every door against the floor, the raw path and django-helpdesk, one table (docs/benchmarks.md).
 # Data sets in /tmp/tg-bench-<N>, seeded on first use and reused. `make bench BENCH_TICKETS=1000000`
-# for a bigger one; `make bench-flat` for the helpdesk page and stats at 10k and 1M tickets.
+# for a bigger one; `make bench-flat` for the helpdesk page and stats at 10k, 100k and 1M tickets.
 BENCH_TICKETS ?= 10000
 BENCH_ARGS ?=
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
 
 bench-flat: $(STAMP) wrk
-	$(BIN)/python -m bench.run --tickets 10000,1000000 --no-peer \
+	$(BIN)/python -m bench.run --tickets 10000,100000,1000000 --no-peer --no-repeat \
 		--only helpdesk-token,helpdesk-basic,graphql-100,stats-v2 \
-		--label "flatness: 10k and 1M tickets" $(BENCH_ARGS)
+		--label "flatness: 10k, 100k and 1M tickets" $(BENCH_ARGS)
 
 wrk:
 	@command -v wrk >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \

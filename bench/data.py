@@ -42,9 +42,11 @@ def _cli(tickets: int, *args: str) -> str:
 
 def prepare(tickets: int) -> dict[str, str]:
     """Migrate and seed `tickets` tickets with comments, and an agent with an API token, the
-    first time; afterwards reuse them (saved in bench-credentials.json in the data dir)."""
+    first time; afterwards reuse them (saved in bench-credentials.json in the data dir), after
+    applying any migration added since (merged branches)."""
     saved = data_dir(tickets) / "bench-credentials.json"
     if saved.exists():
+        _cli(tickets, "migrate")
         return json.loads(saved.read_text())
     if database(tickets).exists():
         raise SystemExit(f"{data_dir(tickets)} is half made (no credentials): remove it")

@@ -16,6 +16,7 @@ import base64
 import json
 import math
 import os
+import shlex
 import signal
 import statistics
 import subprocess
@@ -229,7 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     args.only = {n for n in args.only.split(",") if n}
     sizes = [int(n) for n in args.tickets.split(",")]
-    command = "python -m bench.run " + " ".join(sys.argv[1:])
+    command = "python -m bench.run " + shlex.join(sys.argv[1:])
     log = Path(tempfile.gettempdir()) / "tg-bench-servers.log"
     print(f"server logs: {log}", flush=True)
     signal.signal(signal.SIGTERM, _stop)  # so that `running` stops the servers

@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations schema bench clean compare-helpdesk
+.PHONY: run test lint format migrations schema bench bench-flat bench-stats wrk clean compare-helpdesk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,14 +52,27 @@ compare-helpdesk: $(DEV_STAMP)
 schema: $(STAMP)
 	$(BIN)/ticketgate export-schema > schema.graphql
 
-# Stats benchmark on a million tickets in its own data dir (docs/benchmarks.md).
-BENCH_DIR ?= /tmp/tg-bench
-bench: $(STAMP)
-	@if [ ! -f $(BENCH_DIR)/ticketgate.sqlite3 ]; then \
-		TICKETGATE_DATA_DIR=$(BENCH_DIR) $(BIN)/ticketgate migrate && \
-		TICKETGATE_DATA_DIR=$(BENCH_DIR) SQLITE_SYNCHRONOUS=OFF $(BIN)/ticketgate seed --tickets 1000000; \
-	fi
-	TICKETGATE_DATA_DIR=$(BENCH_DIR) $(BIN)/python -m bench.stats --runs 21
+# Every door against the floor, the raw path and django-helpdesk, one table (docs/benchmarks.md).
+# Data sets in /tmp/tg-bench-<N>, seeded on first use and reused. `make bench BENCH_TICKETS=1000000`
+# for a bigger one; `make bench-flat` for the helpdesk page and stats at 10k, 100k and 1M tickets.
+BENCH_TICKETS ?= 10000
+BENCH_ARGS ?=
+bench: $(STAMP) wrk
+	$(BIN)/python -m bench.run --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
+
+bench-flat: $(STAMP) wrk
+	$(BIN)/python -m bench.run --tickets 10000,100000,1000000 --no-peer --no-repeat \
+		--only helpdesk-token,helpdesk-basic,graphql-100,stats-v2 \
+		--label "flatness: 10k, 100k and 1M tickets" $(BENCH_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }
+
+# Stats statements one by one on a million tickets, in-process (docs/benchmarks.md).
+bench-stats: $(STAMP)
+	$(BIN)/python -m bench.data --tickets 1000000
+	TICKETGATE_DATA_DIR=/tmp/tg-bench-1000000 $(BIN)/python -m bench.stats --runs 21
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -222,7 +222,7 @@ def _serve(settings: Settings, args) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_level=os.environ.get("LOG_LEVEL", "INFO").lower(),
         app_dir=str(Path(__file__).resolve().parent),
     )
 

@@ -57,6 +57,9 @@ class Settings:
     rate_limit_storage: str = "memory://"
     # how long a process trusts a cached credential (docs/architecture.md); 0: no cache
     credential_cache_seconds: float = 5.0
+    # platform v1 budgets per user ("N/second|minute|hour|day"); raised only by benchmarks
+    rate_limit_standard: str = "100/minute"
+    rate_limit_premium: str = "300/minute"
     # webhooks (docs/platform_v1.md)
     webhooks_allow_private: bool = False
     webhooks_enabled: bool = True
@@ -97,6 +100,8 @@ class Settings:
             credential_cache_seconds=float(
                 env.get("CREDENTIAL_CACHE_SECONDS", cls.credential_cache_seconds)
             ),
+            rate_limit_standard=env.get("RATE_LIMIT_STANDARD") or cls.rate_limit_standard,
+            rate_limit_premium=env.get("RATE_LIMIT_PREMIUM") or cls.rate_limit_premium,
             webhooks_allow_private=_flag(
                 env.get("WEBHOOKS_ALLOW_PRIVATE"), cls.webhooks_allow_private
             ),

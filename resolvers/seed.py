@@ -99,8 +99,21 @@ BULK_COLUMNS = (
 )
 
 
+# Columns written for each synthetic comment (a few per ticket), in order.
+BULK_COMMENT_COLUMNS = (
+    "ticket_id",
+    "author_id",
+    "title",
+    "body",
+    "is_internal",
+    "is_client_read",
+    "created_at",
+)
+
+
 async def bulk_tickets(count: int, *, seed: int = 1) -> int:
-    """Insert `count` synthetic tickets over the past year (no events: benchmark data).
+    """Insert `count` synthetic tickets over the past year, each with 1 to 4 comments
+    (no events: benchmark data).
 
     Raw multi-row INSERTs in batches, one transaction per batch; datetimes are passed as
     UTC datetimes, which both drivers store exactly as Tortoise does.
@@ -110,6 +123,7 @@ async def bulk_tickets(count: int, *, seed: int = 1) -> int:
     helpers, customers = await _bulk_people(rng)
     queue_ids = list(await Queue.all().values_list("id", flat=True)) or [None]
     per_statement = 999 // len(BULK_COLUMNS) if not sql.is_postgres() else 1000
+    comments_per_statement = 999 // len(BULK_COMMENT_COLUMNS) if not sql.is_postgres() else 1000
     if not sql.is_postgres():
         await sql.execute_script("PRAGMA cache_size = -262144")  # 256 MB while loading
     done = 0
@@ -119,20 +133,63 @@ async def bulk_tickets(count: int, *, seed: int = 1) -> int:
             for i in range(min(BULK_BATCH, count - done))
         ]
         async with in_transaction() as conn:
+            last_id = (await conn.execute_query_dict("SELECT MAX(id) AS id FROM tickets"))[0]
             for start in range(0, len(batch), per_statement):
                 rows = batch[start : start + per_statement]
-                await conn.execute_query(_insert_sql(len(rows)), [v for r in rows for v in r])
+                await conn.execute_query(
+                    _insert_sql("tickets", BULK_COLUMNS, len(rows)), [v for r in rows for v in r]
+                )
+            new_ids = await conn.execute_query_dict(
+                "SELECT id FROM tickets WHERE id > " + sql.params(1)[0] + " ORDER BY id",
+                [last_id["id"] or 0],
+            )
+            notes = [
+                comment
+                for row, made in zip(batch, new_ids, strict=True)
+                for comment in _synthetic_comments(rng, made["id"], row)
+            ]
+            for start in range(0, len(notes), comments_per_statement):
+                rows = notes[start : start + comments_per_statement]
+                await conn.execute_query(
+                    _insert_sql("comments", BULK_COMMENT_COLUMNS, len(rows)),
+                    [v for r in rows for v in r],
+                )
         done += len(batch)
     return done
 
 
-def _insert_sql(rows: int) -> str:
-    width = len(BULK_COLUMNS)
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    width = len(columns)
     marks = sql.params(rows * width)
     values = ", ".join(
         "(" + ", ".join(marks[i * width : (i + 1) * width]) + ")" for i in range(rows)
     )
-    return f"INSERT INTO tickets ({', '.join(BULK_COLUMNS)}) VALUES {values}"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+
+
+def _synthetic_comments(rng, ticket_id: int, row: tuple) -> list[tuple]:
+    """1 to 4 comments for a ticket row of BULK_COLUMNS: the customer and its helper (if any)
+    taking turns, now and then an internal note, between creation and the last message."""
+    values = dict(zip(BULK_COLUMNS, row, strict=True))
+    customer, helper = values["opened_by_id"], values["assigned_to_id"]
+    created, last = values["created_at"], values["last_message_at"]
+    span = max((last - created).total_seconds(), 60.0)
+    made = []
+    for n in range(rng.randint(1, 4) if helper else 1):
+        staff = helper is not None and n % 2 == 1
+        internal = staff and rng.random() < 0.2
+        made.append(
+            (
+                ticket_id,
+                helper if staff else customer,
+                "",
+                "Internal note." if internal else f"Synthetic message {n + 1}.",
+                internal,
+                False,
+                created + timedelta(seconds=span * n / 4 + rng.uniform(0, 30)),
+            )
+        )
+    return made
 
 
 async def _bulk_people(rng: random.Random) -> tuple[list[int], list[int]]:

@@ -52,7 +52,6 @@ from rest.common import (
     storage,
 )
 
-STANDARD_RATE, PREMIUM_RATE = "100/minute", "300/minute"
 DEFAULT_PER_PAGE = 20
 DETAIL_COMMENTS = 100  # comments embedded in GET /tickets/{id}; the rest via /comments
 MIME_RE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
@@ -653,11 +652,12 @@ class Op:
 
 async def _spend(request: Request, user: Actor | None) -> Budget:
     """One request from the caller's budget: per user when signed in, else per address."""
+    settings = request.app.state.settings
     if user is not None and user.id is not None:
-        rate = PREMIUM_RATE if user.is_premium else STANDARD_RATE
+        rate = settings.rate_limit_premium if user.is_premium else settings.rate_limit_standard
         key = ("platform_v1", "user", str(user.id))
     else:
-        rate = STANDARD_RATE
+        rate = settings.rate_limit_standard
         key = ("platform_v1", "address", request.client.host if request.client else "")
     return await request.app.state.rate_limiter.hit(rate, *key)
 

@@ -453,6 +453,26 @@ async def test_bulk_seed_data_exercises_every_metric(client, agent):
     assert all(t["closed_by"]["slack_id"] and t["message_ts"] for t in listed)
 
 
+async def test_bulk_seed_comments_belong_to_their_ticket_people():
+    """Every bulk ticket gets 1 to 4 comments, written by its opener or its helper, after it was
+    opened, and readable through the ORM like comments made through the domain."""
+    from models import Comment, Ticket
+    from resolvers import seed
+
+    await seed.bulk_tickets(200)
+    tickets_by_id = {t.id: t for t in await Ticket.all()}
+    made = await Comment.all()
+    per_ticket = {}
+    for comment in made:
+        ticket = tickets_by_id[comment.ticket_id]
+        assert comment.author_id in (ticket.opened_by_id, ticket.assigned_to_id)
+        assert comment.created_at >= ticket.created_at and comment.body
+        per_ticket[ticket.id] = per_ticket.get(ticket.id, 0) + 1
+    assert set(per_ticket) == set(tickets_by_id)
+    assert set(per_ticket.values()) == {1, 2, 3, 4}
+    assert any(c.is_internal for c in made)
+
+
 async def test_stats_v2_cache_reuses_an_answer_when_configured(client, settings, at, customer):
     from resolvers import stats
 

@@ -103,12 +103,14 @@ def build(c: Credentials) -> list[Scenario]:
             headers={"Authorization": f"Bearer {c.jwt}"},
             raw=True,
         ),
-        Scenario("stats-v2", "`GET /api/stats_v2`", "/api/stats_v2"),
-        Scenario("stats", "`GET /api/stats`", "/api/stats"),
+        # nephthys is private by default (docs/nephthys.md): the agent signs in
+        Scenario("stats-v2", "`GET /api/stats_v2`", "/api/stats_v2", headers=bearer),
+        Scenario("stats", "`GET /api/stats`", "/api/stats", headers=bearer),
         Scenario(
             "open-tickets",
             "`GET /api/tickets?status=open` (every open ticket; single requests)",
             "/api/tickets?status=open",
+            headers=bearer,
             single=True,
         ),
     ]

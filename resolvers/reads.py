@@ -4,9 +4,9 @@ A *read* is a generator that yields `(sql, params)` steps (SQL with `?` markers)
 each step's rows (tuples, or records indexable by position) back, so a later statement can use
 an earlier one's answer: `rows = yield (sql, params)`. `run(read)` drives it:
 
-- on a SQLite file, the whole batch runs in one call on a small pool of read-only sqlite3
-  connections in threads, inside one read transaction (one consistent snapshot, no hop per
-  statement, never behind the writer's lock);
+- on a SQLite file, the whole batch runs on read-only sqlite3 connections inside one read
+  transaction (one consistent snapshot, never behind the writer's lock): on the event loop
+  while it is quick, in a small thread pool once it is not (`SqliteReaders`);
 - elsewhere (PostgreSQL, an in-memory SQLite), each step is awaited on Tortoise's connection.
 
 Statements are logged to `tortoise.db_client` like Tortoise's own, so tests count them.
@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import re
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -34,6 +36,8 @@ Read = Generator[Step, list, T]
 
 log = logging.getLogger("tortoise.db_client")
 READER_THREADS = 2
+INLINE_SECONDS = 0.002  # a read's time on the event loop before it moves to a thread
+PROGRESS_STEPS = 2000  # SQLite VM steps between two looks at that deadline
 
 
 @functools.lru_cache(maxsize=1024)
@@ -43,47 +47,85 @@ def _numbered(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
 
 
+class _Moved(Exception):
+    """A read ran past its time on the event loop; it goes on in a thread from `step`."""
+
+    def __init__(self, step: Step | None) -> None:
+        self.step = step  # None: before its first statement
+
+
 class SqliteReaders:
-    """Read-only sqlite3 connections, one per pool thread."""
+    """Read-only sqlite3 connections: one for the event loop, one per pool thread.
+
+    A read starts on the event loop (no thread hop: on a busy server a thread waits for the GIL
+    after every statement, which halves throughput) with a budget of INLINE_SECONDS; SQLite's
+    progress handler interrupts a statement that runs past it, and the read goes on in the pool
+    from that statement, so a slow query (a search scan, a deep offset) never stalls the loop
+    for longer than the budget. A read moved this way sees a newer snapshot from there on.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.local = threading.local()
         self.pool = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self.opened: list[sqlite3.Connection] = []
+        self.deadline = 0.0
+        self.inline = self._open()
+        self.inline.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
 
-    def _connection(self) -> sqlite3.Connection:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                f"file:{self.path}?mode=ro",
-                uri=True,
-                isolation_level=None,
-                check_same_thread=False,
-                cached_statements=512,
-            )
-            self.local.conn = conn
-            self.opened.append(conn)
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            f"file:{self.path}?mode=ro",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=512,
+        )
+        self.opened.append(conn)
         return conn
 
-    def drive(self, read: Read[T]) -> T:
-        conn = self._connection()
+    def _past_deadline(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def _connection(self) -> sqlite3.Connection:
+        if getattr(self.local, "conn", None) is None:
+            self.local.conn = self._open()
+        return self.local.conn
+
+    def drive(self, read: Read[T], conn: sqlite3.Connection, step: Step | None = None) -> T:
+        """Run `read` (from `step` when it was moved) inside one read transaction."""
         debug = log.isEnabledFor(logging.DEBUG)
-        conn.execute("BEGIN")
         try:
-            step = next(read)
+            conn.execute("BEGIN")
+            step = step or next(read)
             while True:
                 sql, values = step
-                if debug:
+                rows = conn.execute(sql, values).fetchall()
+                if debug:  # (once it ran: a statement moved to a thread runs twice)
                     log.debug("%s: %s", sql, values)
-                step = read.send(conn.execute(sql, values).fetchall())
+                step = read.send(rows)
         except StopIteration as done:
             return done.value
+        except sqlite3.OperationalError as exc:
+            if conn is self.inline and str(exc) == "interrupted":
+                raise _Moved(step) from None
+            raise
         finally:
-            conn.execute("COMMIT")
+            if conn is self.inline:
+                self.deadline = math.inf  # (its commit is never interrupted)
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def _in_thread(self, read: Read[T], step: Step | None) -> T:
+        return self.drive(read, self._connection(), step)
 
     async def run(self, read: Read[T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, self.drive, read)
+        self.deadline = time.perf_counter() + INLINE_SECONDS
+        try:
+            return self.drive(read, self.inline)
+        except _Moved as moved:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.pool, self._in_thread, read, moved.step)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

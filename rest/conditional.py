@@ -3,7 +3,8 @@ Modified` for an `If-None-Match` that still holds, without running the request.
 
 The tag is a keyed hash of the store's data version (`resolvers.reads.data_version`, read
 before the request runs, so a tag never vouches for data older than its body), the caller's
-credential, the method-independent request (path, query string, `Accept`) and, for answers
+credential, the method-independent request (path, query string, whether `Accept` asks for
+HTML: GraphiQL's page, else data) and, for answers
 that depend on the clock (the nephthys stats), the current time bucket. A write committed
 through any door or process changes the version, so the next request gets a full answer.
 
@@ -47,7 +48,7 @@ class ConditionalGet:
             version.encode(),
             scope["path"].encode(),
             scope.get("query_string", b""),
-            headers.get("accept", "").encode(),
+            b"html" if "text/html" in headers.get("accept", "") else b"",  # GraphiQL or data
             headers.get("authorization", "").encode(),
             headers.get("x-token", "").encode(),
         ]

@@ -1,0 +1,49 @@
+"""The lean read path: quick reads run on the event loop, slow ones move to a thread."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from resolvers import reads
+from tests.conftest import ON_POSTGRES
+
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the reader pool is SQLite's")
+
+
+def _where_each_step_ran(steps: int):
+    """A read of `steps` statements that notes the thread each answer came back on."""
+    seen = []
+    for n in range(steps):
+        rows = yield ("SELECT ? + 0", [n])
+        seen.append((rows[0][0], threading.current_thread().name))
+    return seen
+
+
+async def test_a_quick_read_runs_on_the_event_loop(customer):
+    seen = await reads.run(_where_each_step_ran(3))
+    assert seen == [(n, threading.current_thread().name) for n in range(3)]
+
+
+@pytest.fixture
+def fresh_readers():
+    """Readers made under this test's settings, and made again after it."""
+    reads.close()
+    yield
+    reads.close()
+
+
+async def test_a_read_past_its_budget_moves_to_a_thread(customer, monkeypatch, fresh_readers):
+    monkeypatch.setattr(reads, "INLINE_SECONDS", -1.0)  # every statement is already late
+    monkeypatch.setattr(reads, "PROGRESS_STEPS", 1)
+    slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
+
+    def read():
+        rows = yield (f"{slow} SELECT COUNT(*) FROM n", [])
+        return rows[0][0], threading.current_thread().name
+
+    count, thread = await reads.run(read())
+    assert count == 5000
+    assert thread.startswith("sqlite-reader")
+    assert [v for v, _ in await reads.run(_where_each_step_ran(2))] == [0, 1]

@@ -24,3 +24,4 @@ class Attachment(Model):
 
     class Meta:
         table = "attachments"
+        indexes = (("ticket_id", "id"), ("comment_id", "id"))  # files of a page, in bulk

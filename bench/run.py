@@ -97,6 +97,8 @@ def refresh_etag(server: Server, row: Row) -> None:
     a token's last_used_at) changed the store's version, and with it the tag."""
     if row.scenario.conditional and row.shot:
         with httpx.Client(base_url=server.url, timeout=120) as client:
+            capture(client, row.scenario, {})  # may record the token's use, after answering
+            time.sleep(0.5)
             row.shot = replace(row.shot, etag=capture(client, row.scenario, {}).etag)
 
 

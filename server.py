@@ -164,6 +164,11 @@ def _parser() -> argparse.ArgumentParser:
     token = sub.add_parser("create-token", help="create an API token (printed once)")
     token.add_argument("username")
     token.add_argument("--name", default="")
+    public = sub.add_parser(
+        "queue-public", help="show a queue's tickets in the anonymous nephthys feed, or not"
+    )
+    public.add_argument("slug", help="the queue's slug")
+    public.add_argument("state", choices=["on", "off"])
     sub.add_parser("export-schema", help="print the GraphQL SDL")
     return parser
 
@@ -206,6 +211,8 @@ def main(argv: list[str] | None = None) -> None:
         _create_user(settings, args)
     elif args.command == "create-token":
         _create_token(settings, args)
+    elif args.command == "queue-public":
+        _queue_public(settings, args)
 
 
 def _serve(settings: Settings, args) -> None:
@@ -288,6 +295,22 @@ def _create_token(settings: Settings, args) -> None:
     except DomainError as exc:
         raise SystemExit(f"ticketgate: {exc.message}") from None
     print(raw)
+
+
+def _queue_public(settings: Settings, args) -> None:
+    from resolvers.errors import DomainError
+    from resolvers.permissions import SYSTEM
+    from resolvers.queues import queue_by_slug, set_queue_public
+
+    async def work():
+        queue = await queue_by_slug(SYSTEM, args.slug)
+        return await set_queue_public(SYSTEM, queue.id, args.state == "on")
+
+    try:
+        queue = asyncio.run(_with_db(settings, work))
+    except DomainError as exc:
+        raise SystemExit(f"ticketgate: {exc.message}") from None
+    print(f"queue {queue.slug} is {'public' if queue.is_public else 'private'}")
 
 
 if __name__ == "__main__":

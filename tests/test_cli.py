@@ -91,6 +91,19 @@ def test_migrate_seed_users_and_tokens(cli_env):
     assert bulk.returncode == 0 and "inserted 500 tickets" in bulk.stdout
 
 
+def test_queue_public_switches_the_feed_flag(cli_env):
+    assert run(cli_env, "migrate").returncode == 0
+    assert run(cli_env, "seed", "--demo").returncode == 0
+    on = run(cli_env, "queue-public", "general", "on")
+    assert on.returncode == 0, on.stderr
+    assert on.stdout.strip() == "queue general is public"
+    assert (
+        run(cli_env, "queue-public", "general", "off").stdout.strip() == "queue general is private"
+    )
+    missing = run(cli_env, "queue-public", "nowhere", "on")
+    assert missing.returncode == 1 and "not found" in missing.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

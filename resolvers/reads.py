@@ -1,4 +1,4 @@
-"""Lean reads: a batch of raw SQL statements run in one hop, rows as tuples.
+"""Lean reads: a batch of raw SQL statements run together, rows as tuples.
 
 A *read* is a generator that yields `(sql, params)` steps (SQL with `?` markers) and receives
 each step's rows (tuples, or records indexable by position) back, so a later statement can use

@@ -137,6 +137,10 @@ class ConnectionPlan:
 class ObjectPlan:
     type_name: str
     fields: list = field(default_factory=list)
+    # Worked out once, on first use (schema/compiled/run.py):
+    renderers: dict = field(default_factory=dict, repr=False)  # columns → render function
+    fetched_columns: list[str] | None = None  # a related object: the columns fetched for it
+    related_columns: dict[str, list[str]] | None = None  # a root: related type → columns
 
     def columns(self) -> list[str]:
         """The columns this object reads from its own row ("id" first)."""

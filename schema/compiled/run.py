@@ -78,7 +78,7 @@ def _global_id(type_name: str) -> Getter:
 
 
 def _relation_getter(index: int, target: ObjectPlan) -> Getter:
-    render = renderer(target, target.__dict__["fetched_columns"])
+    render = renderer(target, target.fetched_columns)
     source = SOURCES[target.type_name]
 
     def get(row, rel: Related):
@@ -106,7 +106,7 @@ def _comments_getter(plan: ConnectionPlan) -> Getter:
 def renderer(plan: ObjectPlan, names: list[str] | None = None):
     """`render(row, related) -> dict` for rows of `names` (default: the plan's columns)."""
     cache_key = tuple(names or ())
-    cached = plan.__dict__.setdefault("_renderers", {})
+    cached = plan.renderers
     if cache_key in cached:
         return cached[cache_key]
     index = {name: i for i, name in enumerate(names or plan.columns())}
@@ -191,7 +191,7 @@ def targets(plan: ObjectPlan, type_name: str) -> list[ObjectPlan]:
 def prepare(plan: ObjectPlan) -> dict[str, list[str]]:
     """The columns fetched for each related type under this root, fixed once: the union of
     what its objects select (each renders from those rows)."""
-    if "_prepared" not in plan.__dict__:
+    if plan.related_columns is None:
         prepared = {}
         for type_name in SOURCES:
             found = targets(plan, type_name)
@@ -199,10 +199,10 @@ def prepare(plan: ObjectPlan) -> dict[str, list[str]]:
             for target in found:
                 names += [n for n in target.columns() if n not in names]
             for target in found:
-                target.__dict__["fetched_columns"] = names
+                target.fetched_columns = names
             prepared[type_name] = names
-        plan.__dict__["_prepared"] = prepared
-    return plan.__dict__["_prepared"]
+        plan.related_columns = prepared
+    return plan.related_columns
 
 
 def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Related) -> Read[None]:

@@ -38,6 +38,7 @@ from schema.tickets import ticket_query
 
 Getter = Callable[[Any, "Related"], Any]
 SOURCES = {"User": "users", "Queue": "queues"}  # related type → Related attribute
+GLOBAL_IDS_KEPT = 65_536  # per type
 BY_IDS = {"User": projections.users_by_ids, "Queue": projections.queues_by_ids}
 
 
@@ -52,6 +53,7 @@ class Related:
     contacts: dict[int, list[str]] = field(default_factory=dict)
     comments: dict[int, tuple[list, int]] = field(default_factory=dict)
     comment_window: Window = field(default_factory=Window)
+    rendered: dict = field(default_factory=dict)  # render function → {key: rendered object}
 
 
 def arguments(schema, field_def: GraphQLField, node, variables) -> dict[str, Any]:
@@ -66,25 +68,31 @@ def arguments(schema, field_def: GraphQLField, node, variables) -> dict[str, Any
 # ------------------------------------------------------------------ rendering
 
 
-def _column_getter(index: int, convert) -> Getter:
-    if convert is None:
-        return lambda row, rel: row[index]
-    return lambda row, rel: convert(row[index])
+@functools.cache
+def _global_id(type_name: str):
+    """Relay global ids of one type, remembered (a page names the same people many times)."""
+
+    @functools.lru_cache(maxsize=GLOBAL_IDS_KEPT)
+    def encode(node_id) -> str:
+        return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
+
+    return encode
 
 
-def _global_id(type_name: str) -> Getter:
-    prefix = f"{type_name}:"
-    return lambda row, rel: base64.b64encode(f"{prefix}{row[0]}".encode()).decode()
-
-
-def _relation_getter(index: int, target: ObjectPlan) -> Getter:
+def _relation_getter(target: ObjectPlan) -> Getter:
+    """`get(foreign key, related)`: the related object rendered (once per request and
+    object: a page names the same people many times), or None."""
     render = renderer(target, target.fetched_columns)
     source = SOURCES[target.type_name]
 
-    def get(row, rel: Related):
-        key = row[index]
-        found = getattr(rel, source).get(key) if key is not None else None
-        return None if found is None else render(found, rel)
+    def get(key, rel: Related):
+        if key is None:
+            return None
+        done = rel.rendered.setdefault(render, {})
+        if key not in done:
+            found = getattr(rel, source).get(key)
+            done[key] = None if found is None else render(found, rel)
+        return done[key]
 
     return get
 
@@ -104,33 +112,40 @@ def _comments_getter(plan: ConnectionPlan) -> Getter:
 
 
 def renderer(plan: ObjectPlan, names: list[str] | None = None):
-    """`render(row, related) -> dict` for rows of `names` (default: the plan's columns)."""
+    """`render(row, related) -> dict` for rows of `names` (default: the plan's columns).
+
+    Generated as Python source, once per plan: one dict display with an expression per
+    response key (`row[3]`, `convert(row[3])`, …), as graphql-jit generates JavaScript.
+    Keys are GraphQL names and aliases (`[_A-Za-z][_0-9A-Za-z]*`), written with `repr`.
+    """
     cache_key = tuple(names or ())
-    cached = plan.renderers
-    if cache_key in cached:
-        return cached[cache_key]
+    if cache_key in plan.renderers:
+        return plan.renderers[cache_key]
     index = {name: i for i, name in enumerate(names or plan.columns())}
-    getters: list[tuple[str, Getter]] = []
-    for part in plan.fields:
+    helpers: dict[str, object] = {}
+    entries = []
+    for n, part in enumerate(plan.fields):
+        helper = f"_h{n}"
         if isinstance(part, Column):
-            getter = _column_getter(index[part.column], part.convert)
+            helpers[helper] = part.convert
+            cell = f"row[{index[part.column]}]"
+            value = cell if part.convert is None else f"{helper}({cell})"
         elif isinstance(part, Const):
-            getter = functools.partial(lambda value, row, rel: value, part.value)
+            helpers[helper], value = part.value, helper
         elif isinstance(part, GlobalId):
-            getter = _global_id(part.type_name)
+            helpers[helper], value = _global_id(part.type_name), f"{helper}(row[0])"
         elif isinstance(part, Relation):
-            getter = _relation_getter(index[part.column], part.target)
+            helpers[helper] = _relation_getter(part.target)
+            value = f"{helper}(row[{index[part.column]}], rel)"
         elif isinstance(part, NameList):
-            getter = _names_getter(part.source)
+            helpers[helper], value = _names_getter(part.source), f"{helper}(row, rel)"
         else:
-            getter = _comments_getter(part)
-        getters.append((part.key, getter))
-
-    def render(row, rel: Related) -> dict:
-        return {key: get(row, rel) for key, get in getters}
-
-    cached[cache_key] = render
-    return render
+            helpers[helper], value = _comments_getter(part), f"{helper}(row, rel)"
+        entries.append(f"{part.key!r}: {value}")
+    source = f"def render(row, rel):\n    return {{{', '.join(entries)}}}\n"
+    exec(compile(source, f"<render {plan.type_name}>", "exec"), helpers)
+    plan.renderers[cache_key] = helpers["render"]
+    return helpers["render"]
 
 
 def connection(plan: ConnectionPlan, rows, total, win: Window, render_item, rel) -> dict:

@@ -55,7 +55,7 @@ async def add_comment(
         validation.integer("time_spent", time_spent_seconds, low=0, high=10**7)
     check_files(list(files))
     async with in_transaction():
-        ticket = await visible_ticket(actor, ticket_id)
+        ticket = await visible_ticket(actor, ticket_id, for_update=True)
         comment = await Comment.create(
             ticket_id=ticket.id,
             author_id=actor.id,

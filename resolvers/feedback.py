@@ -196,7 +196,7 @@ async def evaluate_ticket(
     validation.integer("score", score, low=1, high=10)
     comment = _optional_text("comment", comment)
     async with in_transaction():
-        ticket = await visible_ticket(actor, number)
+        ticket = await visible_ticket(actor, number, for_update=True)
         return await _evaluate(actor, ticket, score, comment)
 
 

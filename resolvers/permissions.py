@@ -67,9 +67,16 @@ def visible_tickets(actor: Actor | None) -> QuerySet[Ticket]:
     )
 
 
-async def visible_ticket(actor: Actor | None, ticket_id: int) -> Ticket:
-    """The ticket, or NotFound when it does not exist *or* the actor may not see it."""
-    ticket = await visible_tickets(actor).get_or_none(id=ticket_id)
+async def visible_ticket(
+    actor: Actor | None, ticket_id: int, *, for_update: bool = False
+) -> Ticket:
+    """The ticket, or NotFound when it does not exist *or* the actor may not see it.
+
+    `for_update` (inside a transaction, before changing the ticket): lock its row until the
+    transaction ends, so that concurrent changes through any door wait for each other instead
+    of one silently overwriting the other (PostgreSQL; SQLite runs one writer at a time)."""
+    found = visible_tickets(actor)
+    ticket = await (found.select_for_update() if for_update else found).get_or_none(id=ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} not found.")
     return ticket

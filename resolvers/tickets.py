@@ -479,7 +479,7 @@ async def update_ticket(actor: Actor | None, ticket_id: int, **changes: Any) -> 
     actor = require_user(actor)
     _check_allowed(actor, changes)
     async with in_transaction():
-        ticket = await visible_ticket(actor, ticket_id)
+        ticket = await visible_ticket(actor, ticket_id, for_update=True)
         clean = await _validated_fields(actor, ticket, changes)
         if "status" in clean:
             clean["status"] = _resolve_status(ticket, clean["status"], actor)
@@ -509,7 +509,7 @@ async def set_hold(actor: Actor | None, ticket_id: int, on_hold: bool) -> Ticket
 async def delete_ticket(actor: Actor | None, ticket_id: int) -> None:
     """Staff delete tickets (with their comments and attachments); the event log keeps a record."""
     async with in_transaction():
-        ticket = await visible_ticket(actor, ticket_id)
+        ticket = await visible_ticket(actor, ticket_id, for_update=True)
         require_staff(actor)
         await events.record(
             events.TICKET_DELETED, actor, ticket_id=ticket.id, payload={"title": ticket.title}

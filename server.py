@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
-from resolvers import credentials, reads
+from resolvers import credentials, custom_fields, reads
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
@@ -131,6 +131,7 @@ def build_app(
     app.state.storage = storage
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
     credentials.configure(settings.credential_cache_seconds)
+    custom_fields.configure(settings.helpdesk_custom_fields)
     return app
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from resolvers import validation
-from resolvers.errors import Invalid
+from resolvers.errors import Forbidden, Invalid
 
 DATA_TYPES = {
     "varchar",
@@ -236,3 +236,32 @@ def blanks(fields: tuple[CustomField, ...]) -> dict[str, Any]:
     """The values a new ticket gets for fields it was not given (as the original's form does)."""
     empty = {"boolean": False, "integer": None, "decimal": None}
     return {f.name: empty.get(f.data_type, None if f.data_type in TEMPORAL else "") for f in fields}
+
+
+# Names of the staff-only fields of this deployment (`configure`, from HELPDESK_CUSTOM_FIELDS):
+# a domain rule for every door, not only the helpdesk dialect's.
+_staff_only: frozenset[str] = frozenset()
+
+
+def configure(raw: str) -> None:
+    global _staff_only
+    _staff_only = frozenset(f.name for f in definitions(raw) if f.staff_only)
+
+
+def visible(actor, values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The custom values `actor` may read: staff-only fields for staff alone."""
+    if not values or not _staff_only or (actor is not None and actor.is_staff):
+        return values
+    return {k: v for k, v in values.items() if k not in _staff_only}
+
+
+def written_by(actor, stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The custom values after `actor` sends `given`: a customer may not set staff-only
+    fields, and their values stay as they were."""
+    if not _staff_only or actor.is_staff:
+        return given
+    refused = sorted(k for k in given if k in _staff_only)
+    if refused:
+        raise Forbidden(f"Only staff may set the custom field {refused[0]!r}.")
+    kept = {k: v for k, v in stored.items() if k in _staff_only}
+    return {**given, **kept}

@@ -11,7 +11,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
-from resolvers import clock, events, validation
+from resolvers import clock, custom_fields, events, validation
 from resolvers.errors import Conflict, Forbidden, Invalid
 from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
@@ -298,7 +298,8 @@ async def _validated_fields(actor: Actor, ticket: Ticket | None, changes: dict[s
         elif name == "tags":
             clean[name] = _tags(value)
         elif name == "custom_fields":
-            clean[name] = _custom_fields(value)
+            stored = ticket.custom_fields if ticket is not None else {}
+            clean[name] = custom_fields.written_by(actor, stored, _custom_fields(value))
         elif name == "client_emails":
             clean[name] = _contacts(value)
         elif name == "client_aliased_name":

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from models import Comment, Ticket, User, Webhook, WebhookDelivery
 from resolvers import auth, comments, files, projections, reads, tickets, users, webhooks
 from resolvers.clock import timestamp
+from resolvers.custom_fields import visible as visible_custom_fields
 from resolvers.errors import (
     DomainError,
     Invalid,
@@ -270,8 +271,8 @@ def _attachment(base: str, row: Row) -> dict[str, Any]:
     }
 
 
-def _ticket(row: Row, rel: Related) -> dict[str, Any]:
-    """A ticket from its TICKET_COLUMNS."""
+def _ticket(row: Row, rel: Related, actor: Actor | None) -> dict[str, Any]:
+    """A ticket from its TICKET_COLUMNS, as `actor` may see it."""
     ticket_id, title, description, status, priority, created_at, updated_at = row[:7]
     opened_by_id, assigned_to_id, custom_fields = row[7:]
     return {
@@ -285,7 +286,7 @@ def _ticket(row: Row, rel: Related) -> dict[str, Any]:
         "created_by": rel.people.get(opened_by_id),
         "assigned_to": rel.people.get(assigned_to_id),
         "tags": rel.tags.get(ticket_id, []),
-        "custom_fields": json_value(custom_fields),
+        "custom_fields": visible_custom_fields(actor, json_value(custom_fields)),
     }
 
 
@@ -302,10 +303,10 @@ def _comment(base: str, row: Row, rel: Related) -> dict[str, Any]:
     }
 
 
-async def _written_ticket(ticket: Ticket) -> dict[str, Any]:
+async def _written_ticket(ticket: Ticket, actor: Actor | None) -> dict[str, Any]:
     """A ticket as a write left it."""
     row = row_of(ticket, TICKET_COLUMNS)
-    return _ticket(row, await reads.run(_related([row], [])))
+    return _ticket(row, await reads.run(_related([row], [])), actor)
 
 
 async def _written_comments(request: Request, items: list[Comment]) -> list[dict[str, Any]]:
@@ -427,7 +428,7 @@ def _ticket_page(
 async def list_tickets(request: Request, actor: Actor | None) -> Response:
     filt, order, win = _ticket_filter(request), _ticket_order(request), _window(request)
     page, rel = await reads.run(_ticket_page(actor, filt, order, win))
-    return _list(request, page, [_ticket(row, rel) for row in page.items])
+    return _list(request, page, [_ticket(row, rel, actor) for row in page.items])
 
 
 TICKET_FIELDS = {"title", "description", "priority", "tags", "custom_fields", "assigned_to"}
@@ -485,7 +486,7 @@ async def _ticket_detail(
         raise NotFound(f"Ticket {ticket_id} not found.")
     row, comment_rows, own, rel = found
     base = _files_base(request)
-    data = _ticket(row, rel)
+    data = _ticket(row, rel, actor)
     data["comments"] = [_comment(base, c, rel) for c in comment_rows]
     data["attachments"] = [_attachment(base, a) for a in own]
     return _one(data, status)
@@ -499,7 +500,7 @@ async def update_ticket(request: Request, actor: Actor | None) -> Response:
     body = await read_json(request)
     _only(body, TICKET_FIELDS | {"status"})
     ticket = await tickets.update_ticket(actor, _path_id(request), **_ticket_changes(body))
-    return _one(await _written_ticket(ticket))
+    return _one(await _written_ticket(ticket, actor))
 
 
 async def delete_ticket(request: Request, actor: Actor | None) -> Response:

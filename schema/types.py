@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 import models
 from models import Role, Status
-from resolvers import comments, permissions
+from resolvers import comments, custom_fields, permissions
 from resolvers.errors import NotFound
 from resolvers.validation import parse_id as database_id
 from schema.connections import Connection, forward_window, window_for
@@ -151,7 +151,6 @@ class Ticket(relay.Node):
     status: TicketStatus
     on_hold: bool
     priority: int
-    custom_fields: JSON
     submitter_email: str
     client_aliased_name: str | None
     message_ts: str | None
@@ -166,6 +165,10 @@ class Ticket(relay.Node):
     closed_at: datetime | None
     reopened_at: datetime | None
     is_type_of = _model_node(models.Ticket)
+
+    @strawberry.field(name="customFields", description="Custom values; staff-only ones for staff.")
+    def visible_custom_fields(self, info: Info) -> JSON:
+        return custom_fields.visible(actor(info), self.custom_fields)
 
     @strawberry.field(description="The ticket's number (its integer id in every REST dialect).")
     def number(self) -> int:

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher, profiles
 from tortoise import Tortoise, connections
 
 from models import db
-from resolvers import credentials, tokens, users
+from resolvers import credentials, custom_fields, tokens, users
 from resolvers.permissions import SYSTEM
 from server import build_app
 from settings import Settings, sqlite_url
@@ -80,9 +80,11 @@ def _tables() -> list[str]:
 
 @pytest.fixture(autouse=True)
 async def clean_db(database: str) -> None:
-    """Every test starts from empty tables (and no cached credentials: ids are reused)."""
+    """Every test starts from empty tables (and no cached credentials: ids are reused), with
+    no custom field definitions until it builds an app with some."""
     await credentials.drain()
     credentials.clear()
+    custom_fields.configure("[]")
     conn = connections.get("default")
     tables = _tables()
     if ON_POSTGRES:

@@ -62,7 +62,7 @@ async def world(tmp_path, agent, customer):
         description="Everything set",
         queue_id=desk.id,
         tags=["vip", "hardware"],
-        custom_fields={"order_no": "A-1", "seats": 3, "plan": "pro", "deep": {"x": [1, 2.5]}},
+        custom_fields={"order_no": "A-1", "seats": 3, "deep": {"x": [1, 2.5]}},
         client_emails=["friend@example.com", "boss@example.com"],
         client_aliased_name="Friend",
         files=[NewFile("spec.pdf", "application/pdf", b"%PDF-1")],
@@ -78,7 +78,8 @@ async def world(tmp_path, agent, customer):
         merged_into_id=bare.id,
         assigned_to_id=agent.id,
         submitter_email="customer@example.com",
-    )
+        custom_fields={"order_no": "A-1", "seats": 3, "plan": "pro", "deep": {"x": [1, 2.5]}},
+    )  # ("plan" is staff-only: the agent sets it)
     reply = await comments.add_comment(
         agent,
         full.id,
@@ -339,7 +340,9 @@ async def _platform_ticket(ticket_id: int, actor: User, *, detail: bool) -> dict
         "created_by": _person(t.opened_by),
         "assigned_to": _person(t.assigned_to),
         "tags": list(tags),
-        "custom_fields": t.custom_fields,
+        "custom_fields": t.custom_fields
+        if actor.is_staff
+        else {k: v for k, v in t.custom_fields.items() if k != "plan"},  # staff-only
     }
     if detail:
         found = Comment.filter(ticket_id=t.id).order_by("created_at", "id")

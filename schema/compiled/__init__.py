@@ -122,6 +122,6 @@ class CompiledQueries:
                 data[root.key] = run.viewer_root(root, actor)
             else:
                 fetch = run.tickets_root if root.name == "tickets" else run.ticket_root
-                rel = run.Related(variables)
+                rel = run.Related(variables, actor)
                 data[root.key] = await reads.run(fetch(self.schema, root, actor, rel))
         return data

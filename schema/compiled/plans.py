@@ -88,6 +88,14 @@ class Column:
 
 
 @dataclass
+class CustomValues:
+    """`Ticket.customFields`: the JSON column, staff-only fields left out for customers."""
+
+    key: str
+    column: str
+
+
+@dataclass
 class Const:
     key: str
     value: Any
@@ -146,7 +154,7 @@ class ObjectPlan:
         """The columns this object reads from its own row ("id" first)."""
         names = ["id"]
         for f in self.fields:
-            column = f.column if isinstance(f, Column | Relation) else None
+            column = f.column if isinstance(f, Column | Relation | CustomValues) else None
             if column and column not in names:
                 names.append(column)
         return names
@@ -251,6 +259,8 @@ class Compiler:
         if relation:
             column, target = relation
             return Relation(key, column, self.object(node.selection_set, target))
+        if type_name == "Ticket" and name == "customFields":
+            return CustomValues(key, "custom_fields")
         if type_name == "Ticket" and name in NAME_LISTS:
             return NameList(key, NAME_LISTS[name])
         field_def = gql_type.fields[name]

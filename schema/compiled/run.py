@@ -17,15 +17,17 @@ from graphql import GraphQLField
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
-from resolvers import projections
+from resolvers import custom_fields, projections
 from resolvers.errors import NotFound
 from resolvers.pagination import Window
 from resolvers.permissions import Actor
 from resolvers.reads import Read
+from resolvers.sql import json_value
 from schema.compiled.plans import (
     Column,
     ConnectionPlan,
     Const,
+    CustomValues,
     GlobalId,
     NameList,
     ObjectPlan,
@@ -47,6 +49,7 @@ class Related:
     """What a page's rows refer to, fetched in bulk."""
 
     variables: object  # graphql-core VariableValues
+    actor: Actor | None = None
     users: dict[int, tuple] = field(default_factory=dict)
     queues: dict[int, tuple] = field(default_factory=dict)
     tags: dict[int, list[str]] = field(default_factory=dict)
@@ -97,6 +100,10 @@ def _relation_getter(target: ObjectPlan) -> Getter:
     return get
 
 
+def _custom_values(value, rel: Related):
+    return custom_fields.visible(rel.actor, json_value(value))
+
+
 def _names_getter(source: str) -> Getter:
     return lambda row, rel: list(getattr(rel, source).get(row[0], ()))
 
@@ -136,6 +143,9 @@ def renderer(plan: ObjectPlan, names: list[str] | None = None):
             helpers[helper], value = _global_id(part.type_name), f"{helper}(row[0])"
         elif isinstance(part, Relation):
             helpers[helper] = _relation_getter(part.target)
+            value = f"{helper}(row[{index[part.column]}], rel)"
+        elif isinstance(part, CustomValues):
+            helpers[helper] = _custom_values
             value = f"{helper}(row[{index[part.column]}], rel)"
         elif isinstance(part, NameList):
             helpers[helper], value = _names_getter(part.source), f"{helper}(row, rel)"
@@ -274,4 +284,5 @@ def viewer_root(root: RootField, actor: Actor | None) -> dict | None:
     if actor is None or actor.id is None:
         return None
     names = root.plan.columns()
-    return renderer(root.plan)(tuple(getattr(actor, name) for name in names), Related(None))
+    row = tuple(getattr(actor, name) for name in names)
+    return renderer(root.plan)(row, Related(None, actor))

@@ -129,7 +129,9 @@ def build_app(
     )
     app.state.settings = settings
     app.state.storage = storage
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+    app.state.rate_limiter = RateLimiter(
+        settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix
+    )
     credentials.configure(settings.credential_cache_seconds)
     custom_fields.configure(settings.helpdesk_custom_fields)
     return app
@@ -223,6 +225,13 @@ def _serve(settings: Settings, args) -> None:
         raise SystemExit("ticketgate: --workers must be at least 1")
     if args.workers > 1 and settings.is_sqlite:
         log.warning("several workers on SQLite serialise writes; use PostgreSQL to scale out")
+    if args.workers > 1 and settings.rate_limit_storage.startswith("memory"):
+        log.warning(
+            "rate limits and password throttles are counted per process without REDIS_URL:"
+            " %d workers allow %d times each budget",
+            args.workers,
+            args.workers,
+        )
     print(f"ticketgate: GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
         "server:build_app",
@@ -232,6 +241,8 @@ def _serve(settings: Settings, args) -> None:
         workers=args.workers,
         log_level=os.environ.get("LOG_LEVEL", "INFO").lower(),
         app_dir=str(Path(__file__).resolve().parent),
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

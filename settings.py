@@ -55,6 +55,9 @@ class Settings:
     stats_cache_seconds: float = 0.0
     # rate limits (docs/platform_v1.md): memory:// or redis://host:port
     rate_limit_storage: str = "memory://"
+    rate_limit_prefix: str = "ticketgate"  # Redis keys: one per deployment sharing a Redis
+    # proxies whose X-Forwarded-For/-Proto are believed (uvicorn's list syntax); none by default
+    forwarded_allow_ips: str = ""
     # how long a process trusts a cached credential (docs/architecture.md); 0: no cache
     credential_cache_seconds: float = 5.0
     # platform v1 budgets per user ("N/second|minute|hour|day"); raised only by benchmarks
@@ -97,6 +100,8 @@ class Settings:
             nephthys_link_template=env.get("NEPHTHYS_LINK_TEMPLATE", cls.nephthys_link_template),
             stats_cache_seconds=float(env.get("STATS_CACHE_SECONDS", cls.stats_cache_seconds)),
             rate_limit_storage=env.get("REDIS_URL") or cls.rate_limit_storage,
+            rate_limit_prefix=env.get("RATE_LIMIT_PREFIX") or cls.rate_limit_prefix,
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", cls.forwarded_allow_ips),
             credential_cache_seconds=float(
                 env.get("CREDENTIAL_CACHE_SECONDS", cls.credential_cache_seconds)
             ),

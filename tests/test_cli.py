@@ -143,7 +143,7 @@ def test_make_run_steps_serve_demo_data(cli_env):
         answer = httpx.post(
             url,
             json={"query": "{ tickets { totalCount } }"},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": "203.0.113.9"},
         )
         assert answer.json()["data"]["tickets"]["totalCount"] == 12
     finally:
@@ -151,3 +151,6 @@ def test_make_run_steps_serve_demo_data(cli_env):
         output = server.communicate(timeout=30)[0].decode()
     assert server.returncode == 0, output
     assert "GraphiQL at http://127.0.0.1" in output
+    # No proxy is trusted unless FORWARDED_ALLOW_IPS names it: the access log (and every
+    # per-address limit) sees the connection's address, not the header's.
+    assert "127.0.0.1" in output and "203.0.113.9" not in output

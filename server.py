@@ -15,11 +15,12 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
-from resolvers import credentials, custom_fields, reads
+from resolvers import credentials, custom_fields, health, reads
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
@@ -67,6 +68,31 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
+async def healthz(request: Request) -> JSONResponse:
+    """The process is alive (no database, no authentication, no rate limit)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready for traffic: the database answers, every migration is applied, and the webhook
+    worker runs where this process should run one. 503 with the failing checks otherwise."""
+    checks: dict[str, object] = {}
+    try:
+        pending = await health.pending_migrations()
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if not pending else {"pending": pending}
+    except Exception as exc:  # out of reach, or not migrated at all
+        log.warning("readiness: database check failed: %s", exc)
+        checks["database"] = "unreachable"
+    state = request.app.state
+    if state.worker_expected:
+        checks["webhook_worker"] = "ok" if state.webhook_worker.running else "stopped"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+    )
+
+
 def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
     def render(status: int, message: str):
         code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
@@ -97,7 +123,11 @@ def build_app(
     )
     storage = LocalStorage(settings.data_dir / "files")
     graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.graphql_max_body_bytes)
-    routes = [Route("/graphql", graphql, methods=["GET", "POST"])]
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/readyz", readyz, methods=["GET", "HEAD"]),
+    ]
     for prefix, module_name in DIALECTS:
         module = __import__(f"rest.{module_name}", fromlist=["routes"])
         guard = Middleware(
@@ -109,7 +139,7 @@ def build_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await db.open_db(settings.database_url)
-        worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
+        worker = app.state.webhook_worker
         if run_worker:
             await worker.start()
         try:
@@ -128,6 +158,8 @@ def build_app(
         routes=routes, lifespan=lifespan, middleware=[Middleware(RequestId), conditional]
     )
     app.state.settings = settings
+    app.state.webhook_worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
+    app.state.worker_expected = run_worker
     app.state.storage = storage
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix

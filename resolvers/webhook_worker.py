@@ -239,6 +239,10 @@ class WebhookWorker:
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="webhook-worker")
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         if self._task is None:
             return

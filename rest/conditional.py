@@ -30,6 +30,7 @@ from rest.common import caller
 
 CODE_VERSION = b"1"  # bump when a door's rendering changes, so old tags stop matching
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
+UNTAGGED = {"/healthz", "/readyz"}  # about the process, not the data: never a 304
 
 
 class ConditionalGet:
@@ -59,7 +60,11 @@ class ConditionalGet:
         return f'"{digest}"'.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or scope["path"] in UNTAGGED
+        ):
             await self.app(scope, receive, send)
             return
         version = await reads.data_version()

@@ -229,6 +229,7 @@ def _password(args) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    os.umask(0o077)  # the database, the secret key and attachments: readable by us alone
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )

@@ -13,7 +13,7 @@ def _load_secret(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -81,7 +81,7 @@ class Settings:
             data_dir / "ticketgate.sqlite3", env.get("SQLITE_SYNCHRONOUS", "FULL")
         )
         if database_url.startswith("sqlite"):
-            data_dir.mkdir(parents=True, exist_ok=True)
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return cls(
             data_dir=data_dir,
             database_url=database_url,

@@ -91,6 +91,17 @@ def test_migrate_seed_users_and_tokens(cli_env):
     assert bulk.returncode == 0 and "inserted 500 tickets" in bulk.stdout
 
 
+def test_data_stays_private_to_the_server_user(cli_env, tmp_path):
+    env = {**cli_env, "TICKETGATE_DATA_DIR": str(tmp_path / "fresh")}
+    env.pop("DATABASE_URL", None)  # the SQLite file in the data dir
+    env.pop("TICKETGATE_SECRET_KEY", None)
+    assert run(env, "migrate").returncode == 0
+    data = tmp_path / "fresh"
+    assert data.stat().st_mode & 0o777 == 0o700
+    for name in ("ticketgate.sqlite3", "secret_key"):
+        assert (data / name).stat().st_mode & 0o077 == 0, name
+
+
 def test_queue_public_switches_the_feed_flag(cli_env):
     assert run(cli_env, "migrate").returncode == 0
     assert run(cli_env, "seed", "--demo").returncode == 0

@@ -5,6 +5,7 @@ TICKETGATE_TEST_DATABASE=postgres), emptied before every test; the ASGI app over
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import uuid
@@ -109,11 +110,24 @@ def app(settings: Settings):
     return build_app(settings, manage_db=False)
 
 
+def client_of(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with client_of(app) as c:
         yield c
+
+
+@pytest.fixture
+def client_with(settings: Settings):
+    """A client of an app built with other settings: `async with client_with(x=1) as c:`."""
+
+    def make(**changes) -> httpx.AsyncClient:
+        return client_of(build_app(dataclasses.replace(settings, **changes), manage_db=False))
+
+    return make
 
 
 async def make_user(username: str, role: str, **extra):

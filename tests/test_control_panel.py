@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import httpx
@@ -12,7 +11,6 @@ from resolvers import comments, feedback, queues, tickets
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
 from rest import control_panel
-from server import build_app
 from tests.conftest import gql, make_user, token_for
 
 TICKET_KEYS = {
@@ -128,10 +126,8 @@ async def test_unexpected_errors_are_500_in_the_same_shape(client, cust, monkeyp
     assert "boom" not in response.text
 
 
-async def test_body_over_the_server_limit_is_413(settings, database, cust):
-    app = build_app(dataclasses.replace(settings, max_body_bytes=1000), manage_db=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+async def test_body_over_the_server_limit_is_413(client_with, database, cust):
+    async with client_with(max_body_bytes=1000) as c:
         body = {"summary": "big", "comment_body": "x" * 2000}
         assert_error(await c.post("/support/tickets", json=body, headers=xt(cust)), 413)
 

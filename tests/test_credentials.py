@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import threading
 import uuid
 from datetime import timedelta
@@ -355,13 +354,10 @@ async def test_an_address_that_spent_its_budget_is_refused_for_every_account(
 
 
 @pytest.fixture
-async def spent(settings, monkeypatch):
+async def spent(client_with, monkeypatch):
     """An app whose client address has no failed password check left (nephthys private)."""
     monkeypatch.setattr(auth, "LOGIN_FAILURES_PER_ADDRESS", "1 per 15 minutes")
-    app = build_app(dataclasses.replace(settings, nephthys_public=False), manage_db=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with client_with(nephthys_public=False) as client:
         await client.get(HELPDESK, headers=basic("nobody", "wrong-password"))
         yield client
 
@@ -420,10 +416,8 @@ async def test_over_long_credentials_are_invalid_in_each_doors_format(
         assert body in response.text
 
 
-async def test_over_long_credentials_on_nephthys_and_graphql(client, settings, agent):
-    app = build_app(dataclasses.replace(settings, nephthys_public=False), manage_db=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as private:
+async def test_over_long_credentials_on_nephthys_and_graphql(client, client_with, agent):
+    async with client_with(nephthys_public=False) as private:
         for headers in (LONG_BASIC, LONG_TOKEN):
             response = await private.get("/api/tickets?status=open", headers=headers)
             assert (response.status_code, response.json()) == (401, {"error": "unauthorized"})

@@ -3,13 +3,9 @@ customer or lets one set them (issue 14, Medium 6)."""
 
 from __future__ import annotations
 
-import dataclasses
-
-import httpx
 import pytest
 
 from resolvers import tickets
-from server import build_app
 from tests.conftest import bearer, gql, token_for
 
 CUSTOM = (
@@ -20,10 +16,8 @@ QUERY = """query($id: ID!) { ticket(id: $id) { customFields } }"""
 
 
 @pytest.fixture
-async def client(settings):
-    custom = dataclasses.replace(settings, helpdesk_custom_fields=CUSTOM)
-    transport = httpx.ASGITransport(app=build_app(custom, manage_db=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+async def client(client_with):
+    async with client_with(helpdesk_custom_fields=CUSTOM) as c:
         yield c
 
 

@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-
-import httpx
-import pytest
 
 from resolvers import reads, tickets
-from server import build_app
 from tests.conftest import bearer, gql, token_for
 
 PAGE = "tickets(first: 100) { edges { node { title comments(first: 100) { totalCount } } } }"
-
-
-@pytest.fixture
-def limited(settings):
-    """A client of an app built with other GraphQL limits."""
-
-    def make(**limits):
-        app = build_app(dataclasses.replace(settings, **limits), manage_db=False)
-        transport = httpx.ASGITransport(app=app)
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    return make
 
 
 async def test_a_costly_document_is_refused_before_it_runs(client, agent, count_sql):
@@ -62,8 +45,8 @@ async def test_cost_counts_variables_and_is_reported(client, agent, customer):
     assert standard["data"]["tickets"]["edges"][0]["node"]["history"]["totalCount"] >= 1
 
 
-async def test_each_caller_has_a_cost_budget_per_minute(limited, agent, admin):
-    async with limited(graphql_cost_per_minute=250) as client:
+async def test_each_caller_has_a_cost_budget_per_minute(client_with, agent, admin):
+    async with client_with(graphql_cost_per_minute=250) as client:
         token = await token_for(agent)
         answers = [
             await gql(client, "{ tickets(first: 100) { totalCount } }", token) for _ in range(3)
@@ -87,12 +70,12 @@ async def test_documents_and_bodies_are_bounded_before_parsing(client, app, agen
     assert response.status_code == 413
 
 
-async def test_a_query_past_its_time_limit_is_cut_off(limited, agent, monkeypatch):
+async def test_a_query_past_its_time_limit_is_cut_off(client_with, agent, monkeypatch):
     async def stuck(read):
         await asyncio.sleep(30)
 
     monkeypatch.setattr(reads, "run", stuck)
-    async with limited(graphql_timeout_seconds=0.05) as client:
+    async with client_with(graphql_timeout_seconds=0.05) as client:
         body = await gql(client, "{ tickets { totalCount } }", await token_for(agent))
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TIMEOUT"
     assert body["data"] is None

@@ -4,15 +4,12 @@ reference/004_90a83a2e676d0d11.txt and the helpdesk section of FACTS.md."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 
-import httpx
 import pytest
 
 from models import Status, User
 from resolvers import comments, queues, tickets, users
 from resolvers.permissions import SYSTEM
-from server import build_app
 from tests.conftest import PASSWORD, gql, token_for
 
 API = "/helpdesk/api"
@@ -551,10 +548,8 @@ CUSTOM = (
 
 
 @pytest.fixture
-async def custom_client(settings):
-    app = build_app(dataclasses.replace(settings, helpdesk_custom_fields=CUSTOM), manage_db=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+async def custom_client(client_with):
+    async with client_with(helpdesk_custom_fields=CUSTOM) as c:
         yield c
 
 
@@ -720,11 +715,9 @@ async def test_booleans_given_as_lists_or_objects_are_field_errors(client, staff
     )
 
 
-async def test_custom_boolean_given_as_an_object_is_a_field_error(settings, staff, queue):
+async def test_custom_boolean_given_as_an_object_is_a_field_error(client_with, staff, queue):
     flags = '[{"name": "vip", "label": "VIP", "data_type": "boolean"}]'
-    app = build_app(dataclasses.replace(settings, helpdesk_custom_fields=flags), manage_db=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_with(helpdesk_custom_fields=flags) as client:
         response = await post_ticket(client, staff, custom_vip={"a": 1})
         assert (response.status_code, response.json()) == (
             400,

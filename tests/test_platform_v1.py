@@ -559,9 +559,10 @@ async def test_unknown_route_and_method(client, agent):
         assert_error(huge, 404, "not_found")
 
 
-async def test_body_too_large_and_unexpected_errors_keep_the_format(settings, agent, monkeypatch):
-    app = build_app(dataclasses.replace(settings, max_body_bytes=1000), manage_db=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+async def test_body_too_large_and_unexpected_errors_keep_the_format(
+    client_with, agent, monkeypatch
+):
+    async with client_with(max_body_bytes=1000) as c:
         headers = bearer(await token_for(agent))
         big = await c.post(f"{API}/tickets", json={"title": "x" * 2000}, headers=headers)
         assert_error(big, 413, "payload_too_large")

@@ -5,10 +5,8 @@ objects, as the reference), and their SQL statements are pinned, the same for 1 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
-import httpx
 import orjson
 import pytest
 
@@ -27,7 +25,6 @@ from resolvers.files import LocalStorage, NewFile
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM, sees_internal
 from resolvers.tickets import TicketFilter, TicketOrder, filter_tickets
-from server import build_app
 from tests.conftest import make_user, token_for
 
 CUSTOM = (
@@ -41,11 +38,9 @@ YEAR_999 = datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC)  # strftime writes "999",
 
 
 @pytest.fixture
-async def client(settings):
+async def client(client_with):
     """The app with helpdesk custom fields defined."""
-    custom = dataclasses.replace(settings, helpdesk_custom_fields=CUSTOM)
-    transport = httpx.ASGITransport(app=build_app(custom, manage_db=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with client_with(helpdesk_custom_fields=CUSTOM) as c:
         yield c
 
 

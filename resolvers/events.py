@@ -6,8 +6,8 @@ from typing import Any
 
 from models import Event
 from resolvers import clock, webhooks
-from resolvers.pagination import Page, Window, pages_per_ticket, paginate
-from resolvers.permissions import Actor, sees_internal, visible_ticket
+from resolvers.pagination import Page, Window, pages_per_ticket
+from resolvers.permissions import Actor, sees_internal
 
 TICKET_CREATED = "ticket.created"
 TICKET_UPDATED = "ticket.updated"
@@ -48,15 +48,10 @@ def _visible_events(actor: Actor | None):
     return Event.all() if sees_internal(actor) else Event.filter(internal=False)
 
 
-async def ticket_history(actor: Actor | None, ticket_id: int, win: Window) -> Page[Event]:
-    """A ticket's events, oldest first; customers never see internal ones."""
-    await visible_ticket(actor, ticket_id)
-    return await paginate(_visible_events(actor).filter(ticket_id=ticket_id).order_by("id"), win)
-
-
 async def histories_for(
     actor: Actor | None, ticket_ids: list[int], win: Window
 ) -> dict[int, Page[Event]]:
-    """One page of history for each of many tickets the caller already sees."""
+    """One page of history (oldest first; customers never see internal events) for each of
+    many tickets the caller already sees."""
     internal = "" if sees_internal(actor) else "internal = FALSE"
     return await pages_per_ticket(_visible_events(actor), ("id",), internal, ticket_ids, win)

@@ -44,8 +44,8 @@ async def test_customers_never_see_internal_comments(customer, agent):
     assert [c.body for c in staff.items] == ["public", "internal"]
     with pytest.raises(NotFound):
         await comments.get_comment(customer, secret.id)
-    history = await events.ticket_history(customer, ticket.id, Window(0, 20))
-    assert all(not e.internal for e in history.items)
+    history = (await events.histories_for(customer, [ticket.id], Window(0, 20)))[ticket.id]
+    assert history.items and all(not e.internal for e in history.items)
     assert await Event.filter(ticket_id=ticket.id, internal=True).count() == 1
 
 

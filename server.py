@@ -15,13 +15,15 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
 from resolvers import credentials, custom_fields, health, reads
 from resolvers.files import LocalStorage
+from resolvers.live import EventHub
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
 from rest.common import DialectGuard, JSONResponse
@@ -103,6 +105,39 @@ def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
     return DialectGuard(app, render, max_bytes)
 
 
+# What a page on an allowed origin may send and read (docs/graphql.md "Browsers"). Credentials
+# travel in headers, never cookies, so no `Access-Control-Allow-Credentials`.
+CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-token", "x-request-id", "if-none-match"]
+CORS_EXPOSED_HEADERS = [
+    "etag",
+    "x-request-id",
+    "retry-after",
+    "link",
+    "content-disposition",
+    "x-max-tickets",
+    "x-truncated",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+]
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """CORS for every door when `CORS_ALLOW_ORIGINS` names origins; none otherwise."""
+    if not settings.cors_allow_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
+    ]
+
+
 def _clock_bucket(settings: Settings):
     """How long answers that depend on the clock stay the same: the nephthys stats."""
     seconds = max(1.0, settings.stats_cache_seconds)
@@ -122,9 +157,11 @@ def build_app(
         manage_db if webhook_worker is None else webhook_worker
     )
     storage = LocalStorage(settings.data_dir / "files")
-    graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.graphql_max_body_bytes)
+    graphql_app = GraphQLApp(settings, storage)
+    graphql = _graphql_body_limit(graphql_app, settings.graphql_max_body_bytes)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
@@ -146,6 +183,7 @@ def build_app(
             yield
         finally:
             await worker.stop()
+            await app.state.event_hub.stop()
             await credentials.drain()
             if manage_db:
                 await db.close_db()
@@ -155,11 +193,14 @@ def build_app(
         ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)
     )
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=[Middleware(RequestId), conditional]
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[*_cors(settings), Middleware(RequestId), conditional],
     )
     app.state.settings = settings
     app.state.webhook_worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
     app.state.worker_expected = run_worker
+    app.state.event_hub = EventHub(settings.subscription_poll_seconds)
     app.state.storage = storage
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix

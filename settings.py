@@ -27,6 +27,11 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _origins(value: str) -> tuple[str, ...]:
+    """`CORS_ALLOW_ORIGINS`: comma-separated origins (`https://app.example.com`), or `*`."""
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+
+
 def sqlite_url(path: Path, synchronous: str = "FULL") -> str:
     return f"sqlite://{path}?journal_mode=WAL&synchronous={synchronous}"
 
@@ -68,6 +73,15 @@ class Settings:
     webhooks_enabled: bool = True
     # helpdesk custom fields, a JSON list (docs/helpdesk.md)
     helpdesk_custom_fields: str = "[]"
+    # browsers (docs/graphql.md "Browsers"): origins allowed to call every door; none = no CORS
+    cors_allow_origins: tuple[str, ...] = ()
+    graphiql_enabled: bool = True
+    introspection_enabled: bool = True
+    # automatic persisted queries kept per process; a trusted-documents manifest (JSON file)
+    graphql_persisted_queries: int = 1000
+    graphql_trusted_documents: str = ""
+    # subscriptions: how often the event table is read while someone listens (seconds)
+    subscription_poll_seconds: float = 0.5
 
     @property
     def is_sqlite(self) -> bool:
@@ -112,4 +126,16 @@ class Settings:
             ),
             webhooks_enabled=_flag(env.get("WEBHOOKS_ENABLED"), cls.webhooks_enabled),
             helpdesk_custom_fields=env.get("HELPDESK_CUSTOM_FIELDS", cls.helpdesk_custom_fields),
+            cors_allow_origins=_origins(env.get("CORS_ALLOW_ORIGINS", "")),
+            graphiql_enabled=_flag(env.get("GRAPHIQL_ENABLED"), cls.graphiql_enabled),
+            introspection_enabled=_flag(
+                env.get("INTROSPECTION_ENABLED"), cls.introspection_enabled
+            ),
+            graphql_persisted_queries=int(
+                env.get("GRAPHQL_PERSISTED_QUERIES", cls.graphql_persisted_queries)
+            ),
+            graphql_trusted_documents=env.get("GRAPHQL_TRUSTED_DOCUMENTS", ""),
+            subscription_poll_seconds=float(
+                env.get("SUBSCRIPTION_POLL_SECONDS", cls.subscription_poll_seconds)
+            ),
         )

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from resolvers.errors import DomainError
 from schema.errors import CostReport, DomainErrors
 from schema.stats import StatsQueries
+from schema.subscriptions import Subscription
 from schema.tickets import TicketMutations, TicketQueries
 from schema.users import UserMutations, UserQueries
 
@@ -62,6 +63,7 @@ def _schema(max_depth: int, max_aliases: int, max_tokens: int):
     return TicketgateSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -22,6 +22,9 @@ class Context:
     user: Actor | None = None
     auth_error: Unauthenticated | RateLimited | None = None
     cost: dict | None = None  # extensions.cost of the answer (schema/http.py)
+    # a WebSocket's: connection_init's payload, and the credential headers taken from it
+    connection_params: dict | None = None
+    credentials: dict[str, str] | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property
@@ -30,6 +33,10 @@ class Context:
         if self._loaders is None:
             self._loaders = Loaders()
         return self._loaders
+
+    def fresh_loaders(self) -> None:
+        """Forget what the loaders fetched (a subscription's context lives long)."""
+        self._loaders = None
 
     @property
     def actor(self) -> Actor | None:

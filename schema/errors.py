@@ -43,6 +43,12 @@ class DomainErrors(SchemaExtension):
             return
         result.errors = [self._convert(error) for error in result.errors]
 
+    def on_stream_result(self, result) -> Iterator[None]:
+        """Each event of a subscription, likewise."""
+        if getattr(result, "errors", None):
+            result.errors = [self._convert(error) for error in result.errors]
+        yield
+
     def _request_id(self) -> str:
         request = getattr(self.execution_context.context, "request", None)
         return getattr(getattr(request, "state", None), "request_id", "") or ""

@@ -17,8 +17,14 @@ from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from resolvers import auth
 from resolvers.errors import DomainError, RateLimited, Unauthenticated
 from resolvers.files import Storage
 from rest.common import caller, client_address
@@ -30,14 +36,32 @@ from schema.errors import domain_extensions
 from settings import Settings
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames (browsers' clients ignore binary ones)."""
+
+    async def send_json(self, message) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLApp(GraphQL):
-    """Strawberry over HTTP; the context carries the caller and fresh DataLoaders."""
+    """Strawberry over HTTP and WebSocket; the context carries the caller and fresh
+    DataLoaders."""
+
+    websocket_adapter_class = _TextFrames
 
     def __init__(self, settings: Settings, storage: Storage) -> None:
         schema = build_schema(
             settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens
         )
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self.settings, self.storage = settings, storage
         self.compiled = CompiledQueries(schema)
 
@@ -138,6 +162,32 @@ class GraphQLApp(GraphQL):
         except (Unauthenticated, RateLimited) as exc:
             context.auth_error = exc
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Authenticate a WebSocket from `connection_init`'s payload (`Authorization` or
+        `X-Token`, at its top or under `headers`), else from the upgrade request's headers.
+        A wrong credential closes the socket (4403)."""
+        given = context.connection_params or {}
+        given = given.get("headers") if isinstance(given.get("headers"), dict) else given
+        found = {k.lower(): v for k, v in given.items() if k.lower() in CREDENTIAL_HEADERS}
+        if any(not isinstance(v, str) for v in found.values()):
+            raise ConnectionRejectionError()
+        request = context.request
+        context.credentials = found or {k: request.headers.get(k, "") for k in CREDENTIAL_HEADERS}
+        try:
+            context.user = await auth.authenticate(
+                context.credentials,
+                self.settings.secret_key,
+                limiter=request.app.state.rate_limiter,
+                client=client_address(request),
+            )
+        except (Unauthenticated, RateLimited):
+            raise ConnectionRejectionError() from None
+        context.auth_error = None
+        return UNSET
+
+
+CREDENTIAL_HEADERS = ("authorization", "x-token")
 
 
 def _params(request: Request, body: bytes) -> tuple[str, dict | None, str | None] | None:

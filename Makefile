@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations schema bench bench-flat bench-stats wrk clean compare-helpdesk
+.PHONY: run test test-browser audit-graphql graphiql-assets lint format migrations schema bench bench-flat bench-stats wrk clean compare-helpdesk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,20 @@ test: lint
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		TICKETGATE_TEST_DATABASE=postgres $(BIN)/pytest -q -p no:cacheprovider; \
 	fi
+
+# Headless Chromium against a live server (tests marked `browser`; skipped without chromium).
+test-browser: $(DEV_STAMP)
+	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }
+	$(BIN)/pytest -q -p no:cacheprovider -m browser
+
+# graphql-http's GraphQL-over-HTTP audit against a live server (docs/graphql.md).
+audit-graphql: $(STAMP)
+	scripts/audit_graphql.sh
+
+# Fetch GraphiQL's pinned assets again from the npm registry (schema/static/README.md).
+graphiql-assets:
+	scripts/graphiql_assets.sh
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

@@ -28,7 +28,7 @@ from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
 from rest.common import DialectGuard, JSONResponse
 from rest.conditional import ConditionalGet
-from schema import build_schema
+from schema import build_schema, graphiql
 from schema.http import GraphQLApp
 from settings import Settings
 
@@ -162,6 +162,7 @@ def build_app(
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
+        *graphiql.routes(settings),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]

@@ -17,7 +17,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
-from schema.errors import CostReport, DomainErrors
+from schema.errors import CostReport, DomainErrors, IntrospectionSwitch
 from schema.stats import StatsQueries
 from schema.subscriptions import Subscription
 from schema.tickets import TicketMutations, TicketQueries
@@ -65,6 +65,7 @@ def _schema(max_depth: int, max_aliases: int, max_tokens: int):
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
+            IntrospectionSwitch,
             ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             QueryDepthLimiter(max_depth=max_depth),

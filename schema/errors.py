@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 
 from graphql.error import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import DomainError, Invalid, RateLimited
@@ -79,3 +80,15 @@ class CostReport(SchemaExtension):
     def get_results(self) -> dict:
         cost = getattr(self.execution_context.context, "cost", None)
         return {"cost": cost} if cost else {}
+
+
+class IntrospectionSwitch(SchemaExtension):
+    """`INTROSPECTION_ENABLED=false`: `__schema` and `__type` fail validation (`__typename`
+    still works). Read per request, so one schema serves both settings."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        settings = getattr(context.context, "settings", None)
+        if settings is not None and not settings.introspection_enabled:
+            context.validation_rules = (*context.validation_rules, NoSchemaIntrospectionCustomRule)
+        yield

@@ -4,12 +4,19 @@ A `POST` JSON body or a `GET ?query=…` whose document compiles (schema/compile
 straight from the compiled plan, without Strawberry's request pipeline; everything else
 (GraphiQL, multipart, batches, mutations, uncovered documents, errors) goes to Strawberry with
 the body replayed, and answers exactly as before.
+
+Also here: persisted queries (schema/persisted.py: the hash becomes the document text before
+anything else looks at the request), `application/graphql-response+json` (GraphQL over HTTP:
+request errors answer 4xx without `data`), GraphiQL's page (schema/graphiql.py) and the
+WebSocket's authentication for subscriptions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+from urllib.parse import urlencode
 
 import orjson
 from cross_web import HTTPException
@@ -33,6 +40,8 @@ from schema.compiled import CompiledQueries
 from schema.context import Context
 from schema.cost import QueryTooCostly, operation_cost
 from schema.errors import domain_extensions
+from schema.graphiql import graphiql_page
+from schema.persisted import PersistedQueries, PersistedQueryError
 from settings import Settings
 
 
@@ -58,37 +67,59 @@ class GraphQLApp(GraphQL):
         )
         super().__init__(
             schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings, self.storage = settings, storage
         self.compiled = CompiledQueries(schema)
+        self.persisted = PersistedQueries(
+            settings.graphql_persisted_queries, settings.graphql_trusted_documents
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+            scope[GRAPHQL_RESPONSE] = True
+            send = _as_graphql_response(scope, send)
         body = await request.body() if scope["method"] == "POST" else b""
         answer = await self._answer(request, body)
         if answer is not None:
             await answer(scope, receive, send)
             return
-        await super().__call__(scope, _replay(body, receive), send)
+        await super().__call__(scope, _replay(scope.get("graphql_body", body), receive), send)
 
     async def _answer(self, request: Request, body: bytes) -> Response | None:
         """Check a document's size and cost before anything runs; answer compiled queries.
         None: Strawberry answers (with the checked cost on the context)."""
-        params = _params(request, body)
+        try:
+            params = _params(request, body)
+        except _BadParams as exc:
+            return _refusal(request, str(exc), {"code": "BAD_REQUEST"}, 400)
         if params is None:
+            if self.persisted.trusted is not None and not _wants_page(request):
+                message = "Only trusted documents (JSON POST or GET) may run here."
+                return _refusal(request, message, {"code": "PERSISTED_QUERY_NOT_IN_LIST"}, 400)
             return None
-        query, variables, operation_name = params
+        given, query, variables, operation_name = params
+        if given.get("extensions") is not None or self.persisted.trusted is not None:
+            try:
+                text = self.persisted.document(query, given.get("extensions"))
+            except PersistedQueryError as exc:
+                return _refusal(request, exc.message, {"code": exc.code}, exc.status, miss=True)
+            if text != query:
+                _pass_on(request, given, text)
+            query = text
+        if query is None:
+            return None  # Strawberry: "No GraphQL query found in the request"
         if len(query) > self.settings.graphql_max_document_chars:
             message = (
                 f"Documents may be at most {self.settings.graphql_max_document_chars} characters."
             )
-            return _error_response(message, {"code": "PAYLOAD_TOO_LARGE"}, status=413)
+            return _refusal(request, message, {"code": "PAYLOAD_TOO_LARGE"}, 413)
         prepared = self.compiled.prepared(query, operation_name)
         coerced = None if prepared is None else self.compiled.variables(prepared, variables)
         if coerced is None:
@@ -100,9 +131,9 @@ class GraphQLApp(GraphQL):
             context.cost = await self._spend(request, context, cost)
         except QueryTooCostly as exc:
             extensions = {"code": "QUERY_TOO_COSTLY", "cost": exc.cost, "maximum": exc.maximum}
-            return _error_response(str(exc), extensions)
+            return _refusal(request, str(exc), extensions)
         except DomainError as exc:
-            return _error_response(exc.message, domain_extensions(exc))
+            return _refusal(request, exc.message, domain_extensions(exc))
         if prepared.operation.operation != OperationType.QUERY:
             return None
         try:
@@ -112,7 +143,7 @@ class GraphQLApp(GraphQL):
                     return await self._standard(request, body)
         except TimeoutError:
             message = f"The query ran longer than {self.settings.graphql_timeout_seconds:g} s."
-            return _error_response(message, {"code": "QUERY_TIMEOUT"})
+            return _refusal(request, message, {"code": "QUERY_TIMEOUT"})
         return Response(
             orjson.dumps({"data": data, "extensions": {"cost": context.cost}}),
             media_type="application/json",
@@ -137,9 +168,23 @@ class GraphQLApp(GraphQL):
     async def _standard(self, request: Request, body: bytes) -> Response:
         """Strawberry's answer, as a response (inside the caller's time limit)."""
         try:
+            body = request.scope.get("graphql_body", body)
             return await self.run(Request(request.scope, _replay(body, request.receive)))
         except HTTPException as exc:
             return PlainTextResponse(exc.reason, status_code=exc.status_code)
+
+    async def process_result(self, request: Request, result) -> dict:
+        """A request error (no data, no error with a path: parsing, validation, variables)
+        answers 400 without `data` under application/graphql-response+json."""
+        answer = await super().process_result(request, result)
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            request.scope["graphql_request_error"] = True
+            if request.scope.get(GRAPHQL_RESPONSE):
+                answer.pop("data", None)
+        return answer
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page(request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -190,35 +235,93 @@ class GraphQLApp(GraphQL):
 CREDENTIAL_HEADERS = ("authorization", "x-token")
 
 
-def _params(request: Request, body: bytes) -> tuple[str, dict | None, str | None] | None:
-    """(query, variables, operationName) of a plain JSON POST or a non-browser GET."""
+class _BadParams(ValueError):
+    """Request parameters no GraphQL server can read (400)."""
+
+
+def _wants_page(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _params(
+    request: Request, body: bytes
+) -> tuple[dict, str | None, dict | None, str | None] | None:
+    """(parameters, query, variables, operationName) of a plain JSON POST or a non-browser
+    GET; None for anything else (Strawberry answers)."""
     try:
         if request.method == "POST":
             if not request.headers.get("content-type", "").startswith("application/json"):
                 return None
             given = orjson.loads(body)
         else:
-            if "text/html" in request.headers.get("accept", ""):
+            if _wants_page(request):
                 return None  # GraphiQL
             given = dict(request.query_params)
-            if "variables" in given:
-                given["variables"] = orjson.loads(given["variables"])
+            for name in ("variables", "extensions"):
+                if name in given:
+                    given[name] = orjson.loads(given[name])
     except orjson.JSONDecodeError:
         return None
     if not isinstance(given, dict):
         return None
+    if not isinstance(given.get("extensions"), dict | None):
+        raise _BadParams("extensions must be an object.")
     query, variables, name = given.get("query"), given.get("variables"), given.get("operationName")
-    if not isinstance(query, str) or not isinstance(variables, dict | None):
+    if not isinstance(query, str | None) or not isinstance(variables, dict | None):
         return None
     if not isinstance(name, str | None):
         return None
-    return query, variables, name
+    return given, query, variables, name
 
 
-def _error_response(message: str, extensions: dict, status: int = 200) -> Response:
-    """A request refused before it ran, as Strawberry shapes errors."""
-    body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+def _pass_on(request: Request, given: dict, query: str) -> None:
+    """Give Strawberry the document a persisted query's hash stands for."""
+    if request.method == "POST":
+        request.scope["graphql_body"] = orjson.dumps({**given, "query": query})
+    else:
+        request.scope["query_string"] = urlencode(
+            [
+                *((k, v) for k, v in request.query_params.multi_items() if k != "query"),
+                ("query", query),
+            ]
+        ).encode()
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _refusal(
+    request: Request, message: str, extensions: dict, status: int = 200, *, miss: bool = False
+) -> Response:
+    """A request refused before it ran, as Strawberry shapes errors (under
+    application/graphql-response+json: without `data`, 4xx). `miss`: an unknown persisted
+    query, which must never be cached or revalidated (its own ETag matches nothing later)."""
+    request.scope["graphql_request_error"] = True
+    body: dict = {"errors": [{"message": message, "extensions": extensions}]}
+    if not request.scope.get(GRAPHQL_RESPONSE):
+        body = {"data": None, **body}
+    headers = {"cache-control": "no-store", "etag": f'"miss-{uuid.uuid4().hex}"'} if miss else None
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+def _as_graphql_response(scope: Scope, send: Send) -> Send:
+    """Answer JSON as application/graphql-response+json; a request error with 400."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [
+                (k, b"application/graphql-response+json; charset=utf-8")
+                if k == b"content-type" and v.startswith(b"application/json")
+                else (k, v)
+                for k, v in message.get("headers", [])
+            ]
+            status = message["status"]
+            if status == 200 and scope.get("graphql_request_error"):
+                status = 400
+            message = {**message, "headers": headers, "status": status}
+        await send(message)
+
+    return sending
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

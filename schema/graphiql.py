@@ -1,0 +1,77 @@
+"""GraphiQL's page, served with its pinned assets (schema/static/, licences beside them) under a
+strict content security policy: no file from elsewhere, no inline script, so it works with no
+internet. `GRAPHIQL_ENABLED=false` turns page and assets off. Docs: docs/graphql.md.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from settings import Settings
+
+ASSETS = Path(__file__).parent / "static"
+PREFIX = "/graphql/assets"
+STYLES = ["graphiql-3.8.3/graphiql.min.css", "ticketgate-graphiql.css"]
+SCRIPTS = [
+    "react-18.3.1/react.production.min.js",
+    "react-dom-18.3.1/react-dom.production.min.js",
+    "graphiql-3.8.3/graphiql.min.js",
+    "graphql-ws-5.16.2/graphql-ws.min.js",
+    "ticketgate-graphiql.js",
+]
+# Only this server's own files; fonts and icons inlined in GraphiQL's CSS are data: URLs.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-cache",
+}
+
+
+def graphiql_page(request: Request) -> Response:
+    root = request.scope.get("root_path", "")
+    links = "".join(
+        f'<link rel="stylesheet" href="{escape(root + PREFIX)}/{name}">' for name in STYLES
+    )
+    scripts = "".join(f'<script src="{escape(root + PREFIX)}/{name}"></script>' for name in SCRIPTS)
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>ticketgate · GraphiQL</title>"
+        f'<link rel="icon" href="data:,">{links}</head>'
+        f'<body data-endpoint="{escape(root)}/graphql"><div id="graphiql">Loading…</div>'
+        f"{scripts}</body></html>"
+    )
+    return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+class _Assets(StaticFiles):
+    """Versioned directories never change (cached for a year); our own two files revalidate."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            versioned = "/" in path.strip("/")
+            response.headers["cache-control"] = (
+                "public, max-age=31536000, immutable" if versioned else "no-cache"
+            )
+        response.headers["x-content-type-options"] = "nosniff"
+        return response
+
+
+def routes(settings: Settings) -> list[Mount]:
+    """The assets' mount, when GraphiQL is on."""
+    if not settings.graphiql_enabled:
+        return []
+    return [Mount(PREFIX, _Assets(directory=ASSETS), name="graphiql-assets")]

@@ -41,6 +41,7 @@ test: lint
 test-browser: $(DEV_STAMP)
 	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }
+	$(BIN)/pip install --quiet -e '.[dev,browser]'
 	$(BIN)/pytest -q -p no:cacheprovider -m browser
 
 # graphql-http's GraphQL-over-HTTP audit against a live server (docs/graphql.md).

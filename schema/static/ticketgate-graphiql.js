@@ -21,20 +21,48 @@
     return socket;
   }
 
-  function isSubscription(params, options) {
-    const document = options && options.documentAST;
-    if (!document) return false;
-    const operations = document.definitions.filter((d) => d.kind === "OperationDefinition");
+  // Whether `params` runs a subscription, read from the text it sends: the operations are
+  // the keywords outside any braces, once comments and strings are gone (`{ … }` is a query).
+  function isSubscription(params) {
+    const text = params.query.replace(/"""[\s\S]*?"""|"(?:\\.|[^"\\])*"|#[^\n]*/g, " ");
+    const operations = [];
+    let depth = 0;
+    for (const token of text.matchAll(/[{}]|[_A-Za-z]\w*/g)) {
+      if (token[0] === "{") depth += 1;
+      else if (token[0] === "}") depth -= 1;
+      else if (depth === 0 && /^(query|mutation|subscription)$/.test(token[0])) {
+        const name = text.slice(token.index + token[0].length).match(/^\s*([_A-Za-z]\w*)/);
+        operations.push({ kind: token[0], name: name && name[1] });
+      }
+    }
     const chosen = params.operationName
-      ? operations.find((d) => d.name && d.name.value === params.operationName)
+      ? operations.find((o) => o.name === params.operationName)
       : operations[0];
-    return Boolean(chosen) && chosen.operation === "subscription";
+    return Boolean(chosen) && chosen.kind === "subscription";
   }
 
   function fetcher(params, options) {
-    if (!isSubscription(params, options)) return http(params, options);
+    if (!isSubscription(params)) return http(params, options);
     return subscriptions(options && options.headers).iterate(params);
   }
+
+  // GraphiQL 3 saves the headers of every history entry despite shouldPersistHeaders: false;
+  // this storage drops them before anything reaches localStorage.
+  const withoutHeaders = (key, value) => {
+    if (!/^graphiql:(queries|favorites)$/.test(key)) return value;
+    const saved = JSON.parse(value);
+    for (const entry of saved.queries || []) delete entry.headers;
+    return JSON.stringify(saved);
+  };
+  const storage = {
+    getItem: (key) => window.localStorage.getItem(key),
+    setItem: (key, value) => window.localStorage.setItem(key, withoutHeaders(key, value)),
+    removeItem: (key) => window.localStorage.removeItem(key),
+    clear: () => window.localStorage.clear(),
+    get length() {
+      return window.localStorage.length;
+    },
+  };
 
   const example = [
     "# Log in, then put the token in the Headers tab below:",
@@ -57,6 +85,7 @@
       defaultQuery: example,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
+      storage: storage,
       defaultEditorToolsVisibility: true,
       inputValueDeprecation: true,
     }),

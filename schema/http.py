@@ -124,6 +124,9 @@ class GraphQLApp(GraphQL):
         coerced = None if prepared is None else self.compiled.variables(prepared, variables)
         if coerced is None:
             return None  # Strawberry reports the syntax, validation or variable errors
+        if prepared.operation.operation == OperationType.SUBSCRIPTION:
+            message = "Subscriptions run over a WebSocket on /graphql (graphql-transport-ws)."
+            return _refusal(request, message, {"code": "BAD_REQUEST"}, 400)
         context = await self.get_context(request, None)
         request.scope["graphql_context"] = context
         cost = operation_cost(self.schema._schema, prepared.operation, prepared.fragments, coerced)

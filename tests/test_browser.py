@@ -103,20 +103,22 @@ async def test_a_page_on_another_origin_calls_graphql(settings, agent):
     token = await token_for(agent)
     async with serving(frontend()) as allowed, serving(frontend()) as stranger:
         cors = dataclasses.replace(settings, cors_allow_origins=(allowed,))
-        async with serving(build_app(cors, manage_db=False)) as api:
-            async with browser_page(api, allowed, stranger) as page:
-                await page.goto(allowed + "/")
-                answer = await page.evaluate("([api, t]) => ask(api, t)", [api, token])
-                assert answer["status"] == 200
-                assert answer["body"]["data"] == {"viewer": {"username": "agent"}}
-                assert answer["requestId"]  # an exposed header
+        async with (
+            serving(build_app(cors, manage_db=False)) as api,
+            browser_page(api, allowed, stranger) as page,
+        ):
+            await page.goto(allowed + "/")
+            answer = await page.evaluate("([api, t]) => ask(api, t)", [api, token])
+            assert answer["status"] == 200
+            assert answer["body"]["data"] == {"viewer": {"username": "agent"}}
+            assert answer["requestId"]  # an exposed header
 
-                await page.goto(stranger + "/")
-                refused = await page.evaluate(
-                    "([api, t]) => ask(api, t).then(() => 'answered', e => e.name)", [api, token]
-                )
-                assert refused == "TypeError"  # not on the allow-list: the browser refuses
-                assert page.blocked == []
+            await page.goto(stranger + "/")
+            refused = await page.evaluate(
+                "([api, t]) => ask(api, t).then(() => 'answered', e => e.name)", [api, token]
+            )
+            assert refused == "TypeError"  # not on the allow-list: the browser refuses
+            assert page.blocked == []
 
 
 EDITORS = "document.querySelectorAll('.graphiql-editor .CodeMirror')"

@@ -213,3 +213,13 @@ async def _event(ticket_id: int, event_id: int) -> None:
     await Event.create(
         id=event_id, kind="ticket.updated", ticket_id=ticket_id, payload={}, created_at=now()
     )
+
+
+async def test_subscriptions_over_plain_http_are_refused(client):
+    for send in (client.post, client.get):
+        kwargs = {"json" if send == client.post else "params": {"query": EVENTS}}
+        answer = await send("/graphql", **kwargs)
+        assert answer.status_code == 400
+        error = answer.json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert "WebSocket" in error["message"]

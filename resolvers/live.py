@@ -117,17 +117,19 @@ class EventHub:
 
     def __init__(self, poll_seconds: float = 0.5) -> None:
         self.poll_seconds = poll_seconds
-        self.horizon: int | None = None  # every id <= horizon has been handed out
+        self.horizon = 0  # every id <= horizon has been handed out
         self._listeners: set[_Listener] = set()
         self._task: asyncio.Task | None = None
+        self._starting = asyncio.Lock()
         self._gap: tuple[int, float] | None = None  # (missing id, since when)
 
     async def _start(self) -> None:
-        if self.horizon is None:
-            latest = await Event.annotate(top=Max("id")).values_list("top", flat=True)
-            self.horizon = self.horizon or latest[0] or 0
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="event-hub")
+        """Run the reader; an idle hub starts from the latest event (nobody waits for older
+        ones: a subscriber that wants them passes `after`)."""
+        async with self._starting:
+            if self._task is None or self._task.done():
+                self.horizon, self._gap = await _latest(), None
+                self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -179,7 +181,9 @@ class EventHub:
         await self._start()
         self._listeners.add(listener)
         try:
-            upto, cursor = self.horizon, after
+            # from `after` on: replay up to the hub's horizon; else from the latest event
+            upto = self.horizon if after is not None else max(self.horizon, await _latest())
+            cursor = after
             while cursor is not None and cursor < upto:  # the events it missed
                 rows = await (
                     Event.filter(id__gt=cursor, id__lte=upto).order_by("id").limit(REPLAY_BATCH)
@@ -200,3 +204,8 @@ class EventHub:
                     yield found
         finally:
             self._listeners.discard(listener)
+
+
+async def _latest() -> int:
+    found = await Event.annotate(top=Max("id")).values_list("top", flat=True)
+    return found[0] or 0

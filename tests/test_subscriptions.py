@@ -44,16 +44,20 @@ async def connected(app, payload: dict | None):
         yield ws
 
 
+async def listeners(app, count: int) -> None:
+    """Wait until `app`'s hub has `count` subscribers (a condition, not a delay)."""
+    async with asyncio.timeout(WAIT):
+        while app.state.event_hub.listeners != count:  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+
+
 async def subscribe(ws, query: str, app=None, **variables) -> None:
-    """Start a subscription; with `app`, return once its hub has it listening (a subscription
-    without `after` hears what is committed from then on)."""
-    listening = app and app.state.event_hub.listeners
+    """Start a subscription; with `app` (no other subscriber), return once its hub has it
+    listening (a subscription without `after` hears what is committed from then on)."""
     payload = {"query": query, "variables": variables}
     await ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
     if app is not None:
-        async with asyncio.timeout(WAIT):
-            while app.state.event_hub.listeners == listening:  # noqa: ASYNC110 (waits for a condition)
-                await asyncio.sleep(0.001)
+        await listeners(app, 1)
 
 
 async def next_data(ws, field: str = "ticketEvents"):
@@ -126,6 +130,7 @@ async def test_resuming_after_the_last_event_misses_nothing(live_app, agent):
         await subscribe(ws, EVENTS, live_app)
         await comments.add_comment(agent, ticket.id, "one")
         last = (await next_data(ws))["eventId"]
+    await listeners(live_app, 0)
     await comments.add_comment(agent, ticket.id, "two")  # while nobody listens
     await tickets.set_status(agent, ticket.id, "resolved")
     async with connected(live_app, auth) as ws:
@@ -134,6 +139,19 @@ async def test_resuming_after_the_last_event_misses_nothing(live_app, agent):
         assert [e["type"] for e in missed] == ["comment.created", "ticket.status_changed"]
         await tickets.set_status(agent, ticket.id, "closed")
         assert (await next_data(ws))["payload"]["current"] == "closed"
+
+
+async def test_without_after_a_subscription_starts_with_the_next_event(live_app, agent):
+    ticket = await tickets.create_ticket(agent, title="Fresh")
+    auth = {"Authorization": f"Bearer {await token_for(agent)}"}
+    async with connected(live_app, auth) as ws:
+        await subscribe(ws, EVENTS, live_app)
+    await listeners(live_app, 0)
+    await comments.add_comment(agent, ticket.id, "while nobody listens")
+    async with connected(live_app, auth) as ws:
+        await subscribe(ws, EVENTS, live_app)
+        await tickets.set_status(agent, ticket.id, "resolved")
+        assert (await next_data(ws))["type"] == "ticket.status_changed"
 
 
 async def test_ticket_updated_until_deleted(live_app, agent, customer):
@@ -187,26 +205,23 @@ async def test_the_hub_waits_for_an_id_still_committing(settings, agent, monkeyp
     waiting GAP_GRACE for it), so a subscriber resuming after 9 cannot have missed 8."""
     hub = EventHub()
     ticket = await tickets.create_ticket(agent, title="Gaps")
-    await hub._start()
-    got: list[list[int]] = []
     listener = _Listener()
     hub._listeners.add(listener)
+    await hub._start()
+    await hub.stop()  # reads by hand below
     start = hub.horizon
     await _event(ticket.id, start + 2)  # committed first
     await hub.read()
     assert listener.batches.empty()
     await _event(ticket.id, start + 1)
     await hub.read()
-    got.append([e.id for e in listener.batches.get_nowait()])
-    assert got == [[start + 1, start + 2]]
+    assert [e.id for e in listener.batches.get_nowait()] == [start + 1, start + 2]
     await _event(ticket.id, start + 4)  # start + 3 rolled back: given up after the grace
     await hub.read()
     assert listener.batches.empty()
     monkeypatch.setattr(live, "GAP_GRACE", 0.0)
     await hub.read()
     assert [e.id for e in listener.batches.get_nowait()] == [start + 4]
-    hub._listeners.clear()
-    await hub.stop()
 
 
 async def _event(ticket_id: int, event_id: int) -> None:

@@ -109,7 +109,8 @@ class GraphQLApp(GraphQL):
             try:
                 text = self.persisted.document(query, given.get("extensions"))
             except PersistedQueryError as exc:
-                return _refusal(request, exc.message, {"code": exc.code}, exc.status, miss=True)
+                miss = exc.code == "PERSISTED_QUERY_NOT_FOUND"
+                return _refusal(request, exc.message, {"code": exc.code}, exc.status, miss=miss)
             if text != query:
                 _pass_on(request, given, text)
             query = text

@@ -57,43 +57,31 @@ class PersistedQueries:
     def document(self, query: str | None, extensions: dict | None) -> str | None:
         """The document to run for this request's `query` and `extensions`."""
         persisted = (extensions or {}).get("persistedQuery")
-        if persisted is None:
-            if self.trusted is not None and (query is None or sha256(query) not in self.trusted):
+        wanted = None
+        if persisted is not None:
+            wanted = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+            if not isinstance(wanted, str) or persisted.get("version", 1) != 1:
                 raise PersistedQueryError(
-                    "PERSISTED_QUERY_NOT_IN_LIST", "Only trusted documents may run here.", 400
+                    "BAD_USER_INPUT", "persistedQuery needs version 1 and a sha256Hash.", 400
                 )
-            return query
-        wanted = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-        if not isinstance(wanted, str) or persisted.get("version", 1) != 1:
-            raise PersistedQueryError(
-                "BAD_USER_INPUT", "persistedQuery needs version 1 and a sha256Hash.", 400
-            )
-        if query is not None:
-            if sha256(query) != wanted:
+            if query is not None and sha256(query) != wanted:
                 raise PersistedQueryError(
                     "BAD_USER_INPUT", "provided sha does not match query", 400
                 )
-            if self.trusted is None and self.known is not None:
-                self.known[wanted] = query
-        return self._remembered(wanted) if query is None else self._allowed(query, wanted)
-
-    def _allowed(self, query: str, wanted: str) -> str:
-        if self.trusted is not None and wanted not in self.trusted:
-            raise PersistedQueryError(
-                "PERSISTED_QUERY_NOT_IN_LIST", "Only trusted documents may run here.", 400
-            )
-        return query
-
-    def _remembered(self, wanted: str) -> str:
         if self.trusted is not None:
-            found = self.trusted.get(wanted)
-            if found is None:
+            key = wanted or (sha256(query) if query is not None else None)
+            if key not in self.trusted:
                 raise PersistedQueryError(
                     "PERSISTED_QUERY_NOT_IN_LIST", "Only trusted documents may run here.", 400
                 )
-            return found
+            return self.trusted[key]
+        if wanted is None:
+            return query
         if self.known is None:
             raise PersistedQueryError("PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported")
+        if query is not None:
+            self.known[wanted] = query
+            return query
         found = self.known.get(wanted)
         if found is None:
             raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")

@@ -70,6 +70,7 @@ class GraphQLApp(GraphQL):
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self.settings, self.storage = settings, storage
         self.compiled = CompiledQueries(schema)
@@ -237,6 +238,7 @@ class GraphQLApp(GraphQL):
 
 
 CREDENTIAL_HEADERS = ("authorization", "x-token")
+MAX_SUBSCRIPTIONS = 20  # per WebSocket
 
 
 class _BadParams(ValueError):

@@ -14,10 +14,11 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from resolvers import auth, live, tickets
-from resolvers.errors import Invalid, NotFound
+from resolvers.errors import DomainError, Invalid, NotFound
 from resolvers.events import TICKET_DELETED
 from resolvers.permissions import Actor
 from schema.context import Context, actor, loaders
+from schema.cost import QueryTooCostly, operation_cost
 from schema.ids import parse_id
 from schema.types import Ticket, User
 
@@ -78,11 +79,20 @@ def _filter(given: TicketEventFilter | None) -> live.EventFilter:
     )
 
 
+class TooCostly(DomainError):
+    code = "QUERY_TOO_COSTLY"
+
+
 def _events(
     info: Info, wanted: live.EventFilter, after: strawberry.ID | None, shown: set[int] | None = None
 ):
-    """The hub's batches for this connection's caller, authenticated again before each."""
+    """The hub's batches for this connection's caller, authenticated again before each. The
+    document's cost (what one event may return) is held to `GRAPHQL_MAX_COST` as over HTTP."""
     context: Context = info.context
+    raw = info._raw_info
+    cost = operation_cost(raw.schema, raw.operation, raw.fragments, raw.variable_values)
+    if cost > context.settings.graphql_max_cost:
+        raise TooCostly(str(QueryTooCostly(cost, context.settings.graphql_max_cost)))
     cursor = None if after is None else _event_id(after)
 
     async def who() -> Actor | None:

@@ -181,6 +181,17 @@ async def test_ticket_updated_of_an_invisible_ticket_is_not_found(live_app, cust
         assert message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+async def test_a_costly_subscription_is_refused(settings, agent):
+    app = build_app(dataclasses.replace(settings, graphql_max_cost=50), manage_db=False)
+    query = "subscription { ticketEvents { ticket { comments(first: 60) { totalCount } } } }"
+    async with connected(app, {"X-Token": await token_for(agent)}) as ws:
+        await subscribe(ws, query)
+        message = await ws.receive_json(timeout=WAIT)
+        error = message["payload"]["errors"][0]
+        assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+        assert error["message"] == "This query may return 60 objects; the limit is 50."
+
+
 async def test_anonymous_subscribers_are_refused(live_app):
     async with connected(live_app, {}) as ws:
         await subscribe(ws, EVENTS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -25,15 +26,15 @@ from schema.types import Ticket, User
 
 @strawberry.type(description="A change to a ticket, as recorded in its history.")
 class TicketEvent:
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the change was committed.")
 
     @strawberry.field(description="Resubscribe with `after: eventId` to miss nothing.")
     def event_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.id))
 
     @strawberry.field(
-        description="ticket.created, ticket.updated, ticket.status_changed, ticket.assigned,"
-        " ticket.deleted, comment.created, comment.updated, comment.deleted, …"
+        description="The kind of change: ticket.created, ticket.updated, ticket.status_changed,"
+        " ticket.assigned, ticket.deleted, comment.created, comment.updated, comment.deleted, …"
     )
     def type(self) -> str:
         return self.kind
@@ -49,7 +50,7 @@ class TicketEvent:
         except NotFound:
             return None
 
-    @strawberry.field
+    @strawberry.field(description="Who made the change; null for the system or a deleted user.")
     async def actor(self, info: Info) -> User | None:
         return await loaders(info).user.load(self.actor_id) if self.actor_id else None
 
@@ -60,9 +61,19 @@ class TicketEvent:
 
 @strawberry.input(description="Which events: all given conditions hold; empty means all.")
 class TicketEventFilter:
-    ticket_id: strawberry.ID | None = None
-    queue: strawberry.ID | None = None
-    types: list[str] | None = None
+    ticket_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this ticket's events (global id or number)."
+    )
+    queue: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events of tickets now in this queue."
+    )
+    types: list[str] | None = strawberry.field(
+        default=None, description="Only these kinds (`TicketEvent.type` values)."
+    )
+
+
+AFTER = "An eventId already received: what followed it comes first, then live events."
+After = Annotated[strawberry.ID | None, strawberry.argument(description=AFTER)]
 
 
 def _opt_id(value: strawberry.ID | None, type_name: str, argument: str) -> int | None:
@@ -119,17 +130,18 @@ def request_hub(info: Info) -> live.EventHub:
     return info.context.request.app.state.event_hub
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over a WebSocket (graphql-transport-ws).")
 class Subscription:
     @strawberry.subscription(
         description="Ticket events the caller may see, as they are committed through any door."
-        " `after`: an eventId already received, to get what followed it first."
     )
     async def ticket_events(
         self,
         info: Info,
-        filter: TicketEventFilter | None = None,
-        after: strawberry.ID | None = None,
+        filter: Annotated[
+            TicketEventFilter | None, strawberry.argument(description="Which events.")
+        ] = None,
+        after: After = None,
     ) -> AsyncGenerator[TicketEvent, None]:
         async for batch in _events(info, _filter(filter), after):
             for event in batch:
@@ -140,7 +152,10 @@ class Subscription:
         " which ends the stream."
     )
     async def ticket_updated(
-        self, info: Info, id: strawberry.ID, after: strawberry.ID | None = None
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ticket.")],
+        after: After = None,
     ) -> AsyncGenerator[Ticket | None, None]:
         number = parse_id(id, "Ticket", "id")
         await tickets.get_ticket(actor(info), number)  # NotFound for an invisible ticket

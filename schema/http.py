@@ -84,7 +84,7 @@ class GraphQLApp(GraphQL):
             return
         request = Request(scope, receive)
         if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
-            scope[GRAPHQL_RESPONSE] = True
+            scope["graphql_response_media"] = True
             send = _as_graphql_response(scope, send)
         body = await request.body() if scope["method"] == "POST" else b""
         answer = await self._answer(request, body)
@@ -184,7 +184,7 @@ class GraphQLApp(GraphQL):
         answer = await super().process_result(request, result)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             request.scope["graphql_request_error"] = True
-            if request.scope.get(GRAPHQL_RESPONSE):
+            if request.scope.get("graphql_response_media"):
                 answer.pop("data", None)
         return answer
 
@@ -304,7 +304,7 @@ def _refusal(
     query, which must never be cached or revalidated (its own ETag matches nothing later)."""
     request.scope["graphql_request_error"] = True
     body: dict = {"errors": [{"message": message, "extensions": extensions}]}
-    if not request.scope.get(GRAPHQL_RESPONSE):
+    if not request.scope.get("graphql_response_media"):
         body = {"data": None, **body}
     headers = {"cache-control": "no-store", "etag": f'"miss-{uuid.uuid4().hex}"'} if miss else None
     return Response(orjson.dumps(body), status, headers, media_type="application/json")

@@ -60,8 +60,8 @@ async def queue(title: str, slug: str):
 
 
 async def ticket(queue_, title: str, **fields: Any):
-    """`Ticket.objects.create(queue=…, title=…, …)`: no followup, as the ORM call makes none."""
-    fields.setdefault("submitter_email", "")
+    """`Ticket.objects.create(queue=…, title=…, …)`: no followup, as the ORM call makes none;
+    the system actor has no address, so `submitter_email` stays "" unless given."""
     return await tickets.create_ticket(SYSTEM, title=title, queue_id=queue_.id, **fields)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
+from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -14,6 +15,7 @@ from resolvers.tickets import TicketFilter, TicketOrder
 from schema.connections import Connection, window_for
 from schema.context import actor
 from schema.ids import parse_id
+from schema.payloads import UserError, mutation, user_errors_field
 from schema.types import Comment, Ticket, TicketStatus
 
 
@@ -167,20 +169,38 @@ class DeleteTicketInput:
     id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation changing or creating a ticket.")
 class TicketPayload:
-    ticket: Ticket
+    ticket: Ticket | None = strawberry.field(
+        default=None, description="The ticket as it is now; null when the mutation failed."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of addComment.")
 class CommentPayload:
-    comment: Comment
-    ticket: Ticket
+    comment: Comment | None = strawberry.field(
+        default=None, description="The new comment; null when the mutation failed."
+    )
+    ticket: Ticket | None = strawberry.field(
+        default=None, description="The commented ticket as it is now (its status may have moved)."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of deleteTicket.")
 class DeleteTicketPayload:
-    deleted_id: strawberry.ID
+    deleted_ticket_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The deleted ticket's global id (evict it from a normalised cache);"
+        " null when the mutation failed.",
+    )
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The deleted ticket's number.",
+        deprecation_reason="Use deletedTicketId, the global id.",
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 # GraphQL argument name → (domain field name, converter)
@@ -206,33 +226,35 @@ def _changes(given: object, skip: tuple[str, ...] = ()) -> dict:
 
 @strawberry.type
 class TicketMutations:
-    @strawberry.mutation
-    async def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketPayload:
+    @mutation("Open a ticket (customers pick at most its queue besides the text fields).")
+    async def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketPayload | None:
         fields = {k: v for k, v in _changes(input).items() if v is not None}
         return TicketPayload(ticket=await tickets.create_ticket(actor(info), **fields))
 
-    @strawberry.mutation
-    async def update_ticket(self, info: Info, input: UpdateTicketInput) -> TicketPayload:
+    @mutation("Change the fields passed (null clears a field); the others stay as they are.")
+    async def update_ticket(self, info: Info, input: UpdateTicketInput) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         changes = _changes(input, skip=("id",))
         return TicketPayload(ticket=await tickets.update_ticket(actor(info), ticket_id, **changes))
 
-    @strawberry.mutation
-    async def set_ticket_status(self, info: Info, input: SetTicketStatusInput) -> TicketPayload:
+    @mutation("Move a ticket to another status (OPEN on a closed ticket reopens it).")
+    async def set_ticket_status(
+        self, info: Info, input: SetTicketStatusInput
+    ) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         ticket = await tickets.set_status(
             actor(info), ticket_id, input.status.value, resolution=input.resolution
         )
         return TicketPayload(ticket=ticket)
 
-    @strawberry.mutation
-    async def assign_ticket(self, info: Info, input: AssignTicketInput) -> TicketPayload:
+    @mutation("Assign a ticket to a staff member, or unassign it (staff only).")
+    async def assign_ticket(self, info: Info, input: AssignTicketInput) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         user_id = None if input.assignee is None else parse_id(input.assignee, "User", "assignee")
         return TicketPayload(ticket=await tickets.assign(actor(info), ticket_id, user_id))
 
-    @strawberry.mutation
-    async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload:
+    @mutation("Comment on a ticket, optionally moving its status in the same change.")
+    async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload | None:
         ticket_id = parse_id(input.ticket_id, "Ticket", "ticketId")
         caller = actor(info)
         comment = await comments.add_comment(
@@ -244,8 +266,13 @@ class TicketMutations:
         )
         return CommentPayload(comment=comment, ticket=await tickets.get_ticket(caller, ticket_id))
 
-    @strawberry.mutation
-    async def delete_ticket(self, info: Info, input: DeleteTicketInput) -> DeleteTicketPayload:
+    @mutation("Delete a ticket with its comments and files (staff only).")
+    async def delete_ticket(
+        self, info: Info, input: DeleteTicketInput
+    ) -> DeleteTicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         await tickets.delete_ticket(actor(info), ticket_id)
-        return DeleteTicketPayload(deleted_id=strawberry.ID(str(ticket_id)))
+        return DeleteTicketPayload(
+            deleted_ticket_id=strawberry.ID(str(relay.GlobalID("Ticket", str(ticket_id)))),
+            deleted_id=strawberry.ID(str(ticket_id)),
+        )

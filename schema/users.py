@@ -14,6 +14,7 @@ from resolvers.users import UserFilter
 from schema.connections import Connection, forward_window
 from schema.context import actor
 from schema.ids import parse_id
+from schema.payloads import UserError, mutation, user_errors_field
 from schema.types import Queue, User, UserRole
 
 
@@ -68,11 +69,14 @@ class LoginInput:
     username: str | None = None
 
 
-@strawberry.type
+@strawberry.type(description="The result of login.")
 class LoginPayload:
-    token: str
-    expires_at: datetime
-    user: User
+    token: str | None = strawberry.field(
+        default=None, description="A JWT to send as `Authorization: Bearer <token>`."
+    )
+    expires_at: datetime | None = strawberry.field(default=None, description="When it expires.")
+    user: User | None = strawberry.field(default=None, description="Who signed in.")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.input
@@ -85,9 +89,12 @@ class CreateUserInput:
     slack_id: str | None = None
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation creating or changing a user.")
 class UserPayload:
-    user: User
+    user: User | None = strawberry.field(
+        default=None, description="The user; null when the mutation failed."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.input
@@ -98,18 +105,21 @@ class CreateApiTokenInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of createApiToken.")
 class CreateApiTokenPayload:
-    token: str = strawberry.field(description="Shown once; only its hash is stored.")
-    name: str
-    created_at: datetime
-    user: User
+    token: str | None = strawberry.field(
+        default=None, description="Shown once; only its hash is stored."
+    )
+    name: str | None = strawberry.field(default=None, description="The token's label.")
+    created_at: datetime | None = strawberry.field(default=None, description="When it was made.")
+    user: User | None = strawberry.field(default=None, description="Whose token it is.")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
 class UserMutations:
-    @strawberry.mutation
-    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+    @mutation("Exchange a username (or e-mail) and password for a JWT.")
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload | None:
         settings, request = info.context.settings, info.context.request
         token, expires_at, user = await auth.login(
             input.email or input.username or "",
@@ -121,8 +131,8 @@ class UserMutations:
         )
         return LoginPayload(token=token, expires_at=expires_at, user=user)
 
-    @strawberry.mutation
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+    @mutation("Create a user (admins only).")
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload | None:
         user = await users.create_user(
             actor(info),
             username=input.username,
@@ -134,10 +144,10 @@ class UserMutations:
         )
         return UserPayload(user=user)
 
-    @strawberry.mutation
+    @mutation("Create an API token for yourself (admins: for anyone).")
     async def create_api_token(
         self, info: Info, input: CreateApiTokenInput
-    ) -> CreateApiTokenPayload:
+    ) -> CreateApiTokenPayload | None:
         caller = require_user(actor(info))
         user_id = caller.id if input.user is None else parse_id(input.user, "User", "user")
         row, raw = await tokens.create_token(caller, user_id, input.name)

@@ -51,7 +51,7 @@ async def test_login_with_wrong_password(client, agent):
         'mutation { login(input: {email: "agent@example.com", password: "nope"}) { token } }',
     )
     assert error_codes(body) == ["UNAUTHENTICATED"]
-    assert body["data"] is None
+    assert body["data"] == {"login": None}  # only this field fails
 
 
 async def test_anonymous_and_bad_credentials(client):
@@ -218,20 +218,82 @@ async def test_mutations_full_lifecycle(client, agent, customer):
         id=tid,
     )
     assert reopened["data"]["setTicketStatus"]["ticket"]["status"] == "REOPENED"
-    forbidden = await gql(
-        client,
-        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedId } }",
-        customer_token,
-        id=tid,
+    delete = (
+        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedTicketId deletedId"
+        " userErrors { field message code } } }"
     )
-    assert error_codes(forbidden) == ["FORBIDDEN"]
-    deleted = await gql(
+    forbidden = await gql(client, delete, customer_token, id=tid)
+    assert "errors" not in forbidden
+    assert forbidden["data"]["deleteTicket"] == {
+        "deletedTicketId": None,
+        "deletedId": None,
+        "userErrors": [{"field": None, "message": "Only staff may do this.", "code": "FORBIDDEN"}],
+    }
+    deleted = await gql(client, delete, agent_token, id=tid)
+    assert deleted["data"]["deleteTicket"] == {
+        "deletedTicketId": tid,
+        "deletedId": "1",
+        "userErrors": [],
+    }
+
+
+async def test_a_failing_mutation_does_not_hide_another(client, agent, customer):
+    """Expected failures are userErrors in that mutation's payload: the ticket created by the
+    first mutation of the document is in the answer, the failures are listed field by field."""
+    body = await gql(
         client,
-        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedId } }",
-        agent_token,
-        id=tid,
+        """mutation {
+          ok: createTicket(input: {title: "VPN down"}) { ticket { title } userErrors { code } }
+          bad: createTicket(input: {title: "", clientEmails: ["x"]}) {
+            ticket { title } userErrors { field message code } }
+          gone: setTicketStatus(input: {id: "999", status: CLOSED}) {
+            ticket { id } userErrors { field message code } }
+        }""",
+        await token_for(customer),
     )
-    assert deleted["data"]["deleteTicket"]["deletedId"] == "1"
+    assert "errors" not in body
+    assert body["data"]["ok"] == {"ticket": {"title": "VPN down"}, "userErrors": []}
+    assert body["data"]["bad"] == {
+        "ticket": None,
+        "userErrors": [
+            {"field": "title", "message": "title is required.", "code": "BAD_USER_INPUT"}
+        ],
+    }
+    assert body["data"]["gone"] == {
+        "ticket": None,
+        "userErrors": [{"field": None, "message": "Ticket 999 not found.", "code": "NOT_FOUND"}],
+    }
+    assert await tickets.filter_tickets(agent, tickets.TicketFilter()).count() == 1
+
+
+async def test_unexpected_mutation_errors_stay_top_level_and_masked(client, agent, monkeypatch):
+    async def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(tickets, "assign", boom)
+    token = await token_for(agent)
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": 'mutation { made: createTicket(input: {title: "x"}) { ticket { number } }'
+            ' broken: assignTicket(input: {id: "1"}) { ticket { number } } }'
+        },
+        headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-7"},
+    )
+    body = response.json()
+    assert body["data"] == {"made": {"ticket": {"number": 1}}, "broken": None}
+    assert body["errors"][0]["path"] == ["broken"]
+    assert body["errors"][0]["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": "req-7",
+    }
+    assert "disk on fire" not in response.text
+
+
+async def test_request_wide_failures_stay_top_level(client):
+    body = await gql(client, 'mutation { createTicket(input: {title: "x"}) { ticket { id } } }')
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["data"] == {"createTicket": None}
 
 
 async def test_conflicting_status_change(client, agent):
@@ -239,23 +301,35 @@ async def test_conflicting_status_change(client, agent):
     await tickets.set_status(agent, ticket.id, "closed")
     body = await gql(
         client,
-        'mutation { setTicketStatus(input: {id: "1", status: RESOLVED}) { ticket { status } } }',
+        'mutation { setTicketStatus(input: {id: "1", status: RESOLVED}) { ticket { status }'
+        " userErrors { field message code } } }",
         await token_for(agent),
     )
-    assert error_codes(body) == ["CONFLICT"]
+    assert body["data"]["setTicketStatus"] == {
+        "ticket": None,
+        "userErrors": [
+            {
+                "field": None,
+                "message": "Cannot change status from closed to resolved.",
+                "code": "CONFLICT",
+            }
+        ],
+    }
 
 
 async def test_validation_errors_list_fields(client, admin):
     body = await gql(
         client,
-        'mutation { createUser(input: {username: "bad name", password: "x"}) { user { id } } }',
+        'mutation { createUser(input: {username: "bad name", password: "x"}) { user { id }'
+        " userErrors { field message code } } }",
         await token_for(admin),
     )
-    assert error_codes(body) == ["BAD_USER_INPUT"]
-    assert body["errors"][0]["extensions"]["fields"] == [
+    assert body["data"]["createUser"]["user"] is None
+    assert body["data"]["createUser"]["userErrors"] == [
         {
             "field": "username",
             "message": "Usernames may contain letters, digits and @/./+/-/_ only.",
+            "code": "BAD_USER_INPUT",
         }
     ]
 
@@ -400,10 +474,14 @@ async def test_ids_no_database_can_hold_are_bad_input(client, agent):
         assert body["errors"][0]["message"] == f"{raw!r} is not a valid Ticket id."
     body = await gql(
         client,
-        'mutation { createTicket(input: {title: "t", queue: "99999999999"}) { ticket { id } } }',
+        'mutation { createTicket(input: {title: "t", queue: "99999999999"}) { ticket { id }'
+        " userErrors { field code } } }",
         token,
     )
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["data"]["createTicket"] == {
+        "ticket": None,
+        "userErrors": [{"field": "queue", "code": "BAD_USER_INPUT"}],
+    }
     for type_name in ("Ticket", "User", "Comment", "Queue"):
         body = await gql(
             client,
@@ -447,15 +525,15 @@ async def test_custom_fields_nested_too_deeply_are_bad_input(client, agent):
     body = await gql(
         client,
         'mutation($cf: JSON) { createTicket(input: {title: "t", customFields: $cf}) '
-        "{ ticket { number } } }",
+        "{ ticket { number } userErrors { field message code } } }",
         await token_for(agent),
         cf={"a": deep},
     )
-    assert error_codes(body) == ["BAD_USER_INPUT"]
-    assert body["errors"][0]["extensions"]["fields"] == [
+    assert body["data"]["createTicket"]["userErrors"] == [
         {
-            "field": "custom_fields",
+            "field": "customFields",
             "message": "custom_fields may nest at most 16 lists or objects deep.",
+            "code": "BAD_USER_INPUT",
         }
     ]
 
@@ -465,12 +543,17 @@ async def test_nul_characters_are_bad_input_not_faults(client, agent):
     token = await token_for(agent)
     body = await gql(
         client,
-        "mutation($t: String!) { createTicket(input: {title: $t}) { ticket { id } } }",
+        "mutation($t: String!) { createTicket(input: {title: $t}) { ticket { id }"
+        " userErrors { field message code } } }",
         token,
         t="a\x00b",
     )
-    assert body["errors"][0]["extensions"]["fields"] == [
-        {"field": "title", "message": "title must not contain NUL characters."}
+    assert body["data"]["createTicket"]["userErrors"] == [
+        {
+            "field": "title",
+            "message": "title must not contain NUL characters.",
+            "code": "BAD_USER_INPUT",
+        }
     ]
     body = await gql(
         client,
@@ -503,8 +586,11 @@ async def test_date_times_with_no_utc_equivalent_are_bad_input(client, agent):
         body = await gql(
             client,
             'mutation($d: DateTime) { createTicket(input: {title: "t", dueDate: $d}) '
-            "{ ticket { id } } }",
+            "{ ticket { id } userErrors { field code } } }",
             token,
             d=when,
         )
-        assert error_codes(body) == ["BAD_USER_INPUT"]
+        assert body["data"]["createTicket"] == {
+            "ticket": None,
+            "userErrors": [{"field": "dueDate", "code": "BAD_USER_INPUT"}],
+        }

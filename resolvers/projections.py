@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from models import Attachment, Comment, Queue, Ticket, User
 from resolvers import validation
-from resolvers.pagination import Window
+from resolvers.pagination import Keyset, Window, trimmed
 from resolvers.permissions import Actor, is_staff, sees_internal, visible_tickets_sql
 from resolvers.reads import Read, marks
 from resolvers.tickets import TicketFilter, TicketOrder, utc
@@ -97,6 +97,56 @@ def ticket_page(
         [*values, win.limit, win.offset],
     )
     return rows, total
+
+
+def keyset_where(sort: str, descending: bool, keys: Keyset, alias: str) -> tuple[str, list]:
+    """` AND …` conditions keeping the rows strictly between the keyset's bounds in the order
+    `sort, id` (one direction): row values, which the `(sort, id)` indexes serve."""
+    where, values = "", []
+    for bound, is_after in ((keys.after, True), (keys.before, False)):
+        if bound is None:
+            continue
+        op = ">" if is_after != descending else "<"
+        if sort == "id":
+            where += f" AND {alias}.id {op} ?"
+            values.append(bound[1])
+        else:
+            where += f" AND ({alias}.{sort}, {alias}.id) {op} (?, ?)"
+            values += [bound[0], bound[1]]
+    return where, values
+
+
+def keyset_order(sort: str, descending: bool, keys: Keyset, alias: str) -> str:
+    """The ORDER BY of a keyset page (reversed when it is taken from the end)."""
+    direction = "DESC" if descending != keys.backward else "ASC"
+    if sort == "id":
+        return f"{alias}.id {direction}"
+    return f"{alias}.{sort} {direction}, {alias}.id {direction}"
+
+
+def ticket_keyset_page(
+    actor: Actor | None,
+    filt: TicketFilter,
+    order: TicketOrder,
+    keys: Keyset,
+    names: Sequence[str],
+    *,
+    with_total: bool = True,
+) -> Read[tuple[list[Row], int | None, bool]]:
+    """A keyset page of visible tickets: rows of `names` plus the sort value last (for
+    cursors), their total when asked, and whether more rows lie beyond the page in its
+    direction. Statements: the page (LIMIT limit + 1), and the count when asked."""
+    where, values = ticket_where(actor, filt)
+    sort = order.clauses()[0].lstrip("-")
+    total = (yield from _total(actor, filt, where, values)) if with_total else None
+    bounds, bound_values = keyset_where(sort, order.descending, keys, "t")
+    rows = yield (
+        f"SELECT {columns(Ticket, names, 't')}, t.{sort} FROM tickets t WHERE {where}{bounds}"
+        f" ORDER BY {keyset_order(sort, order.descending, keys, 't')} LIMIT ?",
+        [*values, *bound_values, keys.limit + 1],
+    )
+    rows, more = trimmed(rows, keys)
+    return rows, total, more
 
 
 def ticket_count(actor: Actor | None, filt: TicketFilter) -> Read[int]:
@@ -238,3 +288,44 @@ def comment_pages(
     for row in rows:
         grouped[row[0]].append(row[1:])
     return {tid: (grouped.get(tid, []), totals.get(tid, 0)) for tid in ticket_ids}
+
+
+def comment_keyset_pages(
+    actor: Actor | None,
+    ticket_ids: Sequence[int],
+    keys: Keyset,
+    names: Sequence[str],
+    *,
+    with_total: bool = True,
+) -> Read[dict[int, tuple[list[Row], int, bool]]]:
+    """One keyset page of comments per ticket the caller already sees (oldest first; internal
+    ones only for staff): {ticket id: (rows of `names` plus `created_at` last, total, more)}.
+    Two statements whatever the number of tickets (the totals only when asked)."""
+    pages: dict[int, tuple[list[Row], int, bool]] = {tid: ([], 0, False) for tid in ticket_ids}
+    if not ticket_ids:
+        return pages
+    internal = "" if sees_internal(actor) else " AND c.is_internal = FALSE"
+    where = f"c.ticket_id IN ({marks(len(ticket_ids))}){internal}"
+    totals: dict[int, int] = {}
+    if with_total:
+        counted = yield (
+            f"SELECT c.ticket_id, COUNT(*) FROM comments c WHERE {where} GROUP BY c.ticket_id",
+            list(ticket_ids),
+        )
+        totals = dict(counted)
+    bounds, bound_values = keyset_where("created_at", False, keys, "c")
+    rows = yield (
+        f"SELECT r.ticket_id, {', '.join(f'r.{n}' for n in names)}, r.sort_key FROM"
+        f" (SELECT c.ticket_id AS ticket_id, {columns(Comment, names, 'c')},"
+        " c.created_at AS sort_key, ROW_NUMBER() OVER (PARTITION BY c.ticket_id"
+        f" ORDER BY {keyset_order('created_at', False, keys, 'c')}) AS rn"
+        f" FROM comments c WHERE {where}{bounds}) r WHERE r.rn <= ? ORDER BY r.rn",
+        [*ticket_ids, *bound_values, keys.limit + 1],
+    )
+    grouped: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    for tid in ticket_ids:
+        found, more = trimmed(grouped.get(tid, []), keys)
+        pages[tid] = (found, totals.get(tid, 0), more)
+    return pages

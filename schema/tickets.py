@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from resolvers import comments, tickets
+from resolvers import comments, slices, tickets
 from resolvers.tickets import TicketFilter, TicketOrder
-from schema.connections import Connection, window_for
+from schema.connections import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    Connection,
+    Ordering,
+    encode_cursor,
+    keyset_for,
+)
 from schema.context import actor
 from schema.ids import parse_id
 from schema.payloads import UserError, mutation, user_errors_field
@@ -84,20 +94,27 @@ def ticket_query(
     return _filter(filter), TicketOrder(order_by.field.value, descending)
 
 
+def ticket_ordering(order: TicketOrder) -> Ordering:
+    """What the cursors of a tickets page are tied to (both executors use it)."""
+    return Ordering("Ticket", order.clauses()[0].lstrip("-"), order.descending)
+
+
 async def resolve_tickets(
     info: Info,
     filter: TicketFilterInput | None = None,
     order_by: TicketOrderInput | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
 ) -> Connection[Ticket]:
     caller = actor(info)
     filt, order = ticket_query(filter, order_by)
-    count = tickets.filter_tickets(caller, filt).count
-    win = await window_for(first, after, last, before, count)
-    return Connection.from_page(await tickets.list_tickets(caller, filt, win, order))
+    ordering = ticket_ordering(order)
+    keys = keyset_for(first, after, last, before, ordering, "tickets")
+    items, values, more = await slices.tickets(caller, filt, order, keys)
+    cursors = [encode_cursor(ordering.tag, t.id, v) for t, v in zip(items, values, strict=True)]
+    return Connection.of(items, cursors, keys, more, lambda: slices.count_tickets(caller, filt))
 
 
 async def resolve_ticket(info: Info, id: strawberry.ID) -> Ticket | None:

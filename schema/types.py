@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -14,7 +15,17 @@ from models import Role, Status
 from resolvers import comments, custom_fields, permissions
 from resolvers.errors import NotFound
 from resolvers.validation import parse_id as database_id
-from schema.connections import Connection, forward_window, window_for
+from schema.connections import (
+    AFTER,
+    BEFORE,
+    COMMENT_ORDER,
+    FIRST,
+    HISTORY_ORDER,
+    LAST,
+    Connection,
+    connection_of,
+    keyset_for,
+)
 from schema.context import actor, loaders
 
 TicketStatus = strawberry.enum(Status, name="TicketStatus")
@@ -207,25 +218,27 @@ class Ticket(relay.Node):
     async def comments(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> Connection[Comment]:
-        caller = actor(info)
-        total_only = comments.visible_comments(caller).filter(ticket_id=self.id).count
-        win = await window_for(first, after, last, before, total_only)
-        page = await loaders(info).comment_page(caller, win).load(self.id)
-        return Connection.from_page(page)
+        keys = keyset_for(first, after, last, before, COMMENT_ORDER, "comments")
+        page = await loaders(info).comment_page(actor(info), keys).load(self.id)
+        return connection_of(page, keys, COMMENT_ORDER)
 
     @strawberry.field(description="Every recorded change, oldest first.")
     async def history(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> Connection[Event]:
-        win = forward_window(first, after)
-        return Connection.from_page(
-            await loaders(info).history_page(actor(info), win).load(self.id)
-        )
+        keys = keyset_for(first, after, last, before, HISTORY_ORDER, "history")
+        page = await loaders(info).history_page(actor(info), keys).load(self.id)
+        return connection_of(page, keys, HISTORY_ORDER)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,7 +12,16 @@ from resolvers import auth, queues, tokens, users
 from resolvers.pagination import MAX_PAGE_SIZE, Window
 from resolvers.permissions import require_user
 from resolvers.users import UserFilter
-from schema.connections import Connection, forward_window
+from schema.connections import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    USER_ORDER,
+    Connection,
+    connection_of,
+    keyset_for,
+)
 from schema.context import actor
 from schema.ids import parse_id
 from schema.payloads import UserError, mutation, user_errors_field
@@ -28,13 +38,15 @@ class UserFilterInput:
 async def resolve_users(
     info: Info,
     filter: UserFilterInput | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
 ) -> Connection[User]:
     given = filter or UserFilterInput()
     filt = UserFilter(role=given.role, is_active=given.is_active, search=given.search)
-    win = forward_window(first, after)
-    return Connection.from_page(await users.list_users(actor(info), filt, win))
+    keys = keyset_for(first, after, last, before, USER_ORDER, "users")
+    return connection_of(await users.users_page(actor(info), filt, keys), keys, USER_ORDER)
 
 
 async def resolve_user(info: Info, id: strawberry.ID) -> User | None:

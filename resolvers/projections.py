@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from models import Attachment, Comment, Queue, Ticket, User
-from resolvers import validation
+from resolvers import search, validation
 from resolvers.pagination import Keyset, Window, trimmed
 from resolvers.permissions import Actor, is_staff, sees_internal, visible_tickets_sql
 from resolvers.reads import Read, marks
-from resolvers.tickets import TicketFilter, TicketOrder, utc
+from resolvers.tickets import COMPARABLE, TicketFilter, TicketOrder, utc
 
 Row = Sequence
 
@@ -39,7 +39,14 @@ def _like(term: str) -> str:
 def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
     """The visible tickets matching `filt` as a condition on `tickets AS t`."""
     clause, values = visible_tickets_sql(actor)
-    where = [clause]
+    matching, more = _matching(filt)
+    return (f"{clause} AND {matching}" if matching else clause), values + more
+
+
+def _matching(filt: TicketFilter) -> tuple[str, list]:
+    """`filt`'s conditions on `tickets AS t` ("" when it has none: every ticket matches)."""
+    where: list[str] = []
+    values: list = []
     if filt.statuses:
         where.append(f"t.status IN ({marks(len(filt.statuses))})")
         values += [str(s) for s in filt.statuses]
@@ -50,9 +57,23 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
         if getattr(filt, column) is not None:
             where.append(f"t.{column} = ?")
             values.append(getattr(filt, column))
+    if filt.queue_ids:
+        where.append(f"t.queue_id IN ({marks(len(filt.queue_ids))})")
+        values += list(filt.queue_ids)
+    if filt.assignee_ids or filt.unassigned:
+        either = [f"t.assigned_to_id IN ({marks(len(filt.assignee_ids))})"] * bool(
+            filt.assignee_ids
+        ) + ["t.assigned_to_id IS NULL"] * filt.unassigned
+        where.append(f"({' OR '.join(either)})")
+        values += list(filt.assignee_ids)
     if filt.tag:
         where.append("t.id IN (SELECT ticket_id FROM ticket_tags WHERE name = ?)")
         values.append(validation.no_nul("tag", filt.tag))
+    if filt.tags:
+        where.append(
+            f"t.id IN (SELECT ticket_id FROM ticket_tags WHERE name IN ({marks(len(filt.tags))}))"
+        )
+        values += [validation.no_nul("tags", tag) for tag in filt.tags]
     if filt.search:
         like = "UPPER(CAST({} AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'"
         matches = [like.format("t.title"), like.format("t.description")]
@@ -63,6 +84,11 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
             )
         where.append(f"({' OR '.join(matches)})")
         values += [_like(validation.no_nul("search", filt.search.strip()))] * len(matches)
+    if filt.text:
+        found = search.ticket_condition("t", filt.text)
+        if found is not None:
+            where.append(found[0])
+            values += found[1]
     for name, op, column in (
         ("created_after", ">=", "created_at"),
         ("created_before", "<=", "created_at"),
@@ -71,9 +97,31 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
         if getattr(filt, name) is not None:
             where.append(f"t.{column} {op} ?")
             values.append(utc(getattr(filt, name), name))
+    for compare in filt.compare:
+        is_time = COMPARABLE[compare.column]
+        bounds = ((">", compare.gt), (">=", compare.gte), ("<", compare.lt), ("<=", compare.lte))
+        for op, bound in bounds:
+            if bound is not None:
+                where.append(f"t.{compare.column} {op} ?")
+                values.append(utc(bound, compare.column) if is_time else bound)
     if filt.submitter_email:
         where.append("t.submitter_email = ?")
         values.append(validation.no_nul("submitter_email", filt.submitter_email.lower()))
+    for part in filt.all_of:
+        found, more = _matching(part)
+        if found:
+            where.append(f"({found})")
+            values += more
+    if filt.any_of:
+        parts = [_matching(part) for part in filt.any_of]
+        if all(found for found, _ in parts):  # (an empty alternative matches every ticket)
+            where.append(f"({' OR '.join(f'({found})' for found, _ in parts)})")
+            values += [value for _, more in parts for value in more]
+    if filt.none_of is not None:
+        found, more = _matching(filt.none_of)
+        # NULL (a comparison with an empty column) counts as not matching, so NOT keeps it.
+        where.append(f"NOT COALESCE(({found}), FALSE)" if found else "1 = 0")
+        values += more
     return " AND ".join(where), values
 
 

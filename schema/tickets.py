@@ -24,6 +24,7 @@ from schema.connections import (
     keyset_for,
 )
 from schema.context import actor
+from schema.filters import TicketFilterInput, ticket_filter
 from schema.ids import parse_id
 from schema.payloads import UserError, mutation, user_errors_field
 from schema.types import Comment, Ticket, TicketStatus
@@ -49,49 +50,14 @@ class TicketOrderInput:
     direction: OrderDirection = OrderDirection.DESC
 
 
-@strawberry.input
-class TicketFilterInput:
-    status: list[TicketStatus] | None = None
-    priority: list[int] | None = None
-    queue: strawberry.ID | None = None
-    assigned_to: strawberry.ID | None = None
-    opened_by: strawberry.ID | None = None
-    tag: str | None = None
-    search: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-
-
-def _filter(given: TicketFilterInput | None) -> TicketFilter:
-    if given is None:
-        return TicketFilter()
-
-    def opt_id(value, type_name: str, argument: str) -> int | None:
-        return None if value is None else parse_id(value, type_name, argument)
-
-    return TicketFilter(
-        statuses=tuple(given.status or ()),
-        priorities=tuple(given.priority or ()),
-        queue_id=opt_id(given.queue, "Queue", "filter.queue"),
-        assigned_to_id=opt_id(given.assigned_to, "User", "filter.assignedTo"),
-        opened_by_id=opt_id(given.opened_by, "User", "filter.openedBy"),
-        tag=given.tag,
-        search=given.search,
-        created_after=given.created_after,
-        created_before=given.created_before,
-        updated_after=given.updated_after,
-    )
-
-
 def ticket_query(
     filter: TicketFilterInput | None, order_by: TicketOrderInput | None
 ) -> tuple[TicketFilter, TicketOrder]:
     """The domain's filter and order for the `tickets` arguments (both executors use it)."""
     if order_by is None:
-        return _filter(filter), TicketOrder()
+        return ticket_filter(filter), TicketOrder()
     descending = order_by.direction == OrderDirection.DESC
-    return _filter(filter), TicketOrder(order_by.field.value, descending)
+    return ticket_filter(filter), TicketOrder(order_by.field.value, descending)
 
 
 def ticket_ordering(order: TicketOrder) -> Ordering:

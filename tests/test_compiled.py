@@ -98,6 +98,9 @@ CORPUS = [
     "{ tickets(first: 4) { nodes { number title openedBy { username } } pageInfo { endCursor } } }",
     "{ tickets(first: 6) { edges { node { number comments(last: 2) { pageInfo { hasNextPage"
     " hasPreviousPage startCursor } nodes { body } } } } } }",
+    '{ tickets(first: 50, filter: {or: [{tags: ["vip"], assignedTo: null}, {not: {priority:'
+    ' [1, 2]}, search: "printer"}], createdAt: {gt: "2000-01-01T00:00:00Z"}}) { totalCount'
+    " nodes { number } } }",
     "{ tickets(first: 3) { edges { node { title history(first: 5) { totalCount } } } } }",
     "{ tickets { totalCount } }",  # an error: first or last is required
     '{ tickets(first: 2, after: "bogus") { edges { node { number } } } }',  # an error
@@ -107,7 +110,7 @@ CORPUS = [
     " node { body } } } } } } }",  # an error: an offset cursor of old
 ]
 # Documents the compiler must not take (Strawberry answers them).
-FALLBACKS = {CORPUS[14]}
+FALLBACKS = {CORPUS[15]}
 ORDER_FIELDS = ["CREATED_AT", "UPDATED_AT", "PRIORITY", "ID"]
 
 

@@ -7,12 +7,17 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry import relay
+from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from resolvers import comments, slices, tickets
+from resolvers.errors import Invalid
+from resolvers.files import MAX_FILE_BYTES, MAX_FILES_PER_ITEM, NewFile
 from resolvers.tickets import TicketFilter, TicketOrder
+from rest.common import new_file
 from schema.connections import (
     AFTER,
     BEFORE,
@@ -108,6 +113,11 @@ class CreateTicketInput:
     submitter_email: str | None = None
     assigned_to: strawberry.ID | None = None
     due_date: datetime | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description=f"Files (GraphQL multipart request), at most {MAX_FILES_PER_ITEM} of at"
+        f" most {MAX_FILE_BYTES // (1024 * 1024)} MiB each.",
+    )
 
 
 @strawberry.input
@@ -145,6 +155,11 @@ class AddCommentInput:
     body: str
     is_internal: bool = False
     new_status: TicketStatus | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description=f"Files (GraphQL multipart request), at most {MAX_FILES_PER_ITEM} of at"
+        f" most {MAX_FILE_BYTES // (1024 * 1024)} MiB each.",
+    )
 
 
 @strawberry.input
@@ -207,12 +222,27 @@ def _changes(given: object, skip: tuple[str, ...] = ()) -> dict:
     return changes
 
 
+async def _files(uploads: list | None) -> list[NewFile]:
+    """The uploaded files of a multipart request, read up to the domain's limits."""
+    if not uploads:
+        return []
+    if len(uploads) > MAX_FILES_PER_ITEM:
+        raise Invalid("attachments", f"At most {MAX_FILES_PER_ITEM} files may be attached.")
+    if not all(isinstance(u, UploadFile) for u in uploads):
+        raise Invalid("attachments", "Send files as a GraphQL multipart request.")
+    return [await new_file(u, "upload") for u in uploads]
+
+
 @strawberry.type
 class TicketMutations:
     @mutation("Open a ticket (customers pick at most its queue besides the text fields).")
     async def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketPayload | None:
-        fields = {k: v for k, v in _changes(input).items() if v is not None}
-        return TicketPayload(ticket=await tickets.create_ticket(actor(info), **fields))
+        fields = {k: v for k, v in _changes(input, skip=("attachments",)).items() if v is not None}
+        uploads = await _files(input.attachments)
+        ticket = await tickets.create_ticket(
+            actor(info), files=uploads, storage=info.context.storage, **fields
+        )
+        return TicketPayload(ticket=ticket)
 
     @mutation("Change the fields passed (null clears a field); the others stay as they are.")
     async def update_ticket(self, info: Info, input: UpdateTicketInput) -> TicketPayload | None:
@@ -246,6 +276,8 @@ class TicketMutations:
             input.body,
             is_internal=input.is_internal,
             new_status=input.new_status.value if input.new_status else None,
+            files=await _files(input.attachments),
+            storage=info.context.storage,
         )
         return CommentPayload(comment=comment, ticket=await tickets.get_ticket(caller, ticket_id))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated
 
@@ -12,8 +13,9 @@ from strawberry.types import Info
 
 import models
 from models import Role, Status
-from resolvers import comments, custom_fields, permissions
+from resolvers import comments, custom_fields, files, permissions
 from resolvers.errors import NotFound
+from resolvers.permissions import require_user
 from resolvers.validation import parse_id as database_id
 from schema.connections import (
     AFTER,
@@ -97,22 +99,40 @@ class Queue(relay.Node):
         return await _nodes(info, node_ids, get_queue)
 
 
-@strawberry.type
-class Attachment:
-    filename: str
-    mime_type: str
-    size: int
-    sha256: str
-    created_at: datetime
+@strawberry.type(description="A file attached to a ticket or to a comment.")
+class Attachment(relay.Node):
+    id: relay.NodeID[int]
+    filename: str = strawberry.field(description="Its name, as uploaded.")
+    mime_type: str = strawberry.field(description="Its media type, as uploaded.")
+    size: int = strawberry.field(description="Its size in bytes.")
+    sha256: str = strawberry.field(description="The SHA-256 of its bytes (hex).")
+    created_at: datetime = strawberry.field(description="When it was uploaded.")
     is_type_of = _model_node(models.Attachment)
 
-    @strawberry.field
+    @strawberry.field(description="Its database id.")
     def database_id(self) -> int:
         return self.id
 
-    @strawberry.field
+    @strawberry.field(description="Its uuid (the REST doors' file id).")
     def uuid(self) -> str:
         return str(self.uuid)
+
+    @strawberry.field(
+        description="Where to download it: a link signed for the caller, valid for"
+        f" {files.DOWNLOAD_SECONDS // 60} minutes (the download checks again that the caller"
+        " may read the file; with a credential header, the path alone works too)."
+    )
+    def url(self, info: Info) -> str:
+        user = require_user(actor(info))
+        context = info.context
+        token = files.download_token(context.settings.secret_key, self.id, user.id, time.time())
+        path = f"/graphql/files/{self.id}?token={token}"
+        request = context.request
+        return f"{str(request.base_url).rstrip('/')}{path}" if request is not None else path
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        return await _nodes(info, node_ids, files.get_attachment)
 
 
 @strawberry.type

@@ -36,7 +36,7 @@ class MaxIds(FieldExtension):
         return next_(source, info, **kwargs)
 
 
-@strawberry.type
+@strawberry.type(description="Everything a caller may read.")
 class Query(TicketQueries, UserQueries, StatsQueries):
     node: relay.Node | None = relay.node(
         description="Any object by its global id; null when missing or not visible."
@@ -48,7 +48,7 @@ class Query(TicketQueries, UserQueries, StatsQueries):
     )
 
 
-@strawberry.type
+@strawberry.type(description="Every change; expected failures are in each payload's `userErrors`.")
 class Mutation(TicketMutations, UserMutations):
     pass
 

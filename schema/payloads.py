@@ -77,6 +77,7 @@ def mutation(description: str):
     return strawberry.mutation(description=description, extensions=[UserErrors()])
 
 
+INPUT = "What to do."
 USER_ERRORS_DESCRIPTION = "Expected failures; empty when the mutation succeeded."
 
 

@@ -30,29 +30,33 @@ from schema.connections import (
 )
 from schema.context import actor
 from schema.filters import TicketFilterInput, ticket_filter
-from schema.ids import parse_id
-from schema.payloads import UserError, mutation, user_errors_field
+from schema.ids import ID_ARGUMENT, parse_id
+from schema.payloads import INPUT, UserError, mutation, user_errors_field
 from schema.types import Comment, Ticket, TicketStatus
 
 
-@strawberry.enum
+@strawberry.enum(description="A column tickets can be ordered by.")
 class TicketOrderField(Enum):
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
-    PRIORITY = "priority"
-    ID = "id"
+    CREATED_AT = strawberry.enum_value("created_at", description="When they were opened.")
+    UPDATED_AT = strawberry.enum_value("updated_at", description="When they last changed.")
+    PRIORITY = strawberry.enum_value("priority", description="Their priority (1 highest).")
+    ID = strawberry.enum_value("id", description="Their number.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Which way to order.")
 class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Smallest or oldest first.")
+    DESC = strawberry.enum_value("desc", description="Largest or newest first.")
 
 
-@strawberry.input
+@strawberry.input(description="How to order tickets (ties broken by id in the same direction).")
 class TicketOrderInput:
-    field: TicketOrderField = TicketOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: TicketOrderField = strawberry.field(
+        default=TicketOrderField.CREATED_AT, description="The column to order by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="Ascending or descending."
+    )
 
 
 def ticket_query(
@@ -72,8 +76,13 @@ def ticket_ordering(order: TicketOrder) -> Ordering:
 
 async def resolve_tickets(
     info: Info,
-    filter: TicketFilterInput | None = None,
-    order_by: TicketOrderInput | None = None,
+    filter: Annotated[
+        TicketFilterInput | None, strawberry.argument(description="Which tickets.")
+    ] = None,
+    order_by: Annotated[
+        TicketOrderInput | None,
+        strawberry.argument(description="Their order (default: newest first)."),
+    ] = None,
     first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
     after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
@@ -88,31 +97,50 @@ async def resolve_tickets(
     return Connection.of(items, cursors, keys, more, lambda: slices.count_tickets(caller, filt))
 
 
-async def resolve_ticket(info: Info, id: strawberry.ID) -> Ticket | None:
+async def resolve_ticket(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=ID_ARGUMENT)]
+) -> Ticket | None:
     return await tickets.get_ticket(actor(info), parse_id(id, "Ticket", "id"))
 
 
 @strawberry.type
 class TicketQueries:
-    tickets: Connection[Ticket] = strawberry.field(resolver=resolve_tickets)
+    tickets: Connection[Ticket] = strawberry.field(
+        resolver=resolve_tickets,
+        description="Tickets the caller may see, filtered and ordered, a keyset page at a time.",
+    )
     ticket: Ticket | None = strawberry.field(
         resolver=resolve_ticket, description="A ticket by global id or number."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new ticket.")
 class CreateTicketInput:
-    title: str
-    description: str = ""
-    priority: int | None = None
-    queue: strawberry.ID | None = None
-    tags: list[str] | None = None
-    custom_fields: JSON | None = None
-    client_emails: list[str] | None = None
-    client_aliased_name: str | None = None
-    submitter_email: str | None = None
-    assigned_to: strawberry.ID | None = None
-    due_date: datetime | None = None
+    title: str = strawberry.field(description="One-line summary.")
+    description: str = strawberry.field(default="", description="The request in full.")
+    priority: int | None = strawberry.field(
+        default=None, description="1 (highest) to 5 (lowest); staff only."
+    )
+    queue: strawberry.ID | None = strawberry.field(default=None, description="Its queue.")
+    tags: list[str] | None = strawberry.field(default=None, description="Tags (at most 20).")
+    custom_fields: JSON | None = strawberry.field(
+        default=None, description="Custom values (staff-only fields for staff)."
+    )
+    client_emails: list[str] | None = strawberry.field(
+        default=None, description="Other customers who may see it (at most 20)."
+    )
+    client_aliased_name: str | None = strawberry.field(
+        default=None, description="The name the customer goes by."
+    )
+    submitter_email: str | None = strawberry.field(
+        default=None, description="Submitted from this address (staff only; default: yours)."
+    )
+    assigned_to: strawberry.ID | None = strawberry.field(
+        default=None, description="Assign it at once (staff only)."
+    )
+    due_date: datetime | None = strawberry.field(
+        default=None, description="When it is due (staff only)."
+    )
     attachments: list[Upload] | None = strawberry.field(
         default=None,
         description=f"Files (GraphQL multipart request), at most {MAX_FILES_PER_ITEM} of at"
@@ -120,41 +148,70 @@ class CreateTicketInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a ticket: only the fields given change; null clears one.")
 class UpdateTicketInput:
-    id: strawberry.ID
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    priority: int | None = strawberry.UNSET
-    queue: strawberry.ID | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    custom_fields: JSON | None = strawberry.UNSET
-    client_emails: list[str] | None = strawberry.UNSET
-    client_aliased_name: str | None = strawberry.UNSET
-    due_date: datetime | None = strawberry.UNSET
-    on_hold: bool | None = strawberry.UNSET
-    resolution: str | None = strawberry.UNSET
+    id: strawberry.ID = strawberry.field(description="The ticket.")
+    title: str | None = strawberry.field(default=strawberry.UNSET, description="One-line summary.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The request in full."
+    )
+    priority: int | None = strawberry.field(
+        default=strawberry.UNSET, description="1 (highest) to 5 (lowest); staff only."
+    )
+    queue: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Its queue (staff only)."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Its tags, replacing the old ones."
+    )
+    custom_fields: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Custom values."
+    )
+    client_emails: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Other customers who may see it, replacing the old ones.",
+    )
+    client_aliased_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The name the customer goes by."
+    )
+    due_date: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is due (staff only)."
+    )
+    on_hold: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Put it on hold or take it off (staff only)."
+    )
+    resolution: str | None = strawberry.field(
+        default=strawberry.UNSET, description="How it was resolved (staff only)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A status change.")
 class SetTicketStatusInput:
-    id: strawberry.ID
-    status: TicketStatus
-    resolution: str | None = None
+    id: strawberry.ID = strawberry.field(description="The ticket.")
+    status: TicketStatus = strawberry.field(description="The new status.")
+    resolution: str | None = strawberry.field(
+        default=None, description="How it was resolved (staff only)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="An assignment.")
 class AssignTicketInput:
-    id: strawberry.ID
-    assignee: strawberry.ID | None = None
+    id: strawberry.ID = strawberry.field(description="The ticket.")
+    assignee: strawberry.ID | None = strawberry.field(
+        default=None, description="The staff member; null unassigns."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new comment.")
 class AddCommentInput:
-    ticket_id: strawberry.ID
-    body: str
-    is_internal: bool = False
-    new_status: TicketStatus | None = None
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
+    body: str = strawberry.field(description="Its text.")
+    is_internal: bool = strawberry.field(
+        default=False, description="An internal note, for staff only."
+    )
+    new_status: TicketStatus | None = strawberry.field(
+        default=None, description="Move the ticket to this status too."
+    )
     attachments: list[Upload] | None = strawberry.field(
         default=None,
         description=f"Files (GraphQL multipart request), at most {MAX_FILES_PER_ITEM} of at"
@@ -162,9 +219,9 @@ class AddCommentInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A ticket to delete.")
 class DeleteTicketInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The ticket.")
 
 
 @strawberry.type(description="The result of a mutation changing or creating a ticket.")
@@ -236,7 +293,11 @@ async def _files(uploads: list | None) -> list[NewFile]:
 @strawberry.type
 class TicketMutations:
     @mutation("Open a ticket (customers pick at most its queue besides the text fields).")
-    async def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketPayload | None:
+    async def create_ticket(
+        self,
+        info: Info,
+        input: Annotated[CreateTicketInput, strawberry.argument(description=INPUT)],
+    ) -> TicketPayload | None:
         fields = {k: v for k, v in _changes(input, skip=("attachments",)).items() if v is not None}
         uploads = await _files(input.attachments)
         ticket = await tickets.create_ticket(
@@ -245,14 +306,20 @@ class TicketMutations:
         return TicketPayload(ticket=ticket)
 
     @mutation("Change the fields passed (null clears a field); the others stay as they are.")
-    async def update_ticket(self, info: Info, input: UpdateTicketInput) -> TicketPayload | None:
+    async def update_ticket(
+        self,
+        info: Info,
+        input: Annotated[UpdateTicketInput, strawberry.argument(description=INPUT)],
+    ) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         changes = _changes(input, skip=("id",))
         return TicketPayload(ticket=await tickets.update_ticket(actor(info), ticket_id, **changes))
 
     @mutation("Move a ticket to another status (OPEN on a closed ticket reopens it).")
     async def set_ticket_status(
-        self, info: Info, input: SetTicketStatusInput
+        self,
+        info: Info,
+        input: Annotated[SetTicketStatusInput, strawberry.argument(description=INPUT)],
     ) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         ticket = await tickets.set_status(
@@ -261,13 +328,19 @@ class TicketMutations:
         return TicketPayload(ticket=ticket)
 
     @mutation("Assign a ticket to a staff member, or unassign it (staff only).")
-    async def assign_ticket(self, info: Info, input: AssignTicketInput) -> TicketPayload | None:
+    async def assign_ticket(
+        self,
+        info: Info,
+        input: Annotated[AssignTicketInput, strawberry.argument(description=INPUT)],
+    ) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         user_id = None if input.assignee is None else parse_id(input.assignee, "User", "assignee")
         return TicketPayload(ticket=await tickets.assign(actor(info), ticket_id, user_id))
 
     @mutation("Comment on a ticket, optionally moving its status in the same change.")
-    async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload | None:
+    async def add_comment(
+        self, info: Info, input: Annotated[AddCommentInput, strawberry.argument(description=INPUT)]
+    ) -> CommentPayload | None:
         ticket_id = parse_id(input.ticket_id, "Ticket", "ticketId")
         caller = actor(info)
         comment = await comments.add_comment(
@@ -283,7 +356,9 @@ class TicketMutations:
 
     @mutation("Delete a ticket with its comments and files (staff only).")
     async def delete_ticket(
-        self, info: Info, input: DeleteTicketInput
+        self,
+        info: Info,
+        input: Annotated[DeleteTicketInput, strawberry.argument(description=INPUT)],
     ) -> DeleteTicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         await tickets.delete_ticket(actor(info), ticket_id)

@@ -29,9 +29,27 @@ from schema.connections import (
     keyset_for,
 )
 from schema.context import actor, loaders
+from schema.descriptions import described_enum
 
-TicketStatus = strawberry.enum(Status, name="TicketStatus")
-UserRole = strawberry.enum(Role, name="UserRole")
+TicketStatus = described_enum(
+    Status,
+    "TicketStatus",
+    "Where a ticket is in its life cycle.",
+    OPEN="New, waiting for staff.",
+    IN_PROGRESS="Staff are working on it.",
+    REOPENED="Closed once, then opened again.",
+    RESOLVED="Solved; may still be reopened.",
+    CLOSED="Done.",
+    DUPLICATE="Closed as a duplicate of another ticket.",
+)
+UserRole = described_enum(
+    Role,
+    "UserRole",
+    "What a user may do.",
+    ADMIN="Everything, including managing users.",
+    AGENT="Staff: every ticket and internal comment.",
+    CUSTOMER="Only their own tickets (or those naming them), never internal comments.",
+)
 
 
 def _model_node(model):
@@ -56,20 +74,24 @@ async def _nodes(info: Info, node_ids, getter) -> list:
     return found
 
 
-@strawberry.type
+@strawberry.type(description="A person: a customer, an agent or an admin.")
 class User(relay.Node):
     id: relay.NodeID[int]
-    username: str
-    email: str
-    name: str
-    role: UserRole
-    is_active: bool
-    slack_id: str | None
-    created_at: datetime
-    last_login_at: datetime | None
+    username: str = strawberry.field(description="Unique login name.")
+    email: str = strawberry.field(description="E-mail address (unique, lower case).")
+    name: str = strawberry.field(description="Display name.")
+    role: UserRole = strawberry.field(description="What the user may do.")
+    is_active: bool = strawberry.field(
+        description="False once deactivated: the user can no longer sign in."
+    )
+    slack_id: str | None = strawberry.field(description="The user's Slack member id, when known.")
+    created_at: datetime = strawberry.field(description="When the account was created.")
+    last_login_at: datetime | None = strawberry.field(
+        description="When the user last signed in with a password."
+    )
     is_type_of = _model_node(models.User)
 
-    @strawberry.field
+    @strawberry.field(description="The integer id the REST doors use.")
     def database_id(self) -> int:
         return self.id
 
@@ -80,15 +102,17 @@ class User(relay.Node):
         return await _nodes(info, node_ids, get_user)
 
 
-@strawberry.type
+@strawberry.type(description="A queue (topic) tickets are filed in.")
 class Queue(relay.Node):
     id: relay.NodeID[int]
-    title: str
-    slug: str
-    is_public: bool  # its tickets are in the anonymous nephthys feed (docs/nephthys.md)
+    title: str = strawberry.field(description="Its name.")
+    slug: str = strawberry.field(description="Its short unique name.")
+    is_public: bool = strawberry.field(
+        description="Whether its tickets are in the anonymous nephthys feed (docs/nephthys.md)."
+    )
     is_type_of = _model_node(models.Queue)
 
-    @strawberry.field
+    @strawberry.field(description="The integer id the REST doors use.")
     def database_id(self) -> int:
         return self.id
 
@@ -135,25 +159,27 @@ class Attachment(relay.Node):
         return await _nodes(info, node_ids, files.get_attachment)
 
 
-@strawberry.type
+@strawberry.type(description="A comment (follow-up) on a ticket.")
 class Comment(relay.Node):
     id: relay.NodeID[int]
-    title: str
-    body: str
-    is_internal: bool
-    created_at: datetime
-    new_status: str | None
+    title: str = strawberry.field(description="Its title (some REST doors set one).")
+    body: str = strawberry.field(description="Its text.")
+    is_internal: bool = strawberry.field(description="Internal notes are seen by staff only.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+    new_status: str | None = strawberry.field(
+        description="The status the ticket moved to with this comment, if any (lower case)."
+    )
     is_type_of = _model_node(models.Comment)
 
-    @strawberry.field
+    @strawberry.field(description="The integer id the REST doors use.")
     def database_id(self) -> int:
         return self.id
 
-    @strawberry.field
+    @strawberry.field(description="Who wrote it (null for a deleted user or the system).")
     async def author(self, info: Info) -> User | None:
         return await loaders(info).user.load(self.author_id) if self.author_id else None
 
-    @strawberry.field
+    @strawberry.field(description="Files attached to this comment.")
     async def attachments(self, info: Info) -> list[Attachment]:
         return await loaders(info).comment_attachments.load(self.id)
 
@@ -164,37 +190,51 @@ class Comment(relay.Node):
 
 @strawberry.type(description="One change in a ticket's history.")
 class Event:
-    kind: str
-    payload: JSON
-    created_at: datetime
+    kind: str = strawberry.field(
+        description="What happened: ticket.created, ticket.updated, ticket.status_changed,"
+        " ticket.assigned, comment.created, …"
+    )
+    payload: JSON = strawberry.field(
+        description="The event's details (for ticket.updated: the changes, each with its"
+        " previous and current value)."
+    )
+    created_at: datetime = strawberry.field(description="When it happened.")
     is_type_of = _model_node(models.Event)
 
-    @strawberry.field
+    @strawberry.field(description="Who did it (null for the system).")
     async def actor(self, info: Info) -> User | None:
         return await loaders(info).user.load(self.actor_id) if self.actor_id else None
 
 
-@strawberry.type
+@strawberry.type(description="A support ticket.")
 class Ticket(relay.Node):
     id: relay.NodeID[int]
-    title: str
-    description: str
-    status: TicketStatus
-    on_hold: bool
-    priority: int
-    submitter_email: str
-    client_aliased_name: str | None
-    message_ts: str | None
-    resolution: str | None
-    due_date: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    assigned_at: datetime | None
-    first_response_at: datetime | None
-    last_message_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    reopened_at: datetime | None
+    title: str = strawberry.field(description="One-line summary.")
+    description: str = strawberry.field(description="The request in full.")
+    status: TicketStatus = strawberry.field(description="Where it is in its life cycle.")
+    on_hold: bool = strawberry.field(description="Whether staff put it on hold.")
+    priority: int = strawberry.field(description="1 (highest) to 5 (lowest).")
+    submitter_email: str = strawberry.field(description="The e-mail address it was submitted from.")
+    client_aliased_name: str | None = strawberry.field(
+        description="The name the customer goes by on this ticket, if set."
+    )
+    message_ts: str | None = strawberry.field(description="The Slack message it came from, if any.")
+    resolution: str | None = strawberry.field(description="How it was resolved, if said.")
+    due_date: datetime | None = strawberry.field(description="When it is due, if set.")
+    created_at: datetime = strawberry.field(description="When it was opened.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    assigned_at: datetime | None = strawberry.field(description="When it was last assigned.")
+    first_response_at: datetime | None = strawberry.field(
+        description="When staff first answered publicly."
+    )
+    last_message_at: datetime | None = strawberry.field(
+        description="When the last public message was written."
+    )
+    resolved_at: datetime | None = strawberry.field(description="When it was resolved.")
+    closed_at: datetime | None = strawberry.field(
+        description="When it was closed (null while open)."
+    )
+    reopened_at: datetime | None = strawberry.field(description="When it was last reopened.")
     is_type_of = _model_node(models.Ticket)
 
     @strawberry.field(name="customFields", description="Custom values; staff-only ones for staff.")
@@ -205,28 +245,28 @@ class Ticket(relay.Node):
     def number(self) -> int:
         return self.id
 
-    @strawberry.field
+    @strawberry.field(description="Its queue.")
     async def queue(self, info: Info) -> Queue | None:
         return await loaders(info).queue.load(self.queue_id) if self.queue_id else None
 
-    @strawberry.field
+    @strawberry.field(description="Who opened it.")
     async def opened_by(self, info: Info) -> User | None:
         return await loaders(info).user.load(self.opened_by_id) if self.opened_by_id else None
 
-    @strawberry.field
+    @strawberry.field(description="The staff member it is assigned to.")
     async def assigned_to(self, info: Info) -> User | None:
         user_id = self.assigned_to_id
         return await loaders(info).user.load(user_id) if user_id else None
 
-    @strawberry.field
+    @strawberry.field(description="Who closed it.")
     async def closed_by(self, info: Info) -> User | None:
         return await loaders(info).user.load(self.closed_by_id) if self.closed_by_id else None
 
-    @strawberry.field
+    @strawberry.field(description="Its tags.")
     async def tags(self, info: Info) -> list[str]:
         return await loaders(info).tags.load(self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Other customers' e-mail addresses who may see it.")
     async def client_emails(self, info: Info) -> list[str]:
         return await loaders(info).contacts.load(self.id)
 

@@ -23,21 +23,27 @@ from schema.connections import (
     keyset_for,
 )
 from schema.context import actor
-from schema.ids import parse_id
-from schema.payloads import UserError, mutation, user_errors_field
+from schema.ids import ID_ARGUMENT, parse_id
+from schema.payloads import INPUT, UserError, mutation, user_errors_field
 from schema.types import Queue, User, UserRole
 
 
-@strawberry.input
+@strawberry.input(description="Which users.")
 class UserFilterInput:
-    role: UserRole | None = None
-    is_active: bool | None = None
-    search: str | None = None
+    role: UserRole | None = strawberry.field(default=None, description="With this role.")
+    is_active: bool | None = strawberry.field(
+        default=None, description="Active (true) or deactivated (false) users."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="A substring of the name, e-mail or username (ignoring case)."
+    )
 
 
 async def resolve_users(
     info: Info,
-    filter: UserFilterInput | None = None,
+    filter: Annotated[
+        UserFilterInput | None, strawberry.argument(description="Which users.")
+    ] = None,
     first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
     after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
@@ -49,7 +55,9 @@ async def resolve_users(
     return connection_of(await users.users_page(actor(info), filt, keys), keys, USER_ORDER)
 
 
-async def resolve_user(info: Info, id: strawberry.ID) -> User | None:
+async def resolve_user(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=ID_ARGUMENT)]
+) -> User | None:
     return await users.get_user(actor(info), parse_id(id, "User", "id"))
 
 
@@ -65,20 +73,31 @@ async def resolve_queues(info: Info) -> list[Queue]:
 
 @strawberry.type
 class UserQueries:
-    users: Connection[User] = strawberry.field(resolver=resolve_users)
-    user: User | None = strawberry.field(resolver=resolve_user)
-    viewer: User | None = strawberry.field(resolver=resolve_viewer)
+    users: Connection[User] = strawberry.field(
+        resolver=resolve_users,
+        description="Users by id (staff see everyone, others only themselves).",
+    )
+    user: User | None = strawberry.field(
+        resolver=resolve_user, description="A user by global id or number."
+    )
+    viewer: User | None = strawberry.field(
+        resolver=resolve_viewer, description="The signed-in user; null when anonymous."
+    )
     me: User | None = strawberry.field(resolver=resolve_viewer, description="Same as viewer.")
     queues: list[Queue] = strawberry.field(
         resolver=resolve_queues, description=f"Queues (at most {MAX_PAGE_SIZE})."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Credentials for login.")
 class LoginInput:
-    password: str
-    email: str | None = None
-    username: str | None = None
+    password: str = strawberry.field(description="The password.")
+    email: str | None = strawberry.field(
+        default=None, description="The e-mail address (or give username)."
+    )
+    username: str | None = strawberry.field(
+        default=None, description="The username (or give email)."
+    )
 
 
 @strawberry.type(description="The result of login.")
@@ -91,14 +110,20 @@ class LoginPayload:
     user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.input
+@strawberry.input(description="A new user.")
 class CreateUserInput:
-    username: str
-    role: UserRole = UserRole.CUSTOMER
-    email: str = ""
-    name: str = ""
-    password: str | None = None
-    slack_id: str | None = None
+    username: str = strawberry.field(
+        description="Unique login name (letters, digits and @/./+/-/_)."
+    )
+    role: UserRole = strawberry.field(
+        default=UserRole.CUSTOMER, description="What the user may do."
+    )
+    email: str = strawberry.field(default="", description="E-mail address.")
+    name: str = strawberry.field(default="", description="Display name.")
+    password: str | None = strawberry.field(
+        default=None, description="Password; none: the user cannot sign in with one."
+    )
+    slack_id: str | None = strawberry.field(default=None, description="Slack member id.")
 
 
 @strawberry.type(description="The result of a mutation creating or changing a user.")
@@ -109,9 +134,9 @@ class UserPayload:
     user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.input
+@strawberry.input(description="A new API token.")
 class CreateApiTokenInput:
-    name: str = ""
+    name: str = strawberry.field(default="", description="A label to recognise it by.")
     user: strawberry.ID | None = strawberry.field(
         default=None, description="Whose token (admins only); yourself when omitted."
     )
@@ -131,7 +156,9 @@ class CreateApiTokenPayload:
 @strawberry.type
 class UserMutations:
     @mutation("Exchange a username (or e-mail) and password for a JWT.")
-    async def login(self, info: Info, input: LoginInput) -> LoginPayload | None:
+    async def login(
+        self, info: Info, input: Annotated[LoginInput, strawberry.argument(description=INPUT)]
+    ) -> LoginPayload | None:
         settings, request = info.context.settings, info.context.request
         token, expires_at, user = await auth.login(
             input.email or input.username or "",
@@ -144,7 +171,9 @@ class UserMutations:
         return LoginPayload(token=token, expires_at=expires_at, user=user)
 
     @mutation("Create a user (admins only).")
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload | None:
+    async def create_user(
+        self, info: Info, input: Annotated[CreateUserInput, strawberry.argument(description=INPUT)]
+    ) -> UserPayload | None:
         user = await users.create_user(
             actor(info),
             username=input.username,
@@ -158,7 +187,9 @@ class UserMutations:
 
     @mutation("Create an API token for yourself (admins: for anyone).")
     async def create_api_token(
-        self, info: Info, input: CreateApiTokenInput
+        self,
+        info: Info,
+        input: Annotated[CreateApiTokenInput, strawberry.argument(description=INPUT)],
     ) -> CreateApiTokenPayload | None:
         caller = require_user(actor(info))
         user_id = caller.id if input.user is None else parse_id(input.user, "User", "user")

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError, Invalid
 from resolvers.pagination import MAX_PAGE_SIZE
+from schema.actions import TicketActions
 from schema.errors import CostReport, DomainErrors
 from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
@@ -49,7 +50,7 @@ class Query(TicketQueries, UserQueries, StatsQueries):
 
 
 @strawberry.type(description="Every change; expected failures are in each payload's `userErrors`.")
-class Mutation(TicketMutations, UserMutations):
+class Mutation(TicketMutations, TicketActions, UserMutations):
     pass
 
 

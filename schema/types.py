@@ -166,6 +166,14 @@ class Comment(relay.Node):
     body: str = strawberry.field(description="Its text.")
     is_internal: bool = strawberry.field(description="Internal notes are seen by staff only.")
     created_at: datetime = strawberry.field(description="When it was written.")
+    is_client_read: bool = strawberry.field(
+        description="Whether the customer has read it (public comments)."
+    )
+    vote_score: int | None = strawberry.field(
+        description="The customer's vote on this reply: 1 or -1 (voteComment)."
+    )
+    vote_comment: str | None = strawberry.field(description="The comment with that vote.")
+    voted_at: datetime | None = strawberry.field(description="When the customer voted.")
     new_status: str | None = strawberry.field(
         description="The status the ticket moved to with this comment, if any (lower case)."
     )
@@ -235,6 +243,11 @@ class Ticket(relay.Node):
         description="When it was closed (null while open)."
     )
     reopened_at: datetime | None = strawberry.field(description="When it was last reopened.")
+    evaluation_score: int | None = strawberry.field(
+        description="The customer's evaluation: 1 (worst) to 10 (best) (evaluateTicket)."
+    )
+    evaluation_comment: str | None = strawberry.field(description="The evaluation's words.")
+    evaluated_at: datetime | None = strawberry.field(description="When it was evaluated.")
     is_type_of = _model_node(models.Ticket)
 
     @strawberry.field(name="customFields", description="Custom values; staff-only ones for staff.")
@@ -269,6 +282,15 @@ class Ticket(relay.Node):
     @strawberry.field(description="Other customers' e-mail addresses who may see it.")
     async def client_emails(self, info: Info) -> list[str]:
         return await loaders(info).contacts.load(self.id)
+
+    @strawberry.field(description="The ticket it was merged into (mergeTicket), if visible.")
+    async def merged_into(self, info: Info) -> Ticket | None:
+        if self.merged_into_id is None:
+            return None
+        try:
+            return await permissions.visible_ticket(actor(info), self.merged_into_id)
+        except NotFound:
+            return None
 
     @strawberry.field(description="Files attached to the ticket itself; comments list theirs.")
     async def attachments(self, info: Info) -> list[Attachment]:

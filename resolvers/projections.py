@@ -358,23 +358,26 @@ def comment_keyset_pages(
     pages: dict[int, tuple[list[Row], int, bool]] = {tid: ([], 0, False) for tid in ticket_ids}
     if not ticket_ids:
         return pages
-    internal = "" if sees_internal(actor) else " AND c.is_internal = FALSE"
-    where = f"c.ticket_id IN ({marks(len(ticket_ids))}){internal}"
+    public = "" if sees_internal(actor) else " AND {}.is_internal = FALSE"
     totals: dict[int, int] = {}
     if with_total:
         counted = yield (
-            f"SELECT c.ticket_id, COUNT(*) FROM comments c WHERE {where} GROUP BY c.ticket_id",
+            f"SELECT c.ticket_id, COUNT(*) FROM comments c WHERE"
+            f" c.ticket_id IN ({marks(len(ticket_ids))}){public.format('c')}"
+            " GROUP BY c.ticket_id",
             list(ticket_ids),
         )
         totals = dict(counted)
-    bounds, bound_values = keyset_where("created_at", False, keys, "c")
+    # Each ticket's page straight from the (ticket_id, created_at) index, LIMIT per ticket
+    # (as `comment_pages`), after or before the cursor's position.
+    bounds, bound_values = keyset_where("created_at", False, keys, "w")
     rows = yield (
-        f"SELECT r.ticket_id, {', '.join(f'r.{n}' for n in names)}, r.sort_key FROM"
-        f" (SELECT c.ticket_id AS ticket_id, {columns(Comment, names, 'c')},"
-        " c.created_at AS sort_key, ROW_NUMBER() OVER (PARTITION BY c.ticket_id"
-        f" ORDER BY {keyset_order('created_at', False, keys, 'c')}) AS rn"
-        f" FROM comments c WHERE {where}{bounds}) r WHERE r.rn <= ? ORDER BY r.rn",
-        [*ticket_ids, *bound_values, keys.limit + 1],
+        f"SELECT c.ticket_id, {columns(Comment, names, 'c')}, c.created_at FROM tickets t"
+        " JOIN comments c ON c.id IN (SELECT w.id FROM comments w WHERE w.ticket_id = t.id"
+        f"{public.format('w')}{bounds} ORDER BY {keyset_order('created_at', False, keys, 'w')}"
+        f" LIMIT ?) WHERE t.id IN ({marks(len(ticket_ids))})"
+        f" ORDER BY c.ticket_id, {keyset_order('created_at', False, keys, 'c')}",
+        [*bound_values, keys.limit + 1, *ticket_ids],
     )
     grouped: dict[int, list[Row]] = defaultdict(list)
     for row in rows:

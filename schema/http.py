@@ -120,7 +120,7 @@ class GraphQLApp(GraphQL):
         starlette_request: Request = request._request  # (cross_web's adapter keeps it there)
         context = await self.get_context(starlette_request, None)
         starlette_request.scope["graphql_context"] = context
-        cost = operation_cost(self.schema._schema, prepared.operation, prepared.fragments, coerced)
+        cost = self.compiled.cost(prepared, coerced)
         try:
             context.cost = await self._spend(starlette_request, context, cost)
         except QueryTooCostly as exc:

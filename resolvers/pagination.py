@@ -27,7 +27,7 @@ class Window:
 @dataclass(frozen=True)
 class Keyset:
     """A page by position in an order, not by offset: the `limit` rows after the row whose
-    `(sort value, id)` is `after`, and before `before`; `backward` takes the last `limit` of
+    `(sort values, id)` is `after`, and before `before`; `backward` takes the last `limit` of
     them instead of the first. Rows created or deleted meanwhile never shift it."""
 
     limit: int = DEFAULT_PAGE_SIZE
@@ -64,8 +64,8 @@ async def paginate(queryset, win: Window) -> Page:
 
 @dataclass(frozen=True)
 class Slice(Generic[T]):
-    """A keyset page: its items in order, each item's sort value (for cursors), the whole
-    list's total, and whether more items lie beyond the page in its direction."""
+    """A keyset page: its items in order, each item's sort values (a tuple, for cursors), the
+    whole list's total, and whether more items lie beyond the page in its direction."""
 
     items: list[T]
     sort_values: list
@@ -113,6 +113,6 @@ async def pages_per_ticket(
     ids = [i for page, _ in pages.values() for i in page]
     by_id = {item.id: item for item in await found.model.filter(id__in=ids)} if ids else {}
     return {
-        tid: Slice([by_id[i] for i in page], page, totals.get(tid, 0), more)
+        tid: Slice([by_id[i] for i in page], [(i,) for i in page], totals.get(tid, 0), more)
         for tid, (page, more) in pages.items()
     }

@@ -19,6 +19,7 @@ from resolvers.reads import Read, marks
 from resolvers.tickets import COMPARABLE, TicketFilter, TicketOrder, utc
 
 Row = Sequence
+COMMENT_SORTS = (("created_at", False),)  # comments: oldest first
 
 
 def columns(model, names: Iterable[str], alias: str) -> str:
@@ -147,29 +148,44 @@ def ticket_page(
     return rows, total
 
 
-def keyset_where(sort: str, descending: bool, keys: Keyset, alias: str) -> tuple[str, list]:
+Sorts = Sequence[tuple[str, bool]]  # (column, descending), in order
+
+
+def _keyset_columns(sorts: Sorts) -> list[tuple[str, bool]]:
+    """The sort columns with the id that breaks their ties (in the last one's direction)."""
+    return list(sorts) if sorts[-1][0] == "id" else [*sorts, ("id", sorts[-1][1])]
+
+
+def keyset_where(sorts: Sorts, keys: Keyset, alias: str) -> tuple[str, list]:
     """` AND …` conditions keeping the rows strictly between the keyset's bounds in the order
-    `sort, id` (one direction): row values, which the `(sort, id)` indexes serve."""
+    `sorts, id`: a row-value comparison when every column runs one way (which the `(column,
+    id)` indexes serve), else its expansion `a > ? OR (a = ? AND b < ?) OR …`."""
     where, values = "", []
+    columns_ = _keyset_columns(sorts)
     for bound, is_after in ((keys.after, True), (keys.before, False)):
         if bound is None:
             continue
-        op = ">" if is_after != descending else "<"
-        if sort == "id":
-            where += f" AND {alias}.id {op} ?"
-            values.append(bound[1])
-        else:
-            where += f" AND ({alias}.{sort}, {alias}.id) {op} (?, ?)"
-            values += [bound[0], bound[1]]
+        given = [*bound[0], bound[1]] if sorts[-1][0] != "id" else list(bound[0])
+        ops = [">" if is_after != descending else "<" for _, descending in columns_]
+        names = [f"{alias}.{name}" for name, _ in columns_]
+        if len(set(ops)) == 1:
+            where += f" AND ({', '.join(names)}) {ops[0]} ({marks(len(names))})"
+            values += given
+            continue
+        either = []
+        for n, (name, op) in enumerate(zip(names, ops, strict=True)):
+            either.append(" AND ".join([*(f"{m} = ?" for m in names[:n]), f"{name} {op} ?"]))
+            values += [*given[:n], given[n]]
+        where += f" AND ({' OR '.join(f'({e})' for e in either)})"
     return where, values
 
 
-def keyset_order(sort: str, descending: bool, keys: Keyset, alias: str) -> str:
+def keyset_order(sorts: Sorts, keys: Keyset, alias: str) -> str:
     """The ORDER BY of a keyset page (reversed when it is taken from the end)."""
-    direction = "DESC" if descending != keys.backward else "ASC"
-    if sort == "id":
-        return f"{alias}.id {direction}"
-    return f"{alias}.{sort} {direction}, {alias}.id {direction}"
+    return ", ".join(
+        f"{alias}.{name} {'DESC' if descending != keys.backward else 'ASC'}"
+        for name, descending in _keyset_columns(sorts)
+    )
 
 
 def ticket_keyset_page(
@@ -181,16 +197,17 @@ def ticket_keyset_page(
     *,
     with_total: bool = True,
 ) -> Read[tuple[list[Row], int | None, bool]]:
-    """A keyset page of visible tickets: rows of `names` plus the sort value last (for
+    """A keyset page of visible tickets: rows of `names` plus the sort values last (for
     cursors), their total when asked, and whether more rows lie beyond the page in its
     direction. Statements: the page (LIMIT limit + 1), and the count when asked."""
     where, values = ticket_where(actor, filt)
-    sort = order.clauses()[0].lstrip("-")
+    sorts = order.sorts()
     total = (yield from _total(actor, filt, where, values)) if with_total else None
-    bounds, bound_values = keyset_where(sort, order.descending, keys, "t")
+    bounds, bound_values = keyset_where(sorts, keys, "t")
+    sort_columns = columns(Ticket, [name for name, _ in sorts], "t")
     rows = yield (
-        f"SELECT {columns(Ticket, names, 't')}, t.{sort} FROM tickets t WHERE {where}{bounds}"
-        f" ORDER BY {keyset_order(sort, order.descending, keys, 't')} LIMIT ?",
+        f"SELECT {columns(Ticket, names, 't')}, {sort_columns} FROM tickets t"
+        f" WHERE {where}{bounds} ORDER BY {keyset_order(sorts, keys, 't')} LIMIT ?",
         [*values, *bound_values, keys.limit + 1],
     )
     rows, more = trimmed(rows, keys)
@@ -370,13 +387,13 @@ def comment_keyset_pages(
         totals = dict(counted)
     # Each ticket's page straight from the (ticket_id, created_at) index, LIMIT per ticket
     # (as `comment_pages`), after or before the cursor's position.
-    bounds, bound_values = keyset_where("created_at", False, keys, "w")
+    bounds, bound_values = keyset_where(COMMENT_SORTS, keys, "w")
     rows = yield (
         f"SELECT c.ticket_id, {columns(Comment, names, 'c')}, c.created_at FROM tickets t"
         " JOIN comments c ON c.id IN (SELECT w.id FROM comments w WHERE w.ticket_id = t.id"
-        f"{public.format('w')}{bounds} ORDER BY {keyset_order('created_at', False, keys, 'w')}"
+        f"{public.format('w')}{bounds} ORDER BY {keyset_order(COMMENT_SORTS, keys, 'w')}"
         f" LIMIT ?) WHERE t.id IN ({marks(len(ticket_ids))})"
-        f" ORDER BY c.ticket_id, {keyset_order('created_at', False, keys, 'c')}",
+        f" ORDER BY c.ticket_id, {keyset_order(COMMENT_SORTS, keys, 'c')}",
         [*bound_values, keys.limit + 1, *ticket_ids],
     )
     grouped: dict[int, list[Row]] = defaultdict(list)

@@ -13,11 +13,12 @@ from resolvers.permissions import Actor
 from resolvers.tickets import TicketFilter, TicketOrder
 
 
-async def _instances(model, rows: Sequence) -> tuple[list, list]:
-    """The instances of the rows `(id, …, sort value)` still there, with their sort values."""
+async def _instances(model, rows: Sequence, width: int) -> tuple[list, list]:
+    """The instances of the rows `(id, …, sort values)` still there, with their sort values
+    (the last `width` columns)."""
     found = {m.id: m for m in await model.filter(id__in=[r[0] for r in rows])} if rows else {}
     kept = [r for r in rows if r[0] in found]  # (a row deleted between the two reads)
-    return [found[r[0]] for r in kept], [r[-1] for r in kept]
+    return [found[r[0]] for r in kept], [tuple(r[-width:]) for r in kept]
 
 
 async def tickets(
@@ -27,7 +28,7 @@ async def tickets(
     rows, _, more = await reads.run(
         projections.ticket_keyset_page(actor, filt, order, keys, ["id"], with_total=False)
     )
-    items, values = await _instances(Ticket, rows)
+    items, values = await _instances(Ticket, rows, len(order.sorts()))
     return items, values, more
 
 
@@ -42,12 +43,12 @@ async def comments(
     first; internal ones only for staff), in three statements whatever their number."""
     pages = await reads.run(projections.comment_keyset_pages(actor, ticket_ids, keys, ["id"]))
     rows = [row for found, _, _ in pages.values() for row in found]
-    items, _ = await _instances(Comment, rows)
+    items, _ = await _instances(Comment, rows, 1)
     by_id = {c.id: c for c in items}
     return {
         tid: Slice(
             [by_id[r[0]] for r in found if r[0] in by_id],
-            [r[-1] for r in found if r[0] in by_id],
+            [(r[-1],) for r in found if r[0] in by_id],
             total,
             more,
         )

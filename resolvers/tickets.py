@@ -153,14 +153,28 @@ class TicketFilter:
 
 @dataclass(frozen=True)
 class TicketOrder:
+    """Order by `field`, then by each of `then` (field, descending) for ties, then by id (in
+    the direction of the last field). The REST doors order by one field."""
+
     field: str = "created_at"
     descending: bool = True
+    then: tuple[tuple[str, bool], ...] = ()
 
     def clauses(self) -> tuple[str, str]:
         if self.field not in ORDER_FIELDS:
             raise Invalid("order_by", f"Cannot order by {self.field!r}.")
         sign = "-" if self.descending else ""
         return f"{sign}{self.field}", f"{sign}id"
+
+    def sorts(self) -> tuple[tuple[str, bool], ...]:
+        """Every (field, descending) in order, checked (id, when named, ends the list)."""
+        found = ((self.field, self.descending), *self.then)
+        names = [name for name, _ in found]
+        if any(name not in ORDER_FIELDS for name in names) or len(set(names)) < len(names):
+            raise Invalid("order_by", "Order by known fields, each at most once.")
+        if "id" in names[:-1]:
+            raise Invalid("order_by", "id is unique: nothing can break its ties.")
+        return found
 
 
 def parse_status(value: object, field: str = "status") -> Status:

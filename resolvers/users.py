@@ -203,7 +203,7 @@ async def users_page(actor: Actor | None, filt: UserFilter, keys: Keyset) -> Sli
         users = users.filter(id__lt=keys.before[1])
     found = await users.order_by("-id" if keys.backward else "id").limit(keys.limit + 1)
     items, more = trimmed(found, keys)
-    return Slice(items, [u.id for u in items], total, more)
+    return Slice(items, [(u.id,) for u in items], total, more)
 
 
 async def update_user(

@@ -1,7 +1,8 @@
 """Relay connections over keyset pages: opaque cursors tied to their ordering.
 
-A cursor names a row's position in one ordering: `base64("<Type>.<column>.<asc|desc>|<id>|<sort
-value>")`. The next page is the rows strictly after it in that order (`(sort, id) > (?, ?)`),
+A cursor names a row's position in one ordering: `base64("<Type>.<column>.<asc|desc>[,…]|<id>|<sort
+values, |-separated>")`. The next page is the rows strictly after it in that order
+(`(sort, id) > (?, ?)`),
 so rows created or deleted between two requests never repeat or skip one. A cursor is checked
 when it comes back: it must be well formed, of this connection's type and ordering, and its
 values must parse; anything else is BAD_USER_INPUT. A cursor forged by hand can only name a
@@ -33,48 +34,50 @@ MAX_CURSOR_CHARS = 200
 
 @dataclass(frozen=True)
 class Ordering:
-    """What a connection's cursors are tied to: its type and its sort column and direction."""
+    """What a connection's cursors are tied to: its type and its sort columns and directions."""
 
     scope: str
-    sort: str
-    descending: bool = False
+    sorts: tuple[tuple[str, bool], ...]
 
     @property
     def tag(self) -> str:
-        return f"{self.scope}.{self.sort}.{'desc' if self.descending else 'asc'}"
+        keys = ",".join(f"{name}.{'desc' if desc else 'asc'}" for name, desc in self.sorts)
+        return f"{self.scope}.{keys}"
 
 
-COMMENT_ORDER = Ordering("Comment", "created_at")
-HISTORY_ORDER = Ordering("Event", "id")
-USER_ORDER = Ordering("User", "id")
+COMMENT_ORDER = Ordering("Comment", (("created_at", False),))
+HISTORY_ORDER = Ordering("Event", (("id", False),))
+USER_ORDER = Ordering("User", (("id", False),))
 FIRST = f"The first n items (0 to {MAX_PAGE_SIZE}) after `after`; pass `first` or `last`."
 AFTER = "A cursor of this list: the page starts after it."
 LAST = f"The last n items (0 to {MAX_PAGE_SIZE}) before `before`; pass `first` or `last`."
 BEFORE = "A cursor of this list: the page ends before it."
 
 
-def encode_cursor(tag: str, row_id: int, value: Any) -> str:
-    """The cursor of the row `row_id` whose sort column holds `value` (as the driver gives
-    it: ISO text on SQLite, a datetime on PostgreSQL, an int)."""
-    text = value.isoformat() if isinstance(value, datetime) else value
-    return base64.b64encode(f"{tag}|{row_id}|{text}".encode()).decode()
+def encode_cursor(tag: str, row_id: int, values: Sequence) -> str:
+    """The cursor of the row `row_id` whose sort columns hold `values` (as the driver gives
+    them: ISO text on SQLite, datetimes on PostgreSQL, ints)."""
+    texts = "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in values)
+    return base64.b64encode(f"{tag}|{row_id}|{texts}".encode()).decode()
 
 
-def decode_cursor(cursor: str, argument: str, ordering: Ordering) -> tuple[Any, int]:
-    """(sort value, id) of a cursor of this ordering; Invalid for anything else."""
+def decode_cursor(cursor: str, argument: str, ordering: Ordering) -> tuple[tuple, int]:
+    """(sort values, id) of a cursor of this ordering; Invalid for anything else."""
     try:
         if len(cursor) > MAX_CURSOR_CHARS:
             raise ValueError
-        tag, row_id, text = base64.b64decode(cursor, validate=True).decode().split("|", 2)
+        tag, row_id, *texts = base64.b64decode(cursor, validate=True).decode().split("|")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid(argument, "Invalid cursor.") from None
     if tag != ordering.tag:
         raise Invalid(argument, "This cursor belongs to another list or ordering.")
     number = parse_id(row_id)
-    value = _sort_value(ordering.sort, text) if ordering.sort != "id" else number
-    if number is None or value is None:
+    values = tuple(
+        _sort_value(name, text) for (name, _), text in zip(ordering.sorts, texts, strict=False)
+    )
+    if number is None or len(texts) != len(ordering.sorts) or None in values:
         raise Invalid(argument, "Invalid cursor.")
-    return value, number
+    return values, number
 
 
 def _sort_value(sort: str, text: str) -> Any:
@@ -82,6 +85,8 @@ def _sort_value(sort: str, text: str) -> Any:
         if sort in DATETIME_COLUMNS:
             when = datetime.fromisoformat(text)
             return None if when.tzinfo is None else when.astimezone(UTC)
+        if sort == "id":
+            return parse_id(text)
         number = int(text)
         return number if -(2**31) <= number < 2**31 else None
     except (ValueError, OverflowError):
@@ -167,8 +172,8 @@ def connection_of(page: Slice, keys: Keyset, ordering: Ordering) -> Connection:
     """The connection of a keyset page of instances (its total known)."""
     tag = ordering.tag
     cursors = [
-        encode_cursor(tag, item.id, value)
-        for item, value in zip(page.items, page.sort_values, strict=True)
+        encode_cursor(tag, item.id, values)
+        for item, values in zip(page.items, page.sort_values, strict=True)
     ]
 
     async def count() -> int:

@@ -59,19 +59,31 @@ class TicketOrderInput:
     )
 
 
+MAX_SORTS = 3
+
+
 def ticket_query(
-    filter: TicketFilterInput | None, order_by: TicketOrderInput | None
+    filter: TicketFilterInput | None,
+    order_by: TicketOrderInput | None,
+    sort: list[TicketOrderInput] | None = None,
 ) -> tuple[TicketFilter, TicketOrder]:
     """The domain's filter and order for the `tickets` arguments (both executors use it)."""
-    if order_by is None:
+    if sort is not None and order_by is not None:
+        raise Invalid("sort", "Pass either orderBy or sort, not both.")
+    orders = [order_by] if order_by is not None else list(sort or ())
+    if len(orders) > MAX_SORTS:
+        raise Invalid("sort", f"Order by at most {MAX_SORTS} fields.")
+    if not orders:
         return ticket_filter(filter), TicketOrder()
-    descending = order_by.direction == OrderDirection.DESC
-    return ticket_filter(filter), TicketOrder(order_by.field.value, descending)
+    first, *then = [(o.field.value, o.direction == OrderDirection.DESC) for o in orders]
+    order = TicketOrder(first[0], first[1], tuple(then))
+    order.sorts()  # checked before anything runs
+    return ticket_filter(filter), order
 
 
 def ticket_ordering(order: TicketOrder) -> Ordering:
     """What the cursors of a tickets page are tied to (both executors use it)."""
-    return Ordering("Ticket", order.clauses()[0].lstrip("-"), order.descending)
+    return Ordering("Ticket", order.sorts())
 
 
 async def resolve_tickets(
@@ -83,13 +95,20 @@ async def resolve_tickets(
         TicketOrderInput | None,
         strawberry.argument(description="Their order (default: newest first)."),
     ] = None,
+    sort: Annotated[
+        list[TicketOrderInput] | None,
+        strawberry.argument(
+            description=f"An order on up to {MAX_SORTS} fields: each breaks the ties of the"
+            " ones before it (then id, in the last one's direction); instead of orderBy."
+        ),
+    ] = None,
     first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
     after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
     before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
 ) -> Connection[Ticket]:
     caller = actor(info)
-    filt, order = ticket_query(filter, order_by)
+    filt, order = ticket_query(filter, order_by, sort)
     ordering = ticket_ordering(order)
     keys = keyset_for(first, after, last, before, ordering, "tickets")
     items, values, more = await slices.tickets(caller, filt, order, keys)

@@ -80,12 +80,12 @@ async def test_comments_for_many_tickets_pages_each(agent, count_sql):
             await comments.add_comment(agent, ticket.id, f"c{n}.{i}")
         ids.append(ticket.id)
     first = await slices.comments(agent, ids, Keyset(1))
-    after = {i: to_datetime(first[i].sort_values[0]) for i in ids}
+    after = {i: to_datetime(first[i].sort_values[0][0]) for i in ids}
     assert len(set(after.values())) == 3
     # Each ticket's page after its first comment (one cursor per ticket here):
     pages = {}
     for i in ids:
-        start = (after[i], first[i].items[0].id)
+        start = ((after[i],), first[i].items[0].id)
         with count_sql() as statements:
             pages.update(await slices.comments(agent, [i], Keyset(2, after=start)))
         assert len(statements) == 3

@@ -298,23 +298,24 @@ async def test_staff_totals_come_from_the_running_totals(people, data, count_sql
 
 
 WALK = (
-    "query($o: TicketOrderInput, $first: Int, $after: String, $last: Int, $before: String) {"
-    " tickets(orderBy: $o, first: $first, after: $after, last: $last, before: $before) {"
+    "query($o: TicketOrderInput, $s: [TicketOrderInput!], $first: Int, $after: String,"
+    " $last: Int, $before: String) { tickets(orderBy: $o, sort: $s, first: $first,"
+    " after: $after, last: $last, before: $before) {"
     " pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node {"
     " number priority } } } }"
 )
 
 
-async def _walk(user, order: dict, backward: bool) -> list[int]:
+async def _walk(user, order: dict, backward: bool, key: str = "o") -> list[int]:
     """Every ticket, page by page (2 at a time) through the cursors, both executors agreeing
     on each page; the numbers in list order."""
     seen: list[int] = []
     cursor = None
     while True:
         if backward:
-            variables = {"o": order, "last": 2, "before": cursor}
+            variables = {key: order, "last": 2, "before": cursor}
         else:
-            variables = {"o": order, "first": 2, "after": cursor}
+            variables = {key: order, "first": 2, "after": cursor}
         compiled, standard = await _both(WALK, variables, user)
         assert compiled is not None and not standard.errors
         assert compiled == standard.data, variables
@@ -354,3 +355,34 @@ async def test_nested_comment_cursors_agree(people, data):
     compiled, standard = await _both(document, {"after": cursor}, agent)
     assert compiled is not None and compiled == standard.data
     assert compiled["tickets"]["edges"][0]["node"]["comments"]["nodes"] == [{"body": "reply 11"}]
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        [("PRIORITY", "ASC"), ("CREATED_AT", "DESC")],
+        [("PRIORITY", "DESC"), ("UPDATED_AT", "ASC"), ("ID", "DESC")],
+        [("PRIORITY", "DESC"), ("ID", "ASC")],
+    ],
+)
+async def test_cursors_walk_orders_on_several_fields(people, data, sort):
+    """`sort` on several fields, mixed directions: every page agrees in both executors, and
+    walking either way visits every ticket once in the order Python's sort gives."""
+    agent = people["agent"]
+    given = [{"field": f, "direction": d} for f, d in sort]
+    whole, _ = await _both(
+        "query($s: [TicketOrderInput!]) { tickets(first: 100, sort: $s) { nodes { number"
+        " priority createdAt updatedAt } } }",
+        {"s": given},
+        agent,
+    )
+    rows = whole["tickets"]["nodes"]
+    key = {"PRIORITY": "priority", "CREATED_AT": "createdAt", "UPDATED_AT": "updatedAt"}
+    expected = sorted(rows, key=lambda r: r["number"], reverse=sort[-1][1] == "DESC")
+    for field, direction in reversed(sort):
+        if field != "ID":
+            expected.sort(key=lambda r, k=key[field]: r[k], reverse=direction == "DESC")
+    numbers = [r["number"] for r in expected]
+    assert [r["number"] for r in rows] == numbers
+    assert await _walk(agent, given, backward=False, key="s") == numbers
+    assert await _walk(agent, given, backward=True, key="s") == numbers

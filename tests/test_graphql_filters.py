@@ -125,3 +125,20 @@ async def test_bad_filters_are_bad_input(client, agent, filt, field):
     body = await gql(client, QUERY, await token_for(agent), f=filt)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert body["errors"][0]["extensions"]["fields"][0]["field"] == field
+
+
+async def test_sort_on_several_fields(client, desk):
+    token = await token_for(desk["agent"])
+    query = """query($s: [TicketOrderInput!], $o: TicketOrderInput) {
+      tickets(first: 10, sort: $s, orderBy: $o) { nodes { number priority } } }"""
+    by_priority = [{"field": "PRIORITY", "direction": "DESC"}, {"field": "ID", "direction": "ASC"}]
+    body = await gql(client, query, token, s=by_priority)
+    assert [n["number"] for n in body["data"]["tickets"]["nodes"]] == [5, 4, 3, 6, 2, 1]
+    for bad in (
+        {"s": by_priority, "o": {"field": "ID"}},  # both
+        {"s": [{"field": "PRIORITY"}] * 2},  # a field twice
+        {"s": [{"field": "ID"}, {"field": "PRIORITY"}]},  # nothing breaks id's ties
+        {"s": [{"field": f} for f in ("PRIORITY", "CREATED_AT", "UPDATED_AT", "ID")]},
+    ):
+        body = await gql(client, query, token, **bad)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad

@@ -114,7 +114,7 @@ def _comments_getter(plan: ConnectionPlan) -> Getter:
     def get(row, rel: Related):
         items, total, more = rel.comments[row[0]]
         keys = rel.comment_keys
-        return connection(plan, items, total, keys, more, COMMENT_ORDER.tag, render_item, rel)
+        return connection(plan, items, total, keys, more, COMMENT_ORDER, render_item, rel)
 
     return get
 
@@ -160,10 +160,15 @@ def renderer(plan: ObjectPlan, names: list[str] | None = None):
 
 
 def connection(
-    plan: ConnectionPlan, rows, total, keys: Keyset, more: bool, tag: str, render_item, rel
+    plan: ConnectionPlan, rows, total, keys: Keyset, more: bool, ordering, render_item, rel
 ) -> dict:
-    """A Relay connection over keyset-paged rows, each `(columns…, sort value)` (as
+    """A Relay connection over keyset-paged rows, each `(columns…, sort values…)` (as
     `schema.connections.Connection`)."""
+    width, tag = len(ordering.sorts), ordering.tag
+
+    def cursor(row) -> str:
+        return encode_cursor(tag, row[0], row[-width:])
+
     out: dict[str, Any] = {}
     for key, name in plan.selections:
         if name == "totalCount":
@@ -171,19 +176,19 @@ def connection(
         elif name == "__typename":
             out[key] = plan.type_name
         elif name == "edges":
-            out[key] = [_edge(plan, tag, row, render_item, rel) for row in rows]
+            out[key] = [_edge(plan, cursor, row, render_item, rel) for row in rows]
         elif name == "nodes":
             out[key] = [render_item(row, rel) for row in rows]
         else:
-            out[key] = _page_info(plan, rows, keys, more, tag)
+            out[key] = _page_info(plan, rows, keys, more, cursor)
     return out
 
 
-def _edge(plan: ConnectionPlan, tag: str, row, render_item, rel) -> dict:
+def _edge(plan: ConnectionPlan, cursor, row, render_item, rel) -> dict:
     out = {}
     for key, name in plan.edge_selections:
         if name == "cursor":
-            out[key] = encode_cursor(tag, row[0], row[-1])
+            out[key] = cursor(row)
         elif name == "node":
             out[key] = render_item(row, rel)
         else:
@@ -191,13 +196,13 @@ def _edge(plan: ConnectionPlan, tag: str, row, render_item, rel) -> dict:
     return out
 
 
-def _page_info(plan: ConnectionPlan, rows, keys: Keyset, more: bool, tag: str) -> dict:
+def _page_info(plan: ConnectionPlan, rows, keys: Keyset, more: bool, cursor) -> dict:
     has_next, has_previous = page_flags(keys, more)
     values = {
         "hasNextPage": has_next,
         "hasPreviousPage": has_previous,
-        "startCursor": encode_cursor(tag, rows[0][0], rows[0][-1]) if rows else None,
-        "endCursor": encode_cursor(tag, rows[-1][0], rows[-1][-1]) if rows else None,
+        "startCursor": cursor(rows[0]) if rows else None,
+        "endCursor": cursor(rows[-1]) if rows else None,
         "__typename": "PageInfo",
     }
     return {key: values[name] for key, name in plan.page_info}
@@ -266,14 +271,14 @@ def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Rela
 def tickets_root(schema, root: RootField, actor, rel: Related) -> Read[dict]:
     conn: ConnectionPlan = root.plan
     args = arguments(schema, root.field_def, root.node, rel.variables)
-    filt, order = ticket_query(args.get("filter"), args.get("order_by"))
+    filt, order = ticket_query(args.get("filter"), args.get("order_by"), args.get("sort"))
     ordering = ticket_ordering(order)
     keys = _keys(args, ordering, "tickets")
     rows, total, more = yield from projections.ticket_keyset_page(
         actor, filt, order, keys, conn.item.columns(), with_total=conn.needs_total
     )
     yield from fetch_related(schema, actor, conn.item, rows, rel)
-    return connection(conn, rows, total, keys, more, ordering.tag, renderer(conn.item), rel)
+    return connection(conn, rows, total, keys, more, ordering, renderer(conn.item), rel)
 
 
 def _keys(args: dict, ordering, name: str) -> Keyset:

@@ -24,6 +24,7 @@ from schema.errors import CostReport, DomainErrors
 from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.users import UserMutations, UserQueries
+from schema.webhooks import WebhookMutations, WebhookQueries
 
 DOCUMENT_CACHE_SIZE = 512  # parsed and validated documents kept (by text)
 
@@ -38,7 +39,7 @@ class MaxIds(FieldExtension):
 
 
 @strawberry.type(description="Everything a caller may read.")
-class Query(TicketQueries, UserQueries, StatsQueries):
+class Query(TicketQueries, UserQueries, StatsQueries, WebhookQueries):
     node: relay.Node | None = relay.node(
         description="Any object by its global id; null when missing or not visible."
     )
@@ -50,7 +51,7 @@ class Query(TicketQueries, UserQueries, StatsQueries):
 
 
 @strawberry.type(description="Every change; expected failures are in each payload's `userErrors`.")
-class Mutation(TicketMutations, TicketActions, UserMutations):
+class Mutation(TicketMutations, TicketActions, UserMutations, WebhookMutations):
     pass
 
 

@@ -52,7 +52,7 @@ UserRole = described_enum(
 )
 
 
-def _model_node(model):
+def model_node(model):
     """Let Strawberry recognise a Tortoise instance as this GraphQL type (for `node`)."""
 
     @classmethod
@@ -62,7 +62,7 @@ def _model_node(model):
     return is_type_of
 
 
-async def _nodes(info: Info, node_ids, getter) -> list:
+async def fetch_nodes(info: Info, node_ids, getter) -> list:
     """Fetch nodes one by one through the domain's permission-checked getter."""
     found = []
     for node_id in node_ids:
@@ -89,7 +89,7 @@ class User(relay.Node):
     last_login_at: datetime | None = strawberry.field(
         description="When the user last signed in with a password."
     )
-    is_type_of = _model_node(models.User)
+    is_type_of = model_node(models.User)
 
     @strawberry.field(description="The integer id the REST doors use.")
     def database_id(self) -> int:
@@ -99,7 +99,7 @@ class User(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
         from resolvers.users import get_user
 
-        return await _nodes(info, node_ids, get_user)
+        return await fetch_nodes(info, node_ids, get_user)
 
 
 @strawberry.type(description="A queue (topic) tickets are filed in.")
@@ -110,7 +110,7 @@ class Queue(relay.Node):
     is_public: bool = strawberry.field(
         description="Whether its tickets are in the anonymous nephthys feed (docs/nephthys.md)."
     )
-    is_type_of = _model_node(models.Queue)
+    is_type_of = model_node(models.Queue)
 
     @strawberry.field(description="The integer id the REST doors use.")
     def database_id(self) -> int:
@@ -120,7 +120,7 @@ class Queue(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
         from resolvers.queues import get_queue
 
-        return await _nodes(info, node_ids, get_queue)
+        return await fetch_nodes(info, node_ids, get_queue)
 
 
 @strawberry.type(description="A file attached to a ticket or to a comment.")
@@ -131,7 +131,7 @@ class Attachment(relay.Node):
     size: int = strawberry.field(description="Its size in bytes.")
     sha256: str = strawberry.field(description="The SHA-256 of its bytes (hex).")
     created_at: datetime = strawberry.field(description="When it was uploaded.")
-    is_type_of = _model_node(models.Attachment)
+    is_type_of = model_node(models.Attachment)
 
     @strawberry.field(description="Its database id.")
     def database_id(self) -> int:
@@ -156,7 +156,7 @@ class Attachment(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        return await _nodes(info, node_ids, files.get_attachment)
+        return await fetch_nodes(info, node_ids, files.get_attachment)
 
 
 @strawberry.type(description="A comment (follow-up) on a ticket.")
@@ -177,7 +177,7 @@ class Comment(relay.Node):
     new_status: str | None = strawberry.field(
         description="The status the ticket moved to with this comment, if any (lower case)."
     )
-    is_type_of = _model_node(models.Comment)
+    is_type_of = model_node(models.Comment)
 
     @strawberry.field(description="The integer id the REST doors use.")
     def database_id(self) -> int:
@@ -193,7 +193,7 @@ class Comment(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        return await _nodes(info, node_ids, comments.get_comment)
+        return await fetch_nodes(info, node_ids, comments.get_comment)
 
 
 @strawberry.type(description="One change in a ticket's history.")
@@ -207,7 +207,7 @@ class Event:
         " previous and current value)."
     )
     created_at: datetime = strawberry.field(description="When it happened.")
-    is_type_of = _model_node(models.Event)
+    is_type_of = model_node(models.Event)
 
     @strawberry.field(description="Who did it (null for the system).")
     async def actor(self, info: Info) -> User | None:
@@ -248,7 +248,7 @@ class Ticket(relay.Node):
     )
     evaluation_comment: str | None = strawberry.field(description="The evaluation's words.")
     evaluated_at: datetime | None = strawberry.field(description="When it was evaluated.")
-    is_type_of = _model_node(models.Ticket)
+    is_type_of = model_node(models.Ticket)
 
     @strawberry.field(name="customFields", description="Custom values; staff-only ones for staff.")
     def visible_custom_fields(self, info: Info) -> JSON:
@@ -324,4 +324,4 @@ class Ticket(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        return await _nodes(info, node_ids, permissions.visible_ticket)
+        return await fetch_nodes(info, node_ids, permissions.visible_ticket)

@@ -88,3 +88,34 @@ async def test_edit_and_delete_comments(client, agent, customer):
     assert not await Comment.filter(id=note.id).exists()
     body = await gql(client, delete, staff, id=str(note.id))
     assert body["data"]["deleteComment"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+WEBHOOK = "webhook { id url events active } userErrors { field code }"
+
+
+async def test_manage_webhooks(client_with, admin, agent):
+    """Admins manage webhooks through GraphQL with platform v1's rules (private addresses only
+    when WEBHOOKS_ALLOW_PRIVATE)."""
+    async with client_with(webhooks_allow_private=True) as client:
+        token = await token_for(admin)
+        create = (
+            'mutation($u: String!) { createWebhook(input: {url: $u, events: ["ticket.created"]})'
+            f" {{ secret {WEBHOOK} }} }}"
+        )
+        made = (await gql(client, create, token, u="http://127.0.0.1:9/hook"))["data"]
+        hook = made["createWebhook"]["webhook"]
+        assert made["createWebhook"]["secret"] and hook["events"] == ["ticket.created"]
+        refused = await gql(client, create, await token_for(agent), u="http://127.0.0.1:9/x")
+        assert refused["data"]["createWebhook"]["userErrors"][0]["code"] == "FORBIDDEN"
+        bad = await gql(client, create, token, u="ftp://example.com/")
+        assert bad["data"]["createWebhook"]["userErrors"][0]["field"] == "url"
+        update = "mutation($id: ID!) { updateWebhook(input: {id: $id, active: false}) {"
+        update += f" {WEBHOOK} }} }}"
+        body = await gql(client, update, token, id=hook["id"])
+        assert body["data"]["updateWebhook"]["webhook"]["active"] is False
+        listed = await gql(client, "{ webhooks { id active } }", token)
+        assert listed["data"]["webhooks"] == [{"id": hook["id"], "active": False}]
+        delete = "mutation($id: ID!) { deleteWebhook(input: {id: $id}) { deletedWebhookId } }"
+        body = await gql(client, delete, token, id=hook["id"])
+        assert body["data"]["deleteWebhook"]["deletedWebhookId"] == hook["id"]
+        assert (await gql(client, "{ webhooks { id } }", token))["data"]["webhooks"] == []

@@ -43,6 +43,9 @@ TICKET_SCALARS = [
     "resolvedAt",
     "closedAt",
     "reopenedAt",
+    "evaluationScore",
+    "evaluationComment",
+    "evaluatedAt",
     "__typename",
 ]
 USER_FIELDS = [
@@ -66,6 +69,9 @@ COMMENT_FIELDS = [
     "isInternal",
     "createdAt",
     "newStatus",
+    "isClientRead",
+    "voteScore",
+    "votedAt",
     "__typename",
 ]
 

@@ -26,9 +26,12 @@ SCRIPTS = [
     "graphql-ws-5.16.2/graphql-ws.min.js",
     "ticketgate-graphiql.js",
 ]
-# Only this server's own files; fonts and icons inlined in GraphiQL's CSS are data: URLs.
+# Only this server's own files; fonts and icons inlined in GraphiQL's CSS are data: URLs. No
+# script but ours; inline styles are allowed because GraphiQL's menus (Radix) inject <style>
+# elements, without which choosing among several operations fails.
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )

@@ -127,8 +127,11 @@ RESULT = "() => document.querySelector('.result-window .CodeMirror').CodeMirror.
 
 
 async def run_in_graphiql(page, query: str, headers: str) -> None:
+    """Type one operation and its headers, then press run (once GraphiQL has seen that the
+    document holds one operation: with several, the button opens a menu to pick one)."""
     await page.evaluate(SET_EDITOR, [0, query])
     await page.evaluate(SET_EDITOR, [2, headers])  # query, variables, headers
+    await page.wait_for_selector(".graphiql-execute-button:not([aria-haspopup])", timeout=WAIT_MS)
     await page.click(".graphiql-execute-button")
 
 
@@ -138,6 +141,9 @@ async def test_graphiql_works_offline_and_keeps_no_token(settings, agent):
     async with serving(app) as api, browser_page(api) as page:
         await page.goto(api + "/graphql")
         await page.wait_for_selector(".graphiql-container .CodeMirror", timeout=WAIT_MS)
+        await page.click(".graphiql-execute-button")  # the example's two operations: a menu
+        await page.wait_for_selector("[role=menuitem]:has-text('Tickets')", timeout=WAIT_MS)
+        await page.keyboard.press("Escape")
         headers = f'{{"Authorization": "Bearer {token}"}}'
         await run_in_graphiql(page, "{ viewer { username role } }", headers)
         await page.wait_for_function(f"() => ({RESULT})().includes('AGENT')", timeout=WAIT_MS)

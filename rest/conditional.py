@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers import reads
 from resolvers.errors import DomainError
-from rest.common import caller
+from web import caller
 
 CODE_VERSION = b"1"  # bump when a door's rendering changes, so old tags stop matching
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
@@ -108,7 +108,7 @@ def _matches(if_none_match: str, tag: bytes) -> bool:
 
 async def _still_signed_in(scope: Scope) -> bool:
     """The request's credential (if any) is still valid (the user stays on the scope for the
-    door, `rest.common.caller`)."""
+    door, `web.caller`)."""
     try:
         await caller(Request(scope))
     except DomainError:

@@ -65,9 +65,11 @@ def mount(
     *,
     names: dict[str, str] | None = None,
     both_slashes: bool = False,
+    before_catch_all: Sequence[BaseRoute] = (),
 ) -> list[BaseRoute]:
-    """The routes of `operations` plus a catch-all answering `style.no_route`. `names`: route
-    names by path (for `url_for`); `both_slashes`: "/x/" also answers as "/x" (DRF)."""
+    """The routes of `operations`, then `before_catch_all` (routes a dialect serves its own
+    way), then a catch-all answering `style.no_route`. `names`: route names by path (for
+    `url_for`); `both_slashes`: "/x/" also answers as "/x" (DRF)."""
     by_path: dict[str, dict[str, Operation]] = {}
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = op
@@ -82,7 +84,7 @@ def mount(
     async def no_route(request: Request) -> Response:
         return style.no_route(request)
 
-    routes.append(Route("/{rest:path}", no_route, methods=HTTP_METHODS))
+    routes += [*before_catch_all, Route("/{rest:path}", no_route, methods=HTTP_METHODS)]
     return routes
 
 

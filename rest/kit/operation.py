@@ -46,14 +46,3 @@ class Operation:
     @property
     def is_public(self) -> bool:
         return self.auth == "public"
-
-
-def ok(handler: Callable[[Request, Any], Awaitable[Response]]) -> Handler:
-    """A handler that ignores `data` (its input is parsed by the dialect)."""
-
-    async def run(request: Request, actor: Any, data: dict) -> Response:
-        return await handler(request, actor)
-
-    run.__name__ = handler.__name__
-    run.__doc__ = handler.__doc__
-    return run

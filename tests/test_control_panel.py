@@ -11,7 +11,7 @@ from resolvers import comments, credentials, feedback, queues, tickets
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
 from rest import control_panel
-from tests.conftest import gql, make_user, token_for
+from tests.helpers import gql, make_user, token_for
 
 TICKET_KEYS = {
     "client_aliased_name",

@@ -10,7 +10,7 @@ import pytest
 from models import Status, User
 from resolvers import comments, queues, tickets, users
 from resolvers.permissions import SYSTEM
-from tests.conftest import PASSWORD, gql, token_for
+from tests.helpers import PASSWORD, gql, token_for
 
 API = "/helpdesk/api"
 TICKET_FIELDS = {

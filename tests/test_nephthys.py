@@ -17,7 +17,7 @@ from resolvers import clock, comments, credentials, feed, queues, tickets
 from resolvers.permissions import SYSTEM
 from server import build_app
 from settings import Settings
-from tests.conftest import bearer, gql, make_user, token_for
+from tests.helpers import bearer, gql, make_user, token_for
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TICKET_FIELDS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
@@ -89,6 +91,11 @@ async def add_comment(
 
 def visible_comments(actor: Actor | None):
     return Comment.all() if sees_internal(actor) else Comment.filter(is_internal=False)
+
+
+def count_visible(actor: Actor | None, ticket_id: int) -> Callable[[], Awaitable[int]]:
+    """How many of a ticket's comments `actor` may read, counted only when called."""
+    return visible_comments(actor).filter(ticket_id=ticket_id).count
 
 
 async def list_all_comments(actor: Actor | None, win: Window) -> Page[Comment]:

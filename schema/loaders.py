@@ -6,7 +6,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers import comments, events, files, queues, tickets, users
 from resolvers.pagination import Page, Window
-from resolvers.permissions import Actor
+from resolvers.permissions import Actor, sees_internal
 
 
 def _batch(fetch, missing=None):
@@ -40,7 +40,7 @@ class Loaders:
         return self._page(events.histories_for, actor, win)
 
     def _page(self, fetch, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
-        key = (fetch, win.offset, win.limit, actor is not None and actor.is_staff)
+        key = (fetch, win.offset, win.limit, sees_internal(actor))
         if key not in self._pages:
 
             async def load(ids: list[int]) -> list[Page]:

@@ -93,7 +93,7 @@ async def resolve_tickets(
 ) -> Connection[Ticket]:
     caller = actor(info)
     filt, order = ticket_query(filter, order_by)
-    count = tickets.filter_tickets(caller, filt).count
+    count = tickets.count_visible(caller, filt)
     win = await window_for(first, after, last, before, count)
     return Connection.from_page(await tickets.list_tickets(caller, filt, win, order))
 

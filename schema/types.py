@@ -213,7 +213,7 @@ class Ticket(relay.Node):
         before: str | None = None,
     ) -> Connection[Comment]:
         caller = actor(info)
-        total_only = comments.visible_comments(caller).filter(ticket_id=self.id).count
+        total_only = comments.count_visible(caller, self.id)
         win = await window_for(first, after, last, before, total_only)
         page = await loaders(info).comment_page(caller, win).load(self.id)
         return Connection.from_page(page)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from resolvers import feedback
+from resolvers import feedback, tickets
 from resolvers.errors import NotFound
 from resolvers.files import MAX_FILES_PER_ITEM
 from resolvers.validation import MAX_ID, parse_id
 from rest.kit.schema import closed_object, string
 
-MAX_SUMMARY = 255
 MAX_PAGE_SIZE = 1000
 
 FILES = {
@@ -30,7 +29,7 @@ CREATE_TICKET = closed_object(
     client_aliased_name=string(),
     client_emails=EMAILS | {"minItems": 1},
     comment_body=MESSAGE,
-    summary=string(1, MAX_SUMMARY),
+    summary=string(1, tickets.MAX_TITLE),
     topic_key=string(),
 )
 LIST_TICKETS = {

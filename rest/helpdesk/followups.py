@@ -10,7 +10,7 @@ from resolvers.errors import Conflict, NotFound
 from resolvers.permissions import Actor
 from rest.helpdesk import parse, render
 from rest.helpdesk.errors import field_errors
-from rest.helpdesk.parse import INT_STATUS, MAX_TEXT, MAX_TITLE, STATUS_INT
+from rest.helpdesk.parse import INT_STATUS, MAX_TITLE, STATUS_INT
 from rest.kit.http import JSONResponse, file_response, row_of, storage
 
 
@@ -36,7 +36,7 @@ async def create_followup(request: Request, actor: Actor, data: dict) -> Respons
         errors["ticket"] = ["This field may not be null."]
     title = parse.text(errors, "title", data.get("title", ""), required=False, max_length=MAX_TITLE)
     text = parse.text(
-        errors, "comment", data.get("comment", ""), required=False, max_length=MAX_TEXT
+        errors, "comment", data.get("comment", ""), required=False, max_length=comments.MAX_BODY
     )
     public = parse.boolean(errors, "public", data.get("public", False))
     new_status = None
@@ -86,7 +86,9 @@ async def _update_followup(request: Request, actor: Actor, *, partial: bool) -> 
         title = parse.text(errors, "title", data["title"], required=False, max_length=MAX_TITLE)
         title = title or ""
     if "comment" in data:
-        text = parse.text(errors, "comment", data["comment"], required=True, max_length=MAX_TEXT)
+        text = parse.text(
+            errors, "comment", data["comment"], required=True, max_length=comments.MAX_BODY
+        )
     if "public" in data:
         public = parse.boolean(errors, "public", data["public"])
     if "time_spent" in data:

@@ -25,8 +25,7 @@ from rest.kit.http import MalformedBody, new_file, read_json
 PAGE_SIZE = 25  # the original's ConservativePagination
 MAX_PAGE_SIZE = 1000  # the original has none
 MAX_FORM_FILES = 10
-MAX_TITLE = 200
-MAX_TEXT = 100_000  # descriptions and followup comments
+MAX_TITLE = 200  # the original's Ticket.title and FollowUp.title
 Errors = dict[str, list[str]]
 
 STATUS_INT = {
@@ -201,7 +200,11 @@ async def ticket_changes(
         changes["title"] = text(errors, "title", data["title"], required=True, max_length=MAX_TITLE)
     if "description" in data:
         found = text(
-            errors, "description", data["description"], required=False, max_length=MAX_TEXT
+            errors,
+            "description",
+            data["description"],
+            required=False,
+            max_length=tickets.MAX_DESCRIPTION,
         )
         changes["description"] = found or ""
     if "queue" in data:

@@ -175,7 +175,9 @@ def followup(r: Rendering, ticket_id: int, row: Row) -> dict:
         "public": not is_internal,
         "new_status": STATUS_INT[new_status] if new_status else None,
         "time_spent": duration_text(time_spent),
-        "followupattachment_set": [attachment(r, a) for a in r.found.files.get(comment_id, ())],
+        "followupattachment_set": [attachment(r, a) for a in files]
+        if (files := r.found.files.get(comment_id))
+        else [],
         "date": when(created_at),
         "message_id": row[8],
         "email_recipients": [],

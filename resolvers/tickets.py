@@ -108,6 +108,12 @@ def utc(value: datetime, field: str) -> datetime:
         raise Invalid(field, f"{field} is out of range in UTC.") from None
 
 
+def submitted_by(actor: Actor) -> TicketFilter | None:
+    """The tickets `actor` submitted (their e-mail is the submitter's: django-helpdesk's
+    user_tickets); None when they have no e-mail, so none."""
+    return TicketFilter(submitter_email=actor.email) if actor.email else None
+
+
 def count_visible(actor: Actor | None, filt: TicketFilter) -> Callable[[], Awaitable[int]]:
     """How many tickets `actor` sees matching `filt`, counted only when called (a connection
     asks for its total only when it needs it)."""

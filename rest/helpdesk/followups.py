@@ -148,9 +148,7 @@ async def create_attachment(request: Request, actor: Actor, data: dict) -> Respo
 
 
 async def get_attachment(request: Request, actor: Actor, data: dict) -> Response:
-    att = await files.get_attachment(actor, parse.path_id(request))
-    if att.comment_id is None:
-        raise NotFound(request.path_params["id"])
+    att = await files.get_comment_attachment(actor, parse.path_id(request))
     row = row_of(att, render.ATTACHMENT_COLUMNS)
     return JSONResponse(render.attachment(render.rendering(request), row))
 

@@ -111,9 +111,9 @@ def _user_ticket(actor: Actor, ticket_id: int, filt: tickets.TicketFilter) -> Re
 async def list_user_tickets(request: Request, actor: Actor, data: dict) -> Response:
     """The caller's own tickets (submitter_email = their e-mail), newest first."""
     number, win = parse.window(request)
-    if not actor.email:
+    filt = tickets.submitted_by(actor)
+    if filt is None:
         return render.paginated(request, number, Page([], 0, win.offset, win.limit), [])
-    filt = tickets.TicketFilter(submitter_email=actor.email)
     page, queue_rows = await reads.run(_user_ticket_page(actor, filt, win))
     defs = render.public_custom_defs(request)
     results = [render.listing(row, queue_rows, defs) for row in page.items]
@@ -122,9 +122,9 @@ async def list_user_tickets(request: Request, actor: Actor, data: dict) -> Respo
 
 async def get_user_ticket(request: Request, actor: Actor, data: dict) -> Response:
     ticket_id = parse.path_id(request)
-    if not actor.email:
+    filt = tickets.submitted_by(actor)
+    if filt is None:
         raise NotFound(request.path_params["id"])
-    filt = tickets.TicketFilter(submitter_email=actor.email)
     row, queue_rows = await reads.run(_user_ticket(actor, ticket_id, filt))
     if row is None:
         raise NotFound(request.path_params["id"])

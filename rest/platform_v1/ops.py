@@ -1,4 +1,5 @@
-"""The platform's operations: auth, tickets, comments and files, users, webhooks."""
+"""The platform's operations: auth, tickets, comments and files (users and webhooks in
+admin.py), and the declarations of them all."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers import auth, comments, files, projections, reads, tickets, users, webhooks
+from resolvers import auth, comments, files, projections, reads, tickets
 from resolvers.clock import timestamp
 from resolvers.errors import Invalid, NotFound
 from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
@@ -19,7 +20,7 @@ from resolvers.webhooks import user_ref
 from rest.kit import openapi
 from rest.kit.http import JSONResponse, file_response, read_json, storage
 from rest.kit.operation import Operation
-from rest.platform_v1 import parse, render
+from rest.platform_v1 import admin, parse, render
 from rest.platform_v1.parse import path_id
 from rest.platform_v1.render import Related
 from web import client_address
@@ -164,88 +165,6 @@ async def download(request: Request, actor: Actor, data: dict) -> Response:
     return file_response(att, content, ascii_name=True)
 
 
-# ---------------------------------------------------------------- users
-
-
-async def list_users(request: Request, actor: Actor, data: dict) -> Response:
-    page = await users.list_users(actor, parse.user_filter(request), parse.window(request))
-    return render.listing(request, page, [render.user(u) for u in page.items])
-
-
-async def create_user(request: Request, actor: Actor, data: dict) -> Response:
-    body = await read_json(request)
-    parse.only(body, {"name", "email", "role", "password", "username"})
-    if not body.get("email"):
-        raise Invalid("email", "email is required.")
-    user = await users.create_user(
-        actor,
-        username=body.get("username", body["email"]),
-        email=body["email"],
-        name=body.get("name", ""),
-        role=body.get("role", "customer"),
-        password=body.get("password"),
-    )
-    return render.one(render.user(user), 201)
-
-
-async def get_user(request: Request, actor: Actor, data: dict) -> Response:
-    return render.one(render.user(await users.get_user(actor, path_id(request))))
-
-
-async def me(request: Request, actor: Actor, data: dict) -> Response:
-    return render.one(render.user(await users.get_user(actor, actor.id)))
-
-
-# ---------------------------------------------------------------- webhooks
-
-
-def _allow_private(request: Request) -> bool:
-    return request.app.state.settings.webhooks_allow_private
-
-
-async def list_webhooks(request: Request, actor: Actor, data: dict) -> Response:
-    page = await webhooks.list_webhooks(actor, parse.window(request))
-    return render.listing(request, page, [render.webhook(h) for h in page.items])
-
-
-async def create_webhook(request: Request, actor: Actor, data: dict) -> Response:
-    body = await read_json(request)
-    parse.only(body, parse.WEBHOOK_FIELDS)
-    hook = await webhooks.create_webhook(
-        actor,
-        url=body.get("url"),
-        events=body.get("events"),
-        secret=body.get("secret"),
-        active=body.get("active", True),
-        allow_private=_allow_private(request),
-    )
-    return render.one(render.webhook(hook, with_secret=True), 201)
-
-
-async def get_webhook(request: Request, actor: Actor, data: dict) -> Response:
-    return render.one(render.webhook(await webhooks.get_webhook(actor, path_id(request))))
-
-
-async def update_webhook(request: Request, actor: Actor, data: dict) -> Response:
-    body = await read_json(request)
-    parse.only(body, parse.WEBHOOK_FIELDS)
-    hook = await webhooks.update_webhook(
-        actor, path_id(request), allow_private=_allow_private(request), **body
-    )
-    return render.one(render.webhook(hook))
-
-
-async def delete_webhook(request: Request, actor: Actor, data: dict) -> Response:
-    await webhooks.delete_webhook(actor, path_id(request))
-    return Response(status_code=204)
-
-
-async def list_deliveries(request: Request, actor: Actor, data: dict) -> Response:
-    filt = webhooks.DeliveryFilter(status=request.query_params.get("status") or None)
-    page = await webhooks.list_deliveries(actor, path_id(request), filt, parse.window(request))
-    return render.listing(request, page, [render.delivery(d) for d in page.items])
-
-
 # ---------------------------------------------------------------- declarations
 
 TEXT = {"type": "string"}
@@ -321,16 +240,16 @@ OPERATIONS: list[Operation] = [
     _op("POST", f"{TICKET}/comments", add_comment, "Add a comment", status=201),
     _op("GET", "/attachments/{id:id}", download, "Download an attachment's bytes",
         response={"format": "binary"}),
-    _op("GET", "/users", list_users, "List users", query=LIST_USERS),
-    _op("POST", "/users", create_user, "Create a user (admin)", status=201),
-    _op("GET", "/users/me", me, "The signed-in user"),
-    _op("GET", "/users/{id:id}", get_user, "Get a user"),
-    _op("GET", "/webhooks", list_webhooks, "List webhooks (admin)", query=PAGING),
-    _op("POST", "/webhooks", create_webhook, "Create a webhook (admin)", status=201),
-    _op("GET", WEBHOOK, get_webhook, "Get a webhook (admin)"),
-    _op("PATCH", WEBHOOK, update_webhook, "Update a webhook (admin)"),
-    _op("DELETE", WEBHOOK, delete_webhook, "Delete a webhook (admin)", status=204),
-    _op("GET", f"{WEBHOOK}/deliveries", list_deliveries, "A webhook's deliveries (admin)",
+    _op("GET", "/users", admin.list_users, "List users", query=LIST_USERS),
+    _op("POST", "/users", admin.create_user, "Create a user (admin)", status=201),
+    _op("GET", "/users/me", admin.me, "The signed-in user"),
+    _op("GET", "/users/{id:id}", admin.get_user, "Get a user"),
+    _op("GET", "/webhooks", admin.list_webhooks, "List webhooks (admin)", query=PAGING),
+    _op("POST", "/webhooks", admin.create_webhook, "Create a webhook (admin)", status=201),
+    _op("GET", WEBHOOK, admin.get_webhook, "Get a webhook (admin)"),
+    _op("PATCH", WEBHOOK, admin.update_webhook, "Update a webhook (admin)"),
+    _op("DELETE", WEBHOOK, admin.delete_webhook, "Delete a webhook (admin)", status=204),
+    _op("GET", f"{WEBHOOK}/deliveries", admin.list_deliveries, "A webhook's deliveries (admin)",
         query={"status": TEXT, **PAGING}),
 ]  # fmt: skip
 OPERATIONS.append(

@@ -13,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from resolvers import clock, feed, stats
 from resolvers.errors import NotFound, Unauthenticated
 from resolvers.permissions import Actor
+from rest.kit import openapi
 from rest.kit.http import JSONResponse
 from rest.kit.operation import Operation
 from rest.nephthys import parse, render
@@ -101,11 +102,54 @@ async def user_stats(request: Request, actor: Actor | None, data: dict) -> Respo
     return JSONResponse(asdict(helper))
 
 
+DATE_TIME = {"type": "string", "format": "date-time"}
+RANGE = {"since": DATE_TIME, "after": DATE_TIME, "until": DATE_TIME, "before": DATE_TIME}
+OBJECT, TICKETS = {"type": "object"}, {"type": "array", "items": {"type": "object"}}
+INFO = openapi.Info(
+    title="nephthys API (ticketgate)",
+    version="1.0.0",
+    description="Read-only; credentials are needed unless NEPHTHYS_PUBLIC is set.",
+    security_schemes={
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "token": {"type": "apiKey", "in": "header", "name": "X-Token"},
+    },
+    errors={
+        status: {"description": description}
+        for status, description in {
+            "400": '{"error": "…"} (a parameter, or "Provided filters are too broad")',
+            "401": '{"error": "unauthorized"}',
+            "404": '{"error": "ticket_not_found"} or "user_not_found"',
+        }.items()
+    },
+)
+
+
+def _op(path: str, handler, summary: str, **more) -> Operation:
+    more.setdefault("response", OBJECT)
+    return Operation("GET", path, handler, summary, auth=reader, **more)
+
+
 OPERATIONS = [
-    Operation("GET", "/stats_v2", stats_v2, "All-time and recent stats", auth=reader),
-    Operation("GET", "/stats", stats_v1, "The first stats route's numbers", auth=reader),
-    Operation("GET", "/stats/range", stats_range, "Stats between two dates", auth=reader),
-    Operation("GET", "/tickets", tickets_list, "Tickets by status and date", auth=reader),
-    Operation("GET", "/ticket", ticket_detail, "One ticket by ?id=", auth=reader),
-    Operation("GET", "/user", user_stats, "A helper's stats by Slack id", auth=reader),
+    _op("/stats_v2", stats_v2, "All-time and recent stats"),
+    _op("/stats", stats_v1, "The first stats route's numbers"),
+    _op("/stats/range", stats_range, "Stats between two dates", query=RANGE),
+    _op(
+        "/tickets",
+        tickets_list,
+        "Tickets by status and date",
+        query={"status": {"type": "string", "enum": list(parse.STATUS_FILTERS)}, **RANGE},
+        response=TICKETS,
+    ),
+    _op("/ticket", ticket_detail, "One ticket by ?id=", query={"id": {"type": "integer"}}),
+    _op("/user", user_stats, "A helper's stats by Slack id", query={"id": {"type": "string"}}),
 ]
+OPERATIONS.append(
+    Operation(
+        "GET",
+        "/openapi.json",
+        openapi.served(lambda: openapi.document(OPERATIONS, INFO)),
+        "This document (ticketgate's)",
+        auth="public",
+        response=OBJECT,
+    )
+)

@@ -80,7 +80,10 @@ def _operation(op: Operation, info: Info) -> dict[str, Any]:
         spec["parameters"] = parameters
     if op.body is not None:
         content = {media: {"schema": op.body} for media in op.body_media}
-        required = bool(op.body.get("required", True)) if op.body.get("type") == "object" else True
+        if op.body.get("type") == "object":  # inline: required unless nothing in it is
+            required = bool(op.body.get("required", True))
+        else:  # a component: a partial update may send nothing
+            required = op.method != "PATCH"
         spec["requestBody"] = {"required": required, "content": content}
     spec["responses"] = {str(op.status): _success(op)}
     if not op.is_public or info.errors_when_public:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from models import CLOSED_STATUSES, Role, Status, Ticket, User
 from resolvers.errors import Conflict, Forbidden, Invalid
 from resolvers.tickets import CUSTOMER_STATUSES, TRANSITIONS, _apply_status, _resolve_status
-from resolvers.validation import MAX_ID
+from resolvers.validation import MAX_ID, parse_id
 from rest.control_panel import parse as control_panel
 from rest.helpdesk.render import duration_text
 from rest.kit import params, schema
@@ -55,8 +55,8 @@ def _value_or_invalid(parse, *args):
 
 
 @given(st.one_of(st.text(), st.integers(), st.booleans(), st.none()))
-def test_record_ids_are_in_range_or_invalid(raw):
-    found = _value_or_invalid(params.record_id, raw, "id")
+def test_ids_are_in_range_or_none(raw):
+    found = parse_id(raw)
     assert found is None or 0 < found <= MAX_ID
 
 

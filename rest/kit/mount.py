@@ -19,7 +19,7 @@ from resolvers.errors import DomainError, Unauthenticated
 from resolvers.permissions import Actor, require_staff, require_user
 from rest.kit import schema
 from rest.kit.http import MalformedBody, read_json
-from rest.kit.operation import Operation
+from rest.kit.operation import Gate, Operation
 from web import caller
 
 # Routes take every method, so that a dialect answers the others in its own words.
@@ -122,25 +122,29 @@ def _endpoint(ops: dict[str, Operation], style: ErrorStyle) -> Endpoint:
     return endpoint
 
 
+LEVELS: dict[str, Gate] = {
+    "optional": lambda request, actor: actor,
+    "user": lambda request, actor: require_user(actor),
+    "staff": lambda request, actor: require_staff(actor),
+}
+
+
 def _gate(op: Operation) -> Callable[[Request], Awaitable[Actor | None]]:
     """The operation's auth level as one function of the request."""
-    level = op.auth
-    if level == "public":
+    if op.auth == "public":
 
         async def nobody(request: Request) -> None:
             return None
 
         return nobody
-    check = {"optional": None, "user": require_user, "staff": require_staff}.get(level, level)
+    check = LEVELS.get(op.auth, op.auth)
 
     async def gate(request: Request) -> Actor | None:
         try:
             actor = await caller(request)
         except Unauthenticated as exc:
             raise BadCredential(exc.message) from None
-        if check is None:
-            return actor
-        return check(actor) if check in (require_user, require_staff) else check(request, actor)
+        return check(request, actor)
 
     return gate
 

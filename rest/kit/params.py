@@ -8,7 +8,6 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from resolvers.errors import Invalid
-from resolvers.validation import parse_id
 
 DURATION_RE = re.compile(
     r"^(?:(?P<days>-?\d+) (?:days?, )?)?(?:(?P<hours>\d+):(?=\d+:\d+))?"
@@ -27,14 +26,6 @@ def integer(raw: str, field: str) -> int:
 def optional_integer(raw: str | None, field: str, *, default: int) -> int:
     """An integer query parameter; `default` when absent or empty."""
     return default if raw is None or raw == "" else integer(raw, field)
-
-
-def record_id(raw: object, field: str) -> int:
-    """A database id (1 … 2**31-1, as text or a number)."""
-    found = parse_id(raw)
-    if found is None:
-        raise Invalid(field, f"{field} must be an id.")
-    return found
 
 
 def boolean(raw: str, field: str) -> bool:
@@ -61,13 +52,6 @@ def utc_datetime(text: str) -> datetime | None:
         return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError):
         return None
-
-
-def date_time(text: str, field: str) -> datetime:
-    parsed = utc_datetime(text)
-    if parsed is None:
-        raise Invalid(field, f"{field} is not a valid ISO datetime: {text}")
-    return parsed
 
 
 def duration(text: str, field: str) -> int:

@@ -1,5 +1,7 @@
-"""Every rule at every door (tests/doors/adapters.py): each row states a rule once and checks
-it through each door that has the operation, in that door's own error shape."""
+"""Every rule at every door (tests/doors/adapters.py): each test states a rule once and checks
+it through each door that has the operation, in that door's own error shape: customer
+isolation, internal comments hidden, an illegal transition, NUL refused, an out-of-range id,
+an oversized body, a wrong credential."""
 
 from __future__ import annotations
 
@@ -14,6 +16,11 @@ LIMIT = 4096  # bytes: the body limit of the app under test
 NUL_KIND = {"nephthys": "not_found"}  # a Slack id with a NUL matches nobody
 FOREIGN_KIND = {"helpdesk_legacy": "forbidden"}  # staff only: customers get nothing
 BIG_ID_KIND = {"graphql": "invalid"}  # an ID argument no id column can hold is bad input
+# DRF and the legacy form answer every authentication failure 403.
+STRANGER_KIND = {
+    "helpdesk": "forbidden",
+    "helpdesk_legacy": "forbidden",
+}  # an ID argument no id column can hold is bad input
 
 
 @pytest.fixture(params=DOORS, ids=lambda d: d.name)
@@ -73,3 +80,9 @@ async def test_an_oversized_body_is_refused(door, agent):
     answer = await door.oversized(await door.act_as(agent), LIMIT * 2)
     assert answer.status_code in (413, 200)  # GraphQL answers its errors with 200 or 413
     assert door.kind(answer) == "too_large"
+
+
+async def test_a_wrong_credential_is_refused(door, customer):
+    ticket = await tickets.create_ticket(customer, title="private")
+    answer = await door.get(door.stranger(), ticket.id)
+    assert door.kind(answer) == STRANGER_KIND.get(door.name, "unauthenticated")

@@ -16,6 +16,7 @@ from resolvers.permissions import SYSTEM
 from tests.helpers import PASSWORD, token_for
 
 NUL_TITLE = "a\x00b"
+WRONG_TOKEN = "tg_0123456789abcdef_" + "x" * 43
 BIG_ID = 2**31  # one past the largest id
 
 
@@ -30,6 +31,10 @@ class Door:
 
     async def act_as(self, user) -> dict[str, str]:
         return {"Authorization": f"Bearer {await token_for(user)}"}
+
+    def stranger(self) -> dict[str, str]:
+        """A credential of the right shape that is nobody's."""
+        return {"Authorization": f"Bearer {WRONG_TOKEN}"}
 
     def kind(self, response: httpx.Response) -> str:
         """The error kind of an answer, after checking the door's error shape."""
@@ -174,6 +179,9 @@ class ControlPanel(Door):
     async def act_as(self, user) -> dict[str, str]:
         return {"X-Token": await token_for(user)}
 
+    def stranger(self) -> dict[str, str]:
+        return {"X-Token": WRONG_TOKEN}
+
     async def create(self, who: dict, title: str) -> httpx.Response:
         body = {"summary": title, "comment_body": "first message"}
         return await self.client.post("/support/tickets", json=body, headers=who)
@@ -223,6 +231,9 @@ class Helpdesk(Door):
         if not user.is_staff:
             self.customers.add(credential)
         return {"Authorization": credential}
+
+    def stranger(self) -> dict[str, str]:
+        return {"Authorization": f"Token {WRONG_TOKEN}"}
 
     def _view(self, who: dict) -> str:
         return "user_tickets" if who["Authorization"] in self.customers else "tickets"
@@ -276,6 +287,9 @@ class HelpdeskLegacy(Door):
 
     async def act_as(self, user) -> dict[str, str]:
         return {"user": user.username, "password": PASSWORD}
+
+    def stranger(self) -> dict[str, str]:
+        return {"user": "nobody", "password": "wrong"}
 
     async def _post(self, who: dict, method: str, **form: Any) -> httpx.Response:
         return await self.client.post(f"{self.API}/{method}/", data={**who, **form})
@@ -337,7 +351,8 @@ class Nephthys(Door):
     def kind(self, response: httpx.Response) -> str:
         body = response.json()
         assert isinstance(body.get("error"), str), body
-        return {404: "not_found", 400: "invalid", 413: "too_large"}[response.status_code]
+        kinds = {404: "not_found", 400: "invalid", 401: "unauthenticated", 413: "too_large"}
+        return kinds[response.status_code]
 
 
 async def _a_queue() -> int:

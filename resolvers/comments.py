@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
@@ -11,7 +9,7 @@ from models import Comment, Ticket
 from resolvers import clock, events, tickets, validation
 from resolvers.errors import Forbidden, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
-from resolvers.pagination import Page, Window, pages_per_ticket, paginate
+from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
     Actor,
     require_staff,
@@ -91,11 +89,6 @@ async def add_comment(
 
 def visible_comments(actor: Actor | None):
     return Comment.all() if sees_internal(actor) else Comment.filter(is_internal=False)
-
-
-def count_visible(actor: Actor | None, ticket_id: int) -> Callable[[], Awaitable[int]]:
-    """How many of a ticket's comments `actor` may read, counted only when called."""
-    return visible_comments(actor).filter(ticket_id=ticket_id).count
 
 
 async def list_all_comments(actor: Actor | None, win: Window) -> Page[Comment]:
@@ -188,14 +181,3 @@ async def attach_to_comment(
         return await attach(
             actor, storage, list(files), ticket_id=comment.ticket_id, comment_id=comment.id
         )
-
-
-async def comments_for(
-    actor: Actor | None, ticket_ids: list[int], win: Window
-) -> dict[int, Page[Comment]]:
-    """One page of comments for each of many tickets, in three statements whatever their
-    number. The caller has already checked that the actor sees these tickets."""
-    internal = "" if sees_internal(actor) else "is_internal = FALSE"
-    return await pages_per_ticket(
-        visible_comments(actor), ("created_at", "id"), internal, ticket_ids, win
-    )

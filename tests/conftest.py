@@ -22,7 +22,19 @@ from models import db
 from resolvers import credentials, custom_fields, users
 from server import build_app
 from settings import Settings, sqlite_url
-from tests.helpers import ON_POSTGRES, StatementCounter, make_user, pg_admin_url
+
+# PASSWORD, bearer, gql and token_for are re-exported for branches written before
+# tests/helpers.py; new tests import them from tests.helpers.
+from tests.helpers import (  # noqa: F401
+    ON_POSTGRES,
+    PASSWORD,
+    StatementCounter,
+    bearer,
+    gql,
+    make_user,
+    pg_admin_url,
+    token_for,
+)
 
 # argon2 at production strength costs ~0.7 s a hash; the tests check behaviour, not strength.
 users.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))

@@ -52,6 +52,9 @@ class Door:
 # ---------------------------------------------------------------- GraphQL
 
 
+USER_ERRORS = "userErrors { field message code }"
+
+
 class GraphQL(Door):
     name = "graphql"
     CODES = {
@@ -68,7 +71,10 @@ class GraphQL(Door):
         return await self.client.post("/graphql", json=body, headers=who)
 
     async def create(self, who: dict, title: str) -> httpx.Response:
-        query = "mutation($t: String!) { createTicket(input: {title: $t}) { ticket { number } } }"
+        query = (
+            "mutation($t: String!) { createTicket(input: {title: $t}) "
+            f"{{ ticket {{ number }} {USER_ERRORS} }} }}"
+        )
         return await self._gql(who, query, t=title)
 
     def created_id(self, response: httpx.Response) -> int:
@@ -88,28 +94,38 @@ class GraphQL(Door):
         return [e["node"]["number"] for e in body["data"]["tickets"]["edges"]]
 
     async def comment_bodies(self, who: dict, ticket_id: int) -> list[str]:
-        query = "query($id: ID!) { ticket(id: $id) { comments { edges { node { body } } } } }"
+        query = (
+            "query($id: ID!) { ticket(id: $id) "
+            "{ comments(first: 100) { edges { node { body } } } } }"
+        )
         body = (await self._gql(who, query, id=str(ticket_id))).json()
         return [e["node"]["body"] for e in body["data"]["ticket"]["comments"]["edges"]]
 
     async def comment(self, who: dict, ticket_id: int, text: str) -> httpx.Response:
         query = (
             "mutation($id: ID!, $b: String!) { addComment(input: {ticketId: $id, body: $b}) "
-            "{ comment { body } } }"
+            f"{{ comment {{ body }} {USER_ERRORS} }} }}"
         )
         return await self._gql(who, query, id=str(ticket_id), b=text)
 
     async def set_status(self, who: dict, ticket_id: int, status: str) -> httpx.Response:
         query = (
             "mutation($id: ID!, $s: TicketStatus!) { setTicketStatus(input: {id: $id, "
-            "status: $s}) { ticket { status } } }"
+            f"status: $s}}) {{ ticket {{ status }} {USER_ERRORS} }} }}"
         )
         return await self._gql(who, query, id=str(ticket_id), s=status.upper())
 
     def kind(self, response: httpx.Response) -> str:
-        errors = response.json()["errors"]
-        assert {"message", "extensions"} <= set(errors[0]), errors
-        return self.CODES[errors[0]["extensions"]["code"]]
+        """A top-level error's `extensions.code`, or a mutation payload's `userErrors` code."""
+        body = response.json()
+        if body.get("errors"):
+            error = body["errors"][0]
+            assert {"message", "extensions"} <= set(error), error
+            return self.CODES[error["extensions"]["code"]]
+        [payload] = body["data"].values()
+        error = payload["userErrors"][0]
+        assert set(error) == {"field", "message", "code"}, error
+        return self.CODES[error["code"]]
 
 
 # ---------------------------------------------------------------- platform v1

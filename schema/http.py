@@ -34,7 +34,6 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers import auth
 from resolvers.errors import DomainError, RateLimited, Unauthenticated
 from resolvers.files import Storage
-from rest.common import caller, client_address
 from schema import build_schema
 from schema.compiled import CompiledQueries
 from schema.context import Context
@@ -43,6 +42,7 @@ from schema.errors import domain_extensions
 from schema.graphiql import graphiql_page
 from schema.persisted import PersistedQueries, PersistedQueryError
 from settings import Settings
+from web import caller, client_address
 
 
 class _TextFrames(ASGIWebSocketAdapter):

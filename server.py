@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from importers import cli as import_cli
 from models import db
 from resolvers import credentials, custom_fields, health, reads
 from resolvers.files import LocalStorage
@@ -205,6 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     public.add_argument("slug", help="the queue's slug")
     public.add_argument("state", choices=["on", "off"])
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    import_cli.add_parser(sub)
     return parser
 
 
@@ -249,6 +251,8 @@ def main(argv: list[str] | None = None) -> None:
         _create_token(settings, args)
     elif args.command == "queue-public":
         _queue_public(settings, args)
+    elif args.command == "import-helpdesk":
+        import_cli.run(settings, args)
 
 
 def _serve(settings: Settings, args) -> None:

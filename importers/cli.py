@@ -1,0 +1,99 @@
+"""`ticketgate import-helpdesk`: the command line around importers/helpdesk.py."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from importers import helpdesk, verify
+from importers.django_db import open_source
+from models import db
+from resolvers import custom_fields
+from resolvers.files import LocalStorage
+from settings import Settings
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser(
+        "import-helpdesk", help="import a django-helpdesk database (users, tickets, history)"
+    )
+    parser.add_argument(
+        "--database",
+        required=True,
+        metavar="URL",
+        help="the helpdesk's database: sqlite:///path/db.sqlite3 or postgres://user@host/db",
+    )
+    parser.add_argument(
+        "--media-root", type=Path, help="the helpdesk's MEDIA_ROOT (attachment files)"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="only list what would be imported and what not"
+    )
+    parser.add_argument("--batch", type=int, default=helpdesk.BATCH, help=argparse.SUPPRESS)
+
+
+def run(settings: Settings, args) -> None:
+    """Import, print the report and the verification table; exit 1 on mismatches."""
+    if not 1 <= args.batch <= 10_000:
+        raise SystemExit("ticketgate: --batch must be between 1 and 10000")
+    if args.media_root is not None and not args.media_root.is_dir():
+        raise SystemExit(f"ticketgate: --media-root {args.media_root} is not a directory")
+    try:
+        report, checks = asyncio.run(_import(settings, args))
+    except ValueError as exc:
+        raise SystemExit(f"ticketgate: {exc}") from None
+    print(_summary(report, settings))
+    print(verify.table(checks))
+    if not report.dry_run and any(c.mismatches for c in checks):
+        raise SystemExit(1)
+
+
+async def _import(settings: Settings, args):
+    source = await open_source(args.database)
+    bar = None
+    try:
+        await db.open_db(settings.database_url)
+        total = (await source.fetch("SELECT COUNT(*) AS n FROM helpdesk_ticket"))[0]["n"]
+        bar = tqdm(total=total, unit=" tickets", disable=None, file=sys.stderr)
+        options = helpdesk.Options(
+            storage=LocalStorage(settings.data_dir / "files"),
+            media_root=args.media_root,
+            dry_run=args.dry_run,
+            batch=args.batch,
+            progress=bar.update,
+        )
+        report = await helpdesk.run(source, options)
+        bar.close()
+        layout = await helpdesk.Layout.read(source)
+        configured = {f.name for f in custom_fields.definitions(settings.helpdesk_custom_fields)}
+        return report, await verify.verify(source, layout, report, configured)
+    finally:
+        if bar is not None:
+            bar.close()
+        await source.close()
+        await db.close_db()
+
+
+def _summary(report: helpdesk.Report, settings: Settings) -> str:
+    verb = "would import" if report.dry_run else "imported"
+    lines = [
+        f"{kind}: {t.imported} {verb}, {t.present} already in ticketgate, {t.skipped} skipped"
+        for kind, t in report.tallies.items()
+    ]
+    if report.problems:
+        lines.append(f"{report.problem_count} items not (fully) mapped:")
+        lines += [f"  {p}" for p in report.problems]
+        if report.problem_count > len(report.problems):
+            lines.append(f"  … and {report.problem_count - len(report.problems)} more")
+    wanted = report.custom_fields_json
+    if report.custom_fields and custom_fields.definitions(wanted) != custom_fields.definitions(
+        settings.helpdesk_custom_fields
+    ):
+        lines.append("custom fields: start ticketgate with this environment variable:")
+        lines.append(f"  HELPDESK_CUSTOM_FIELDS={shlex.quote(wanted)}")
+    return "\n".join(lines)

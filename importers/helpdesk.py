@@ -217,7 +217,7 @@ async def _users(source: Source, opts: Options, report: Report) -> People:
             row = _user_row(r, report)
             if r["id"] in by_id:  # the id holds someone else: a new id
                 people.remapped[r["id"]] = await _insert_user(row[1:], opts) or r["id"]
-                report.problem(f"users: {r['username']!r} gets a new id (id {r['id']} is taken)")
+                report.problem(f"users: {r['id']} {r['username']!r} gets a new id (taken)")
             else:
                 new.append(row)
             tally.imported += 1
@@ -236,7 +236,8 @@ def _user_row(r: Row, report: Report) -> tuple:
     password = r["password"] or ""
     if password and not password.startswith("!") and not django_hashes.verifiable(password):
         report.problem(
-            f"users: {r['username']!r} has a {django_hashes.scheme(password) or 'unknown'}"
+            f"users: {r['id']} {r['username']!r} has a"
+            f" {django_hashes.scheme(password) or 'unknown'}"
             " password hash ticketgate cannot verify: they must set a new password"
         )
     name = f"{r['first_name'] or ''} {r['last_name'] or ''}".strip()[:200]
@@ -471,10 +472,9 @@ class _Tickets:
                     self._attachment(a, f, have_files, batch)
             if is_new:
                 self._ticket(r, opener, history, values.get(r["id"], []), batch)
-                self._contacts(r, ccs.get(r["id"], []), batch)
             else:
                 self.report.tallies["tickets"].present += 1
-                self.report.tallies["ccs"].present += len(ccs.get(r["id"], []))
+            self._contacts(r, ccs.get(r["id"], []), batch, is_new=is_new)
         if not self.opts.dry_run:
             async with in_transaction() as conn:
                 await target.insert(conn, "tickets", TICKET_COLUMNS, batch.tickets)
@@ -606,35 +606,30 @@ class _Tickets:
                 )
             except Invalid as exc:
                 self.report.problem(
-                    f"custom values: ticket {ticket_id} {definition.name}={v['value']!r}:"
-                    f" {exc.message}; left blank"
+                    f"custom values: ticket {ticket_id} {definition.name}={v['value']!r}"
+                    f" left blank ({exc.message})"
                 )
                 continue
             found.update(cleaned)
         return found
 
-    def _contacts(self, r: Row, ccs: list[Row], batch: _Batch) -> None:
-        """The submitter's and the CCs' e-mail addresses as the ticket's client e-mails."""
-        seen = set()
-        given = [(None, r["submitter_email"])] + [(c, c["email"] or c["user_email"]) for c in ccs]
-        for cc, raw in given:
-            try:
-                email = validation.email("email", (raw or "").strip(), required=False)
-            except Invalid:
-                what = f"{cc['id']}: {raw!r} is not an e-mail address" if cc else ""
-                if cc:
-                    self.report.skip("ccs", what)
-                else:
-                    self.report.problem(f"tickets: {r['id']} submitter {raw!r} is no e-mail")
+    def _contacts(self, r: Row, ccs: list[Row], batch: _Batch, *, is_new: bool) -> None:
+        """The submitter's and the CCs' e-mail addresses as a new ticket's client e-mails."""
+        tally = self.report.tallies["ccs"]
+        found = [_address(r["submitter_email"])]
+        for cc in ccs:
+            raw = cc["email"] or cc["user_email"]
+            email = _address(raw)
+            if not email:
+                self.report.skip("ccs", f"{cc['id']}: {raw!r} is not an e-mail address")
                 continue
-            if cc is not None and not email:
-                self.report.skip("ccs", f"{cc['id']}: no e-mail address")
-                continue
-            if cc is not None:
-                self.report.tallies["ccs"].imported += 1
-            if email and email not in seen:
-                seen.add(email)
-                batch.contacts.append((r["id"], email))
+            found.append(email)
+            if is_new:
+                tally.imported += 1
+            else:
+                tally.present += 1
+        if is_new:
+            batch.contacts += [(r["id"], e) for e in dict.fromkeys(found) if e]
 
     def _comment(self, f: Row) -> tuple:
         new_status = STATUS.get(f["new_status"]) if f["new_status"] is not None else None
@@ -745,6 +740,14 @@ def _event(
     internal: bool = False,
 ) -> tuple:
     return (kind, ticket_id, actor, orjson.dumps(payload).decode(), internal, at or clock.now())
+
+
+def _address(raw: str | None) -> str:
+    """An e-mail address as ticketgate keeps it ("" for none or not one)."""
+    try:
+        return validation.email("email", (raw or "").strip(), required=False)
+    except Invalid:
+        return ""
 
 
 def _grouped(rows: list[Row], key: str) -> dict[Any, list[Row]]:

@@ -156,7 +156,7 @@ async def run(source: Source, opts: Options) -> Report:
     report = Report(dry_run=opts.dry_run)
     layout = await Layout.read(source)
     if not sql.is_postgres() and not opts.dry_run:
-        await sql.execute_script("PRAGMA cache_size = -262144")  # 256 MB while loading
+        await sql.execute_script("PRAGMA cache_size = -131072")  # 128 MB while loading
     people = await _users(source, opts, report)
     queue_ids = await _queues(source, opts, report)
     fields = await _custom_fields(source, layout, report)

@@ -600,6 +600,9 @@ class _Tickets:
             definition = self.fields.get(v["field_id"])
             if definition is None:
                 continue  # its definition was reported
+            if v["value"] in (None, ""):  # blank, as a ticket made without the field has it
+                found.update(custom_fields.blanks((definition,)))
+                continue
             try:
                 cleaned = custom_fields.clean(
                     (definition,), {definition.key: v["value"]}, partial=True

@@ -190,6 +190,7 @@ async def _users(source: Source, opts: Options, report: Report) -> People:
     tally = report.tallies["users"]
     names = ["id", "username", "email", "first_name", "last_name", "password", "is_staff"]
     names += ["is_superuser", "is_active", "date_joined", "last_login"]
+    displaced: list[tuple] = []  # new users whose id holds someone else: new ids at the end
     async for rows in source.keyed("auth_user", names):
         ids = [r["id"] for r in rows]
         by_id = await target.pairs(
@@ -206,29 +207,44 @@ async def _users(source: Source, opts: Options, report: Report) -> People:
                 people.skipped.add(r["id"])
                 report.skip("users", f"{r['id']} {r['username']!r}: not a valid username")
                 continue
-            if r["is_staff"] or r["is_superuser"]:
-                people.staff.add(by_name.get(r["username"], r["id"]))
-            if r["username"] in by_name:
+            if r["username"] in by_name:  # already here (maybe under another id)
                 tally.present += 1
-                if by_name[r["username"]] != r["id"]:
-                    people.remapped[r["id"]] = by_name[r["username"]]
-                    people.staff.discard(r["id"])
-                continue
-            row = _user_row(r, report)
-            if r["id"] in by_id:  # the id holds someone else: a new id
-                people.remapped[r["id"]] = await _insert_user(row[1:], opts) or r["id"]
-                report.problem(f"users: {r['id']} {r['username']!r} gets a new id (taken)")
+                final = by_name[r["username"]]
             else:
-                new.append(row)
-            tally.imported += 1
+                tally.imported += 1
+                final = r["id"]
+                if r["id"] in by_id:
+                    displaced.append((r, _user_row(r, report)))
+                    continue
+                new.append(_user_row(r, report))
+            if final != r["id"]:
+                people.remapped[r["id"]] = final
+            if r["is_staff"] or r["is_superuser"]:
+                people.staff.add(final)
         if not opts.dry_run:
             async with in_transaction() as conn:
                 await target.insert(conn, "users", USER_COLUMNS, new)
-    for source_id, target_id in people.remapped.items():
-        if source_id in people.staff:
-            people.staff.discard(source_id)
-            people.staff.add(target_id)
+    await _displaced(source, displaced, people, opts, report)
     return people
+
+
+async def _displaced(source, displaced: list[tuple], people: People, opts, report) -> None:
+    """Users whose id holds another user get ids past every id of both sides."""
+    if not displaced:
+        return
+    ours = await sql.fetch("SELECT MAX(id) AS id FROM users", [])
+    theirs = await source.fetch("SELECT MAX(id) AS id FROM auth_user")
+    start = max(ours[0]["id"] or 0, theirs[0]["id"] or 0) + 1
+    rows = []
+    for new_id, (r, row) in enumerate(displaced, start):
+        report.problem(f"users: {r['id']} {r['username']!r} gets id {new_id} (taken)")
+        people.remapped[r["id"]] = new_id
+        if r["is_staff"] or r["is_superuser"]:
+            people.staff.add(new_id)
+        rows.append((new_id, *row[1:]))
+    if not opts.dry_run:
+        async with in_transaction() as conn:
+            await target.insert(conn, "users", USER_COLUMNS, rows)
 
 
 def _user_row(r: Row, report: Report) -> tuple:
@@ -255,50 +271,39 @@ def _user_row(r: Row, report: Report) -> tuple:
     )
 
 
-async def _insert_user(values: tuple, opts: Options) -> int | None:
-    if opts.dry_run:
-        return None
-    columns = USER_COLUMNS[1:]
-    query = target.insert_sql("users", columns) + " RETURNING id"
-    rows = await connections.get("default").execute_query_dict(query, list(values))
-    return rows[0]["id"]
-
-
 # ---------------------------------------------------------------- queues
 
 
 async def _queues(source: Source, opts: Options, report: Report) -> dict[int, int]:
-    """Import the queues; returns {source id: ticketgate id} for every queue."""
+    """Import the queues (a short table, read whole); {source id: ticketgate id}."""
     tally = report.tallies["queues"]
-    mapping: dict[int, int] = {}
-    async for rows in source.keyed("helpdesk_queue", ["id", "title", "slug", "email_address"]):
-        for r in rows:
-            if r["email_address"]:
-                report.problem(
-                    f"queues: {r['slug']!r} e-mail address {r['email_address']!r} not kept"
-                    " (ticketgate receives no e-mail)"
-                )
-            found = await target.pairs(
-                f"SELECT id, slug FROM queues WHERE id = {sql.params(1)[0]}", [r["id"]]
+    rows = await source.fetch(
+        "SELECT id, title, slug, email_address FROM helpdesk_queue ORDER BY id"
+    )
+    ours = {r["id"]: r["slug"] for r in await sql.fetch("SELECT id, slug FROM queues", [])}
+    slugs = {slug: queue_id for queue_id, slug in ours.items()}
+    next_id = max([0, *ours, *(r["id"] for r in rows)]) + 1
+    mapping, new = {}, []
+    for r in rows:
+        if r["email_address"]:
+            report.problem(
+                f"queues: {r['slug']!r} e-mail address {r['email_address']!r} not kept"
+                " (ticketgate receives no e-mail)"
             )
-            by_slug = await target.pairs(
-                f"SELECT slug, id FROM queues WHERE slug = {sql.params(1)[0]}", [r["slug"]]
-            )
-            if r["slug"] in by_slug:
-                tally.present += 1
-                mapping[r["id"]] = by_slug[r["slug"]]
-                continue
-            tally.imported += 1
-            mapping[r["id"]] = r["id"]
-            if opts.dry_run:
-                continue
-            columns = ("title", "slug", "created_at", "is_public")
-            values = [r["title"][:200], r["slug"][:64], clock.now(), False]
-            if r["id"] not in found:
-                columns, values = ("id", *columns), [r["id"], *values]
-            query = target.insert_sql("queues", columns) + " RETURNING id"
-            made = await connections.get("default").execute_query_dict(query, values)
-            mapping[r["id"]] = made[0]["id"]
+        if r["slug"] in slugs:
+            tally.present += 1
+            mapping[r["id"]] = slugs[r["slug"]]
+            continue
+        tally.imported += 1
+        mapping[r["id"]] = r["id"]
+        if r["id"] in ours:  # the id holds another queue
+            mapping[r["id"]], next_id = next_id, next_id + 1
+            report.problem(f"queues: {r['id']} {r['slug']!r} gets id {mapping[r['id']]} (taken)")
+        new.append((mapping[r["id"]], r["title"][:200], r["slug"][:64], clock.now(), False))
+    if not opts.dry_run:
+        async with in_transaction() as conn:
+            columns = ("id", "title", "slug", "created_at", "is_public")
+            await target.insert(conn, "queues", columns, new)
     return mapping
 
 
@@ -449,8 +454,7 @@ class _Tickets:
             mine = followups.get(r["id"], [])
             if r["id"] in have and have[r["id"]] != r["title"][:255]:
                 self.report.skip("tickets", f"{r['id']}: the id holds another ticket")
-                for f in mine:
-                    self.report.skip("followups", f"{f['id']}: its ticket {r['id']} was skipped")
+                self._skip_parts(r["id"], mine, files, ccs.get(r["id"], []))
                 continue
             is_new = r["id"] not in have
             opener = owners.get((r["submitter_email"] or "").strip().lower())
@@ -482,6 +486,15 @@ class _Tickets:
                 await target.insert(conn, "attachments", ATTACHMENT_COLUMNS, batch.attachments)
                 await target.insert(conn, "ticket_contacts", ("ticket_id", "email"), batch.contacts)
                 await target.insert(conn, "events", EVENT_COLUMNS, batch.events)
+
+    def _skip_parts(self, ticket_id: int, mine: list[Row], files: dict, ccs: list[Row]) -> None:
+        why = f"its ticket {ticket_id} was skipped"
+        for f in mine:
+            self.report.skip("followups", f"{f['id']}: {why}")
+            for a in files.get(f["id"], []):
+                self.report.skip("attachments", f"{a['id']}: {why}")
+        for cc in ccs:
+            self.report.skip("ccs", f"{cc['id']}: {why}")
 
     # -- reading a batch's rows from the source, grouped by ticket (or followup)
 

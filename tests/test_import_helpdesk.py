@@ -15,7 +15,7 @@ import pytest
 from importers import helpdesk, verify
 from importers.django_db import SQLiteSource
 from models import Attachment, Comment, Event, Queue, Ticket, TicketContact, User
-from resolvers import tickets, users
+from resolvers import queues, tickets, users
 from resolvers.files import LocalStorage
 from resolvers.permissions import SYSTEM
 from tests.test_stats_totals import recount, totals
@@ -315,3 +315,22 @@ async def test_running_again_changes_nothing(settings, source_db):
     assert await counts() == before
     assert all(t.imported == 0 for k, t in report.tallies.items() if k != "custom fields")
     assert [c.mismatches for c in checks] == [0] * len(checks)
+
+
+async def test_ids_taken_by_other_rows(settings, source_db):
+    someone = await users.create_user(SYSTEM, username="someone")
+    old = await queues.create_queue(SYSTEM, title="Old", slug="old")
+    unrelated = await tickets.create_ticket(SYSTEM, title="Unrelated")
+    assert someone.id == old.id == unrelated.id == 1
+
+    report, checks = await run_import(settings, source_db)
+
+    assert "users: 1 'boss' gets id 7 (taken)" in report.problems
+    assert "queues: 1 'support' gets id 2 (taken)" in report.problems
+    assert "tickets: 1: the id holds another ticket" in report.problems
+    assert (await Ticket.get(id=1)).title == "Unrelated"
+    assert await Ticket.filter(queue_id=2).count() == 3
+    assert (await Ticket.get(id=5)).opened_by_id == 7  # boss, by the submitter e-mail
+    assert (await User.get(id=7)).username == "boss"
+    assert [(c.kind, c.mismatches) for c in checks if c.mismatches] == []
+    assert {c.kind: c.skipped for c in checks}["followups"] == 4

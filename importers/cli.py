@@ -55,10 +55,11 @@ def run(settings: Settings, args) -> None:
 
 async def _import(settings: Settings, args):
     source = await open_source(args.database)
-    bar = None
+    bar = None  # set once ticketgate's database is open
     try:
-        await db.open_db(settings.database_url)
+        layout = await helpdesk.Layout.read(source)  # refuses anything but a helpdesk first
         total = (await source.fetch("SELECT COUNT(*) AS n FROM helpdesk_ticket"))[0]["n"]
+        await db.open_db(settings.database_url)
         bar = tqdm(total=total, unit=" tickets", disable=None, file=sys.stderr)
         options = helpdesk.Options(
             storage=LocalStorage(settings.data_dir / "files"),
@@ -69,14 +70,16 @@ async def _import(settings: Settings, args):
         )
         report = await helpdesk.run(source, options)
         bar.close()
-        layout = await helpdesk.Layout.read(source)
-        configured = {f.name for f in custom_fields.definitions(settings.helpdesk_custom_fields)}
-        return report, await verify.verify(source, layout, report, configured)
+        return report, await verify.verify(source, layout, report, _configured(settings))
     finally:
         if bar is not None:
             bar.close()
+            await db.close_db()
         await source.close()
-        await db.close_db()
+
+
+def _configured(settings: Settings) -> set[str]:
+    return {f.name for f in custom_fields.definitions(settings.helpdesk_custom_fields)}
 
 
 def _summary(report: helpdesk.Report, settings: Settings) -> str:
@@ -84,7 +87,15 @@ def _summary(report: helpdesk.Report, settings: Settings) -> str:
     lines = [
         f"{kind}: {t.imported} {verb}, {t.present} already in ticketgate, {t.skipped} skipped"
         for kind, t in report.tallies.items()
+        if kind != "custom fields"
     ]
+    fields = report.tallies["custom fields"]
+    defined = len({d["name"] for d in report.custom_fields} & _configured(settings))
+    lines.insert(
+        2,
+        f"custom fields: {fields.imported} found, {defined} defined in HELPDESK_CUSTOM_FIELDS,"
+        f" {fields.skipped} skipped",
+    )
     if report.problems:
         lines.append(f"{report.problem_count} items not (fully) mapped:")
         lines += [f"  {p}" for p in report.problems]

@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import sqlite3
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import bcrypt
 import pytest
 
+import server
+from importers import cli as import_cli
 from importers import helpdesk, verify
-from importers.django_db import SQLiteSource
+from importers.django_db import SQLiteSource, open_source
 from models import Attachment, Comment, Event, Queue, Ticket, TicketContact, User
 from resolvers import queues, tickets, users
 from resolvers.files import LocalStorage
 from resolvers.permissions import SYSTEM
+from settings import Settings
+from tests.conftest import ON_POSTGRES, _pg_admin_url
 from tests.test_stats_totals import recount, totals
 
 SCHEMA = Path(__file__).with_name("helpdesk_2_6_1.sql")
@@ -334,3 +342,107 @@ async def test_ids_taken_by_other_rows(settings, source_db):
     assert (await User.get(id=7)).username == "boss"
     assert [(c.kind, c.mismatches) for c in checks if c.mismatches] == []
     assert {c.kind: c.skipped for c in checks}["followups"] == 4
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--database", "mysql://host/helpdesk"], "ticketgate: unsupported database URL"),
+        (["--database", "sqlite:///nowhere/db.sqlite3"], "ticketgate: no SQLite database at"),
+        (["--database", "sqlite://{empty}"], "ticketgate: not a django-helpdesk database: no"),
+        (["--database", "sqlite://{empty}", "--batch", "0"], "ticketgate: --batch must be"),
+        (["--database", "sqlite://{empty}", "--media-root", "/nowhere"], "ticketgate: --media"),
+    ],
+)
+def test_command_line_refuses_what_it_cannot_read(tmp_path, arguments, message):
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    args = server._parser().parse_args(
+        ["import-helpdesk", *(a.format(empty=empty) for a in arguments)]
+    )
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://:memory:", secret_key="k" * 32)
+    with pytest.raises(SystemExit) as refused:
+        import_cli.run(settings, args)
+    assert str(refused.value).startswith(message)
+
+
+def postgres_ddl(sqlite_ddl: str) -> str:
+    """tests/helpdesk_2_6_1.sql as Django creates the same tables on PostgreSQL (enough of it:
+    types, no foreign keys to tables left out)."""
+    ddl = sqlite_ddl.replace("integer NOT NULL PRIMARY KEY AUTOINCREMENT", "serial PRIMARY KEY")
+    ddl = ddl.replace(" datetime", " timestamp with time zone").replace(" bool ", " boolean ")
+    ddl = ddl.replace('"time_spent" bigint', '"time_spent" interval')
+    ddl = re.sub(r' REFERENCES "\w+" \("id"\) DEFERRABLE INITIALLY DEFERRED', "", ddl)
+    return re.sub(r' CHECK \(\(JSON_VALID\("\w+"\) OR "\w+" IS NULL\)\)', "", ddl)
+
+
+async def copy_to_postgres(path: Path, conn) -> None:
+    """The rows of the SQLite source, typed as Django keeps them on PostgreSQL."""
+    await conn.execute(postgres_ddl(SCHEMA.read_text()))
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    convert = {
+        "boolean": lambda v: None if v is None else bool(v),
+        "timestamp with time zone": lambda v: v and datetime.fromisoformat(v).replace(tzinfo=UTC),
+        "interval": lambda v: None if v is None else timedelta(microseconds=v),
+    }
+    tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sqlite_sequence'"
+    for (table,) in db.execute(tables).fetchall():
+        rows = [dict(r) for r in db.execute(f'SELECT * FROM "{table}"')]
+        if not rows:
+            continue
+        types = await conn.fetch(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1",
+            table,
+        )
+        typed = [convert.get(dict(types)[c], lambda v: v) for c in rows[0]]
+        marks = ", ".join(f"${i}" for i in range(1, len(typed) + 1))
+        names = ", ".join(f'"{c}"' for c in rows[0])
+        await conn.executemany(
+            f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
+            [[f(v) for f, v in zip(typed, r.values(), strict=True)] for r in rows],
+        )
+    db.close()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL source needs the PostgreSQL run")
+async def test_import_from_a_postgresql_helpdesk(settings, source_db):
+    admin = _pg_admin_url().replace("postgres://", "postgresql://", 1)
+    name = f"tg_helpdesk_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = _pg_admin_url().rsplit("/", 1)[0] + "/" + name
+    try:
+        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        await copy_to_postgres(source_db[0], conn)
+        await conn.close()
+        source = await open_source(url)
+        options = helpdesk.Options(
+            storage=LocalStorage(settings.data_dir / "files"), media_root=source_db[1]
+        )
+        report = await helpdesk.run(source, options)
+        checks = await verify.verify(
+            source, await helpdesk.Layout.read(source), report, {"order_no", "seats", "plan"}
+        )
+        await source.close()
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    assert [(c.kind, c.source, c.ticketgate, c.mismatches) for c in checks] == [
+        ("users", 5, 4, 0),
+        ("queues", 1, 1, 0),
+        ("custom fields", 3, 3, 0),
+        ("tickets", 4, 4, 0),
+        ("followups", 6, 6, 0),
+        ("attachments", 2, 1, 0),
+        ("ccs", 3, 2, 0),
+    ]
+    followup = await Comment.get(id=2)
+    assert (followup.time_spent_seconds, followup.created_at.isoformat()) == (
+        90,
+        "2024-01-01T11:00:00+00:00",
+    )
+    assert (await Ticket.get(id=2)).on_hold is True

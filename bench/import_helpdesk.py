@@ -3,7 +3,7 @@
     python -m bench.import_helpdesk [--tickets 10000,100000] [--followups-per-ticket 3]
 
 Builds (once, in /tmp/tg-import-src-<N>.sqlite3) a database with the tables of django-helpdesk
-2.6.1 (tests/helpdesk_2_6_1.sql): 2,000 users (40 staff), 3 queues, 2 custom fields, N tickets
+2.6.1 (importers/helpdesk_2_6_1.sql): 2,000 users (40 staff), 3 queues, 2 custom fields, N tickets
 in every status, 3 followups a ticket (some private, some changing the status, with time
 spent), a CC on every tenth ticket and an attachment on every hundredth followup. Then imports
 it into a fresh ticketgate (SQLite, SQLITE_SYNCHRONOUS=FULL, as served) with the real command
@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "tests" / "helpdesk_2_6_1.sql"
+SCHEMA = ROOT / "importers" / "helpdesk_2_6_1.sql"
 BIN = Path(sys.executable).parent
 START = datetime(2023, 1, 1, tzinfo=UTC)
 USERS, STAFF = 2000, 40

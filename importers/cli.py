@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
+import httpx
 from tqdm import tqdm
 
-from importers import helpdesk, verify
-from importers.django_db import open_source
+from importers import helpdesk, helpdesk_api, verify
+from importers.django_db import Source, SQLiteSource, open_source
 from models import db
 from resolvers import custom_fields
 from resolvers.files import LocalStorage
@@ -22,12 +25,17 @@ def add_parser(sub) -> None:
     parser = sub.add_parser(
         "import-helpdesk", help="import a django-helpdesk database (users, tickets, history)"
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument(
         "--database",
-        required=True,
         metavar="URL",
         help="the helpdesk's database: sqlite:///path/db.sqlite3 or postgres://user@host/db",
     )
+    where.add_argument(
+        "--api", metavar="URL", help="or its REST API root, e.g. https://host/helpdesk/api/"
+    )
+    parser.add_argument("--user", help="with --api: a staff user of the helpdesk")
+    parser.add_argument("--password", help="with --api: their password (asked when omitted)")
     parser.add_argument(
         "--media-root", type=Path, help="the helpdesk's MEDIA_ROOT (attachment files)"
     )
@@ -43,18 +51,39 @@ def run(settings: Settings, args) -> None:
         raise SystemExit("ticketgate: --batch must be between 1 and 10000")
     if args.media_root is not None and not args.media_root.is_dir():
         raise SystemExit(f"ticketgate: --media-root {args.media_root} is not a directory")
+    notes: list[str] = []
     try:
-        report, checks = asyncio.run(_import(settings, args))
+        if args.api:
+            report, checks = asyncio.run(_through_api(settings, args, notes))
+        else:
+            report, checks = asyncio.run(_from_database(settings, args))
     except ValueError as exc:
         raise SystemExit(f"ticketgate: {exc}") from None
-    print(_summary(report, settings))
+    print("\n".join([*notes, _summary(report, settings)]))
     print(verify.table(checks))
     if not report.dry_run and any(c.mismatches for c in checks):
         raise SystemExit(1)
 
 
-async def _import(settings: Settings, args):
-    source = await open_source(args.database)
+async def _from_database(settings: Settings, args):
+    return await _import(settings, args, await open_source(args.database), args.media_root)
+
+
+async def _through_api(settings: Settings, args, notes: list[str]):
+    """Copy what the API shows into a temporary helpdesk database, then import that."""
+    if not args.user:
+        raise ValueError("--api needs --user (a staff user of the helpdesk)")
+    password = args.password if args.password is not None else getpass.getpass("Password: ")
+    with tempfile.TemporaryDirectory(prefix="ticketgate-import-") as workdir:
+        auth = httpx.BasicAuth(args.user, password)
+        async with httpx.AsyncClient(auth=auth, timeout=60, follow_redirects=True) as client:
+            made = await helpdesk_api.snapshot(client, args.api, Path(workdir))
+        notes += made.notes
+        source = SQLiteSource(made.database)
+        return await _import(settings, args, source, made.media_root)
+
+
+async def _import(settings: Settings, args, source: Source, media_root: Path | None):
     bar = None  # set once ticketgate's database is open
     try:
         layout = await helpdesk.Layout.read(source)  # refuses anything but a helpdesk first
@@ -63,7 +92,7 @@ async def _import(settings: Settings, args):
         bar = tqdm(total=total, unit=" tickets", disable=None, file=sys.stderr)
         options = helpdesk.Options(
             storage=LocalStorage(settings.data_dir / "files"),
-            media_root=args.media_root,
+            media_root=media_root,
             dry_run=args.dry_run,
             batch=args.batch,
             progress=bar.update,

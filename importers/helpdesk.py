@@ -44,6 +44,9 @@ from resolvers.errors import Invalid
 from resolvers.files import Storage
 from resolvers.users import USERNAME_RE
 
+# The tables read here, as django-helpdesk 2.6.1's migrations create them on SQLite (the --api
+# mode writes what the API shows into them; tests and bench/ build sources from them).
+SCHEMA_2_6_1 = Path(__file__).with_name("helpdesk_2_6_1.sql")
 BATCH = 1000  # tickets per transaction
 MAX_PROBLEMS = 1000  # listed one by one; past that only counted
 STATUS = {

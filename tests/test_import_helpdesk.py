@@ -1,5 +1,5 @@
 """`import-helpdesk` from a small database shaped exactly like django-helpdesk 2.6.1's (the
-tables of its real migrations, tests/helpdesk_2_6_1.sql, filled with plain SQL), read back
+tables of its real migrations, importers/helpdesk_2_6_1.sql, filled with plain SQL), read back
 through ticketgate's helpdesk door."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from settings import Settings
 from tests.conftest import ON_POSTGRES, _pg_admin_url
 from tests.test_stats_totals import recount, totals
 
-SCHEMA = Path(__file__).with_name("helpdesk_2_6_1.sql")
+SCHEMA = helpdesk.SCHEMA_2_6_1
 OLD_PASSWORD = "old-helpdesk-pw"
 
 
@@ -367,7 +367,7 @@ def test_command_line_refuses_what_it_cannot_read(tmp_path, arguments, message):
 
 
 def postgres_ddl(sqlite_ddl: str) -> str:
-    """tests/helpdesk_2_6_1.sql as Django creates the same tables on PostgreSQL (enough of it:
+    """importers/helpdesk_2_6_1.sql as Django creates the same tables on PostgreSQL (enough of it:
     types, no foreign keys to tables left out)."""
     ddl = sqlite_ddl.replace("integer NOT NULL PRIMARY KEY AUTOINCREMENT", "serial PRIMARY KEY")
     ddl = ddl.replace(" datetime", " timestamp with time zone").replace(" bool ", " boolean ")

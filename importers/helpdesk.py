@@ -25,6 +25,7 @@ to webhooks. Nothing is written with `dry_run`.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,7 +160,7 @@ async def run(source: Source, opts: Options) -> Report:
     report = Report(dry_run=opts.dry_run)
     layout = await Layout.read(source)
     if not sql.is_postgres() and not opts.dry_run:
-        await sql.execute_script("PRAGMA cache_size = -131072")  # 128 MB while loading
+        await sql.execute_script("PRAGMA cache_size = -262144")  # 256 MB while loading
     people = await _users(source, opts, report)
     queue_ids = await _queues(source, opts, report)
     fields = await _custom_fields(source, layout, report)
@@ -421,6 +422,20 @@ class _Batch:
     events: list[tuple] = field(default_factory=list)
 
 
+@dataclass
+class _Found:
+    """A batch's rows in the source (grouped by ticket or followup) and what ticketgate has."""
+
+    followups: dict[int, list[Row]]
+    files: dict[int, list[Row]]
+    ccs: dict[int, list[Row]]
+    values: dict[int, list[Row]]
+    tickets: dict[int, str]  # id → title
+    comments: dict[int, int]  # id → ticket id
+    attachments: dict[int, int]  # id → comment id
+    owners: dict[str, int]  # e-mail → user id
+
+
 class _Tickets:
     def __init__(self, source, layout, opts, report, people, queue_ids, fields) -> None:
         self.source, self.layout, self.opts, self.report = source, layout, opts, report
@@ -431,36 +446,54 @@ class _Tickets:
         names += ["assigned_to_id", "status", "on_hold", "description", "resolution"]
         names += ["priority", "due_date"]
         columns = self.layout.select("helpdesk_ticket", names).split(", ")
+        mapped: _Batch | None = None
         async for rows in self.source.keyed("helpdesk_ticket", columns, batch=self.opts.batch):
-            await self._batch(rows)
+            found = await self._read(rows)
+            # The previous batch is written (SQLite or PostgreSQL, off this thread) while this
+            # one is mapped in a thread of its own: the two overlap.
+            writing = asyncio.ensure_future(self._write(mapped)) if mapped else None
+            try:
+                mapped = await asyncio.to_thread(self._map, rows, found)
+            finally:
+                if writing is not None:
+                    await writing
             self.opts.progress(len(rows))
+        if mapped is not None:
+            await self._write(mapped)
 
-    async def _batch(self, rows: list[Row]) -> None:
+    async def _read(self, rows: list[Row]) -> _Found:
+        """What the source and ticketgate hold for this batch of tickets."""
         low, high = rows[0]["id"], rows[-1]["id"]
-        followups = await self._followups(low, high)
-        files = await self._attachments(low, high)
-        ccs = await self._ccs(low, high)
-        values = await self._custom_values(low, high)
-        have = await target.pairs(
-            f"SELECT id, title FROM tickets WHERE id {target.between()}", [low, high]
+        span = [low, high]
+        return _Found(
+            followups=await self._followups(low, high),
+            files=await self._attachments(low, high),
+            ccs=await self._ccs(low, high),
+            values=await self._custom_values(low, high),
+            tickets=await target.pairs(
+                f"SELECT id, title FROM tickets WHERE id {target.between()}", span
+            ),
+            comments=await target.pairs(
+                f"SELECT id, ticket_id FROM comments WHERE ticket_id {target.between()}", span
+            ),
+            attachments=await target.pairs(
+                f"SELECT id, comment_id FROM attachments WHERE ticket_id {target.between()}", span
+            ),
+            owners=await self._owners(rows),
         )
-        have_comments = await target.pairs(
-            f"SELECT id, ticket_id FROM comments WHERE ticket_id {target.between()}", [low, high]
-        )
-        have_files = await target.pairs(
-            f"SELECT id, comment_id FROM attachments WHERE ticket_id {target.between()}",
-            [low, high],
-        )
-        owners = await self._owners(rows)
+
+    def _map(self, rows: list[Row], found: _Found) -> _Batch:
+        """The rows this batch adds, and its tallies and problems in the report."""
         batch = _Batch()
         for r in rows:
-            mine = followups.get(r["id"], [])
-            if r["id"] in have and have[r["id"]] != r["title"][:255]:
+            mine = found.followups.get(r["id"], [])
+            ccs = found.ccs.get(r["id"], [])
+            if r["id"] in found.tickets and found.tickets[r["id"]] != r["title"][:255]:
                 self.report.skip("tickets", f"{r['id']}: the id holds another ticket")
-                self._skip_parts(r["id"], mine, files, ccs.get(r["id"], []))
+                self._skip_parts(r["id"], mine, found.files, ccs)
                 continue
-            is_new = r["id"] not in have
-            opener = owners.get((r["submitter_email"] or "").strip().lower())
+            is_new = r["id"] not in found.tickets
+            opener = found.owners.get((r["submitter_email"] or "").strip().lower())
             history = _History(self.people)
             if is_new:
                 payload = {"title": r["title"][:255], "status": Status.OPEN.value}
@@ -468,27 +501,31 @@ class _Tickets:
                     _event(events.TICKET_CREATED, r["id"], opener, payload, when(r["created"]))
                 )
             for f in mine:
-                fresh = f["id"] not in have_comments
+                fresh = f["id"] not in found.comments
                 history.follow(f, batch, emit=fresh)
                 if fresh:
                     self.report.tallies["followups"].imported += 1
                     batch.comments.append(self._comment(f))
                 else:
                     self.report.tallies["followups"].present += 1
-                for a in files.get(f["id"], []):
-                    self._attachment(a, f, have_files, batch)
+                for a in found.files.get(f["id"], []):
+                    self._attachment(a, f, found.attachments, batch)
             if is_new:
-                self._ticket(r, opener, history, values.get(r["id"], []), batch)
+                self._ticket(r, opener, history, found.values.get(r["id"], []), batch)
             else:
                 self.report.tallies["tickets"].present += 1
-            self._contacts(r, ccs.get(r["id"], []), batch, is_new=is_new)
-        if not self.opts.dry_run:
-            async with in_transaction() as conn:
-                await target.insert(conn, "tickets", TICKET_COLUMNS, batch.tickets)
-                await target.insert(conn, "comments", COMMENT_COLUMNS, batch.comments)
-                await target.insert(conn, "attachments", ATTACHMENT_COLUMNS, batch.attachments)
-                await target.insert(conn, "ticket_contacts", ("ticket_id", "email"), batch.contacts)
-                await target.insert(conn, "events", EVENT_COLUMNS, batch.events)
+            self._contacts(r, ccs, batch, is_new=is_new)
+        return batch
+
+    async def _write(self, batch: _Batch) -> None:
+        if self.opts.dry_run:
+            return
+        async with in_transaction() as conn:
+            await target.insert(conn, "tickets", TICKET_COLUMNS, batch.tickets)
+            await target.insert(conn, "comments", COMMENT_COLUMNS, batch.comments)
+            await target.insert(conn, "attachments", ATTACHMENT_COLUMNS, batch.attachments)
+            await target.insert(conn, "ticket_contacts", ("ticket_id", "email"), batch.contacts)
+            await target.insert(conn, "events", EVENT_COLUMNS, batch.events)
 
     def _skip_parts(self, ticket_id: int, mine: list[Row], files: dict, ccs: list[Row]) -> None:
         why = f"its ticket {ticket_id} was skipped"

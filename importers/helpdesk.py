@@ -132,12 +132,9 @@ class Layout:
     def has(self, table: str) -> bool:
         return table in self.columns
 
-    def select(self, table: str, names: list[str], alias: str = "") -> str:
+    def select(self, table: str, names: list[str]) -> str:
         """The columns `names` of `table`, NULL for those this version lacks."""
-        prefix = f"{alias}." if alias else ""
-        return ", ".join(
-            f"{prefix}{n}" if n in self.columns[table] else f"NULL AS {n}" for n in names
-        )
+        return ", ".join(n if n in self.columns[table] else f"NULL AS {n}" for n in names)
 
 
 class People:
@@ -232,7 +229,9 @@ async def _users(source: Source, opts: Options, report: Report) -> People:
     return people
 
 
-async def _displaced(source, displaced: list[tuple], people: People, opts, report) -> None:
+async def _displaced(
+    source: Source, displaced: list[tuple], people: People, opts: Options, report: Report
+) -> None:
     """Users whose id holds another user get ids past every id of both sides."""
     if not displaced:
         return

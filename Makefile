@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations schema bench bench-flat bench-stats bench-import wrk clean compare-helpdesk test-import
+.PHONY: run test lint format migrations schema bench bench-cpu bench-flat bench-stats bench-import wrk clean compare-helpdesk test-import
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench: $(STAMP) wrk
 # import-helpdesk of 10k and 100k tickets (3 followups each) from SQLite: time and peak RSS.
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.import_helpdesk --tickets 10000,100000
+
+# CPU per request in process (no HTTP server): ratios that hold on a busy machine.
+bench-cpu: $(STAMP)
+	$(BIN)/python -m bench.cpu --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
 
 bench-flat: $(STAMP) wrk
 	$(BIN)/python -m bench.run --tickets 10000,100000,1000000 --no-peer --no-repeat \

@@ -49,6 +49,10 @@ def run(settings: Settings, args) -> None:
     """Import, print the report and the verification table; exit 1 on mismatches."""
     if not 1 <= args.batch <= 10_000:
         raise SystemExit("ticketgate: --batch must be between 1 and 10000")
+    if args.api is None and (args.user or args.password is not None):
+        raise SystemExit("ticketgate: --user and --password go with --api")
+    if args.api is not None and args.media_root is not None:
+        raise SystemExit("ticketgate: --media-root goes with --database (--api downloads files)")
     if args.media_root is not None and not args.media_root.is_dir():
         raise SystemExit(f"ticketgate: --media-root {args.media_root} is not a directory")
     notes: list[str] = []

@@ -352,6 +352,9 @@ async def test_ids_taken_by_other_rows(settings, source_db):
         (["--database", "sqlite://{empty}"], "ticketgate: not a django-helpdesk database: no"),
         (["--database", "sqlite://{empty}", "--batch", "0"], "ticketgate: --batch must be"),
         (["--database", "sqlite://{empty}", "--media-root", "/nowhere"], "ticketgate: --media"),
+        (["--database", "sqlite://{empty}", "--user", "agent"], "ticketgate: --user and --pass"),
+        (["--api", "http://127.0.0.1:9/", "--media-root", "/tmp"], "ticketgate: --media-root goes"),
+        (["--api", "http://127.0.0.1:9/"], "ticketgate: --api needs --user"),
     ],
 )
 def test_command_line_refuses_what_it_cannot_read(tmp_path, arguments, message):

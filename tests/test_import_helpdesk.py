@@ -25,7 +25,7 @@ from resolvers import queues, tickets, users
 from resolvers.files import LocalStorage
 from resolvers.permissions import SYSTEM
 from settings import Settings
-from tests.conftest import ON_POSTGRES, _pg_admin_url
+from tests.helpers import ON_POSTGRES, pg_admin_url
 from tests.test_stats_totals import recount, totals
 
 SCHEMA = helpdesk.SCHEMA_2_6_1
@@ -410,12 +410,12 @@ async def copy_to_postgres(path: Path, conn) -> None:
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL source needs the PostgreSQL run")
 async def test_import_from_a_postgresql_helpdesk(settings, source_db):
-    admin = _pg_admin_url().replace("postgres://", "postgresql://", 1)
+    admin = pg_admin_url().replace("postgres://", "postgresql://", 1)
     name = f"tg_helpdesk_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    url = _pg_admin_url().rsplit("/", 1)[0] + "/" + name
+    url = pg_admin_url().rsplit("/", 1)[0] + "/" + name
     try:
         conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
         await copy_to_postgres(source_db[0], conn)

@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
-from resolvers import credentials, custom_fields, health, reads
+from resolvers import credentials, custom_fields, health, reads, writes
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
@@ -150,6 +150,7 @@ def build_app(
             if manage_db:
                 await db.close_db()
                 reads.close()
+                writes.close()
 
     conditional = Middleware(
         ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)
@@ -214,6 +215,7 @@ async def _with_db(settings: Settings, work):
         return await work()
     finally:
         await db.close_db()
+        writes.close()
 
 
 def _password(args) -> str | None:

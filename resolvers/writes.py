@@ -38,7 +38,6 @@ from tortoise.transactions import in_transaction
 
 log = logging.getLogger("ticketgate.writes")
 MAX_BATCH = 256  # commands per commit; the rest wait for the next batch
-BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's writer
 
 
 class BatchLost(Exception):
@@ -112,7 +111,7 @@ class Writer:
             client.filename, isolation_level=None, check_same_thread=False, cached_statements=512
         )
         self.conn.row_factory = sqlite3.Row
-        for pragma, value in {**client.pragmas, "busy_timeout": BUSY_TIMEOUT_MS}.items():
+        for pragma, value in client.pragmas.items():  # busy_timeout included (models/db.py)
             self.conn.execute(f"PRAGMA {pragma}={value}")
 
     @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ failing one is rolled back alone."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from tortoise import connections
@@ -55,3 +56,21 @@ async def test_only_changed_columns_are_written(agent, customer, count_sql):
         await tickets.update_ticket(agent, ticket.id, priority=2)
     (update,) = [s for s in statements if s.upper().startswith("UPDATE")]
     assert "priority" in update and "title" not in update and "description" not in update
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's file lock")
+async def test_a_write_waits_for_another_process_holding_the_write_lock(customer, data_dir):
+    """`serve --workers N` on SQLite: a write finds the file locked by another process's
+    writer and waits for it (busy_timeout), instead of failing with "database is locked"."""
+    other = sqlite3.connect(data_dir / "test.sqlite3", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.create_task(tickets.create_ticket(customer, title="patient"))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not waiting.done()
+        other.execute("COMMIT")
+        assert (await waiting).title == "patient"
+    finally:
+        other.close()
+    assert await Ticket.filter(title="patient").exists()

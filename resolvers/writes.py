@@ -83,14 +83,14 @@ class _InlineConnection:
     def in_transaction(self) -> bool:
         return self._conn.in_transaction
 
-    async def execute(self, sql: str, parameters: Iterable[Any] = ()) -> _Cursor:
-        return _Cursor(self._conn.execute(sql, parameters))
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _Cursor:
+        return _Cursor(self._conn.execute(sql, parameters or ()))
 
-    async def execute_insert(self, sql: str, parameters: Iterable[Any] = ()) -> tuple[int]:
-        return (self._conn.execute(sql, parameters).lastrowid,)
+    async def execute_insert(self, sql: str, parameters: Iterable[Any] | None = None) -> tuple:
+        return (self._conn.execute(sql, parameters or ()).lastrowid,)
 
-    async def execute_fetchall(self, sql: str, parameters: Iterable[Any] = ()) -> list:
-        return self._conn.execute(sql, parameters).fetchall()
+    async def execute_fetchall(self, sql: str, parameters: Iterable[Any] | None = None) -> list:
+        return self._conn.execute(sql, parameters or ()).fetchall()
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _Cursor:
         return _Cursor(self._conn.executemany(sql, parameters))

@@ -38,6 +38,7 @@ from bench.servers import Server, running
 
 TICKETS = 1000
 LABEL = "writes: 50 clients creating tickets (`make bench-writes`)"
+WRITES_MARK = "<!-- write results: sections written by bench/writes.py, newest first -->"
 CREATE = (
     'mutation($t: String!) { createTicket(input: {title: $t, description: "bench"}) '
     "{ ticket { id } } }"
@@ -210,7 +211,7 @@ def main() -> None:
     text = text.replace(f"### {LABEL}\n", f"### {label}\n", 1)
     print("\n" + text)
     if args.write_docs:
-        report.write(Path(args.docs), label, text)
+        report.write(Path(args.docs), label, text, WRITES_MARK)
         print(f"written to {args.docs}")
 
 

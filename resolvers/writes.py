@@ -13,8 +13,10 @@ Inside a transaction, a nested `transaction()` is a savepoint of the enclosing o
 The writer has its own sqlite3 connection. Statements inside a batch (keyed lookups and
 inserts: microseconds) run on the event loop itself, as a thread hop per statement made a
 batch wait for the GIL after each one; `BEGIN IMMEDIATE` (which may wait for another
-process's writer, `busy_timeout`) and `COMMIT` (the fsync) run in the writer's thread. The
-batch holds Tortoise's lock on its own connection, so in one process the two never contend.
+writer, `busy_timeout`) and `COMMIT` (the fsync) run in the writer's thread. Tortoise's own
+connection is left to reads, which never wait for a batch (WAL), and to the odd statement
+outside a transaction (a token's `last_used_at`), which waits for the file's write lock in
+aiosqlite's thread like another process would.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class _InlineConnection:
         return _Cursor(self._conn.executemany(sql, parameters))
 
     async def executescript(self, sql: str) -> _Cursor:
-        return _Cursor(self._conn.executescript(sql))
+        raise NotImplementedError("no scripts in a write transaction (sqlite3 commits first)")
 
 
 class Writer:
@@ -162,8 +164,7 @@ class Writer:
 
     async def _run(self) -> None:
         while self.waiting:
-            async with self.client._lock:  # Tortoise's lock on its own connection
-                await self._batch()
+            await self._batch()
 
     async def _in_thread(self, sql: str) -> None:
         await asyncio.get_running_loop().run_in_executor(self.thread, self.conn.execute, sql)

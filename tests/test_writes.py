@@ -74,3 +74,23 @@ async def test_a_write_waits_for_another_process_holding_the_write_lock(customer
     finally:
         other.close()
     assert await Ticket.filter(title="patient").exists()
+
+
+async def test_reads_do_not_wait_for_an_open_write(customer):
+    """A read answers with the committed state while a write transaction is still open."""
+    await tickets.create_ticket(customer, title="old")
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_write():
+        async with writes.transaction():
+            await Ticket.filter(title="old").update(title="new")
+            inside.set()
+            await release.wait()
+
+    writing = asyncio.create_task(slow_write())
+    await inside.wait()
+    titles = Ticket.all().values_list("title", flat=True)
+    assert await asyncio.wait_for(titles, 60) == ["old"]  # (a guard against a hang, no timing)
+    release.set()
+    await writing
+    assert await Ticket.all().values_list("title", flat=True) == ["new"]

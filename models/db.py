@@ -7,6 +7,8 @@ import asyncio
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as migrate_api
 
+from resolvers import reads, writes
+
 # How long a SQLite connection waits for another process's write lock before giving up
 # (several `serve --workers` on one file; resolvers/writes.py).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -51,12 +53,14 @@ async def migrate(database_url: str) -> None:
         try:
             await migrate_api(config=tortoise_config(database_url))
         finally:
-            await Tortoise.close_connections()
+            await close_db()
 
     await asyncio.create_task(run())
 
 
 async def close_db() -> None:
+    reads.close()  # (the lean readers hold the client they were opened for)
+    writes.close()
     await Tortoise.close_connections()
 
 

@@ -57,6 +57,7 @@ class _Turn:
 
     start: asyncio.Future = field(default_factory=_future)
     committed: asyncio.Future = field(default_factory=_future)
+    ran: bool = False  # it had its turn: the next one starts when it ends
 
 
 class _Cursor:
@@ -126,8 +127,11 @@ class Writer:
             conn: SqliteTransactionWrapper = await turn.start
             async with self._savepoint(conn):
                 yield conn
+        except BaseException:
+            turn.committed.cancel()  # (nothing of it left to commit)
+            raise
         finally:
-            if turn.start.done() and not turn.start.cancelled():  # (else it never ran)
+            if turn.ran:
                 self._next()
         await asyncio.shield(turn.committed)
 
@@ -158,6 +162,7 @@ class Writer:
             turn = self.waiting.popleft()
             if not turn.start.cancelled():  # (its caller gave up while it waited)
                 self.batch.append(turn)
+                turn.ran = True
                 turn.start.set_result(self.wrapper)
                 return
         self.drained.set_result(None)
@@ -185,12 +190,18 @@ class Writer:
             log.error("write batch of %d rolled back: %r", len(self.batch), exc)
             lost = exc if isinstance(exc, BatchLost) else BatchLost(str(exc))
             for turn in self.batch:
-                turn.committed.set_exception(lost)
+                if not turn.committed.done():
+                    turn.committed.set_exception(lost)
+            if not self.batch:  # BEGIN failed (locked past busy_timeout, read-only file, …)
+                while self.waiting:
+                    if not (turn := self.waiting.popleft()).start.done():
+                        turn.start.set_exception(lost)
             if not isinstance(exc, Exception):
                 raise
             return
         for turn in self.batch:
-            turn.committed.set_result(None)
+            if not turn.committed.done():
+                turn.committed.set_result(None)
 
     def close(self) -> None:
         self.thread.shutdown(wait=True)

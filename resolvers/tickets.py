@@ -475,12 +475,24 @@ async def create_ticket(
     return ticket
 
 
-async def update_ticket(actor: Actor | None, ticket_id: int, **changes: Any) -> Ticket:
-    """Change any of a ticket's fields, its status or its assignee, as one transaction."""
+async def update_ticket(
+    actor: Actor | None,
+    ticket_id: int,
+    *,
+    expected_updated_at: datetime | None = None,
+    **changes: Any,
+) -> Ticket:
+    """Change any of a ticket's fields, its status or its assignee, as one transaction.
+
+    `expected_updated_at` (optimistic concurrency): Conflict, and nothing changed, unless the
+    ticket's `updated_at` is still that instant."""
     actor = require_user(actor)
     _check_allowed(actor, changes)
+    expected = None if expected_updated_at is None else utc(expected_updated_at, "updated_at")
     async with writes.transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
+        if expected is not None and ticket.updated_at != expected:
+            raise Conflict("The ticket has changed since expectedUpdatedAt; read it again.")
         clean = await _validated_fields(actor, ticket, changes)
         if "status" in clean:
             clean["status"] = _resolve_status(ticket, clean["status"], actor)

@@ -139,6 +139,10 @@ class UpdateTicketInput:
     due_date: datetime | None = strawberry.UNSET
     on_hold: bool | None = strawberry.UNSET
     resolution: str | None = strawberry.UNSET
+    expected_updated_at: datetime | None = strawberry.field(
+        default=None,
+        description="Change nothing (CONFLICT) unless the ticket's updatedAt is still this.",
+    )
 
 
 @strawberry.input
@@ -214,8 +218,12 @@ class TicketMutations:
     @strawberry.mutation
     async def update_ticket(self, info: Info, input: UpdateTicketInput) -> TicketPayload:
         ticket_id = parse_id(input.id, "Ticket", "id")
-        changes = _changes(input, skip=("id",))
-        return TicketPayload(ticket=await tickets.update_ticket(actor(info), ticket_id, **changes))
+        changes = _changes(input, skip=("id", "expected_updated_at"))
+        expected = input.expected_updated_at
+        ticket = await tickets.update_ticket(
+            actor(info), ticket_id, expected_updated_at=expected, **changes
+        )
+        return TicketPayload(ticket=ticket)
 
     @strawberry.mutation
     async def set_ticket_status(self, info: Info, input: SetTicketStatusInput) -> TicketPayload:

@@ -97,3 +97,26 @@ async def test_doors_changing_one_ticket_at_once_lose_nothing(client, agent, cus
         assert event.payload["previous"] == current
         current = event.payload["current"]
     assert (await tickets.get_ticket(agent, tid)).status == current
+
+
+async def test_update_with_expected_updated_at_refuses_a_stale_copy(client, agent, customer):
+    token = await token_for(agent)
+    ticket = await tickets.create_ticket(customer, title="t")
+    read = await gql(
+        client, "query($id: ID!) { ticket(id: $id) { updatedAt } }", token, id=str(ticket.id)
+    )
+    seen = read["data"]["ticket"]["updatedAt"]
+    update = (
+        "mutation($id: ID!, $p: Int, $at: DateTime) { updateTicket(input: "
+        "{id: $id, priority: $p, expectedUpdatedAt: $at}) { ticket { priority updatedAt } } }"
+    )
+    first = await gql(client, update, token, id=str(ticket.id), p=1, at=seen)
+    assert first["data"]["updateTicket"]["ticket"]["priority"] == 1
+    stale = await gql(client, update, token, id=str(ticket.id), p=2, at=seen)
+    assert stale["data"] is None
+    (error,) = stale["errors"]
+    assert error["extensions"]["code"] == "CONFLICT"
+    assert (await tickets.get_ticket(agent, ticket.id)).priority == 1
+    fresh = first["data"]["updateTicket"]["ticket"]["updatedAt"]
+    again = await gql(client, update, token, id=str(ticket.id), p=2, at=fresh)
+    assert again["data"]["updateTicket"]["ticket"]["priority"] == 2

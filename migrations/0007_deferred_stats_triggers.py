@@ -46,7 +46,7 @@ async def undefer(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0005_attachment_indexes")]
+    dependencies = [("models", "0006_ticket_search")]
 
     initial = False
 

@@ -57,7 +57,7 @@ async def test_doors_changing_one_ticket_at_once_lose_nothing(client, agent, cus
             gql(
                 client,
                 "mutation($id: ID!, $p: Int) { updateTicket(input: {id: $id, priority: $p}) "
-                "{ ticket { id } } }",
+                "{ ticket { id } userErrors { code } } }",
                 token,
                 id=str(tid),
                 p=n % 5 + 1,
@@ -80,7 +80,7 @@ async def test_doors_changing_one_ticket_at_once_lose_nothing(client, agent, cus
             ),
         )
         graphql_update, v1, helpdesk, v1_status, _ = answers
-        assert "errors" not in graphql_update, graphql_update
+        assert graphql_update["data"]["updateTicket"]["userErrors"] == [], graphql_update
         assert (v1.status_code, helpdesk.status_code) == (200, 200), (v1.text, helpdesk.text)
         assert v1_status.status_code < 500, v1_status.text
         now = await tickets.get_ticket(agent, tid)
@@ -108,14 +108,13 @@ async def test_update_with_expected_updated_at_refuses_a_stale_copy(client, agen
     seen = read["data"]["ticket"]["updatedAt"]
     update = (
         "mutation($id: ID!, $p: Int, $at: DateTime) { updateTicket(input: "
-        "{id: $id, priority: $p, expectedUpdatedAt: $at}) { ticket { priority updatedAt } } }"
+        "{id: $id, priority: $p, expectedUpdatedAt: $at}) "
+        "{ ticket { priority updatedAt } userErrors { code } } }"
     )
     first = await gql(client, update, token, id=str(ticket.id), p=1, at=seen)
     assert first["data"]["updateTicket"]["ticket"]["priority"] == 1
     stale = await gql(client, update, token, id=str(ticket.id), p=2, at=seen)
-    assert stale["data"] is None
-    (error,) = stale["errors"]
-    assert error["extensions"]["code"] == "CONFLICT"
+    assert stale["data"]["updateTicket"] == {"ticket": None, "userErrors": [{"code": "CONFLICT"}]}
     assert (await tickets.get_ticket(agent, ticket.id)).priority == 1
     fresh = first["data"]["updateTicket"]["ticket"]["updatedAt"]
     again = await gql(client, update, token, id=str(ticket.id), p=2, at=fresh)

@@ -41,8 +41,8 @@ async def test_a_failing_command_neither_fails_nor_undoes_the_others(agent, cust
     first, failed, updated, last = results
     assert isinstance(failed, Invalid) and failed.field == "status"
     assert {first.title, last.title} == {"first", "last"} and updated.priority == 1
-    titles = await Ticket.all().order_by("id").values_list("title", flat=True)
-    assert titles == ["busy", "first", "last"]
+    titles = await Ticket.all().values_list("title", flat=True)
+    assert sorted(titles) == ["busy", "first", "last"]
     assert (await Ticket.get(id=ticket.id)).priority == 1
     assert not await Comment.filter(ticket_id=ticket.id).exists()
     assert not await Event.filter(kind=events.COMMENT_CREATED).exists()

@@ -15,7 +15,7 @@ inserts: microseconds) run on the event loop itself, as a thread hop per stateme
 batch wait for the GIL after each one; `BEGIN IMMEDIATE` (which may wait for another
 writer, `busy_timeout`) and `COMMIT` (the fsync) run in the writer's thread. Tortoise's own
 connection is left to reads, which never wait for a batch (WAL), and to the odd statement
-outside a transaction (a token's `last_used_at`), which waits for the file's write lock in
+outside a transaction (a login's `last_login_at`), which waits for the file's write lock in
 aiosqlite's thread like another process would.
 """
 

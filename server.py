@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from importers import cli as import_cli
 from models import db
 from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
@@ -264,6 +265,7 @@ def _parser() -> argparse.ArgumentParser:
     public.add_argument("slug", help="the queue's slug")
     public.add_argument("state", choices=["on", "off"])
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    import_cli.add_parser(sub)
     return parser
 
 
@@ -308,6 +310,8 @@ def main(argv: list[str] | None = None) -> None:
         _create_token(settings, args)
     elif args.command == "queue-public":
         _queue_public(settings, args)
+    elif args.command == "import-helpdesk":
+        import_cli.run(settings, args)
 
 
 def _serve(settings: Settings, args) -> None:
@@ -316,7 +320,7 @@ def _serve(settings: Settings, args) -> None:
     if args.workers < 1:
         raise SystemExit("ticketgate: --workers must be at least 1")
     if args.workers > 1 and settings.is_sqlite:
-        log.warning("several workers on SQLite serialise writes; use PostgreSQL to scale out")
+        log.info("%d workers take turns at SQLite's write lock", args.workers)
     if args.workers > 1 and settings.rate_limit_storage.startswith("memory"):
         log.warning(
             "rate limits and password throttles are counted per process without REDIS_URL:"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import logging
 import os
 import sys
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import admin_cli
 from models import db
 from resolvers import credentials, custom_fields, health, reads
 from resolvers.files import LocalStorage
@@ -205,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     public.add_argument("slug", help="the queue's slug")
     public.add_argument("state", choices=["on", "off"])
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    admin_cli.add_parsers(sub)
     return parser
 
 
@@ -214,17 +215,6 @@ async def _with_db(settings: Settings, work):
         return await work()
     finally:
         await db.close_db()
-
-
-def _password(args) -> str | None:
-    if args.password is not None:
-        return args.password
-    if sys.stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
-            raise SystemExit("ticketgate: passwords do not match")
-        return first
-    return None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -249,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
         _create_token(settings, args)
     elif args.command == "queue-public":
         _queue_public(settings, args)
+    elif args.command in admin_cli.COMMANDS:
+        admin_cli.run(settings, args)
 
 
 def _serve(settings: Settings, args) -> None:
@@ -304,7 +296,7 @@ def _create_user(settings: Settings, args) -> None:
     from resolvers.permissions import SYSTEM
     from resolvers.users import create_user
 
-    password = _password(args)
+    password = admin_cli.ask_password(args.password)
 
     async def work():
         return await create_user(

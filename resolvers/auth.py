@@ -13,16 +13,19 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import secrets
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from models import User
-from resolvers import clock, credentials, tokens, users
-from resolvers.errors import RateLimited, Unauthenticated
+from models import RevokedSession, User
+from resolvers import clock, credentials, events, tokens, users
+from resolvers.errors import Invalid, RateLimited, Unauthenticated
 from resolvers.ratelimit import Budget, RateLimiter
 
 JWT_ALGORITHM = "HS256"
@@ -30,25 +33,64 @@ MAX_HEADER = 4096  # longer credentials are malformed, whatever they hold
 
 
 def issue_jwt(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]:
+    """A login JWT; its `jti` names the session, so `logout` can revoke it."""
     expires_at = clock.now() + timedelta(seconds=ttl_seconds)
     claims = {"sub": str(user.id), "exp": expires_at, "iat": clock.now()}
+    claims["jti"] = secrets.token_hex(16)
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM), expires_at
 
 
+def _claims(raw: str, secret: str) -> dict:
+    try:
+        claims = jwt.decode(raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]})
+        int(claims["sub"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise Unauthenticated("Invalid or expired token.") from exc
+    return claims
+
+
 async def user_for_jwt(raw: str, secret: str) -> User:
+    """The active user a valid, unrevoked JWT names. A verified JWT is remembered for a few
+    seconds (`credentials`): a session revoked in another process ends within that time."""
     user_id = credentials.jwt_subject(raw, secret)
     if user_id is None:
-        try:
-            claims = jwt.decode(
-                raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]}
-            )
-            user_id = int(claims["sub"])
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
-            raise Unauthenticated("Invalid or expired token.") from exc
-        credentials.remember_jwt(raw, secret, user_id, float(claims["exp"]))
+        claims = _claims(raw, secret)
+        user_id, jti = int(claims["sub"]), claims.get("jti")
+        epoch = credentials.epoch()
+        if isinstance(jti, str):  # (JWTs issued before sessions have none)
+            user = await credentials.session_user(user_id, jti)
+        else:
+            user = await credentials.active_user(user_id)
+        if user is None:
+            raise Unauthenticated("Invalid or expired token.")
+        credentials.remember_jwt(raw, secret, user_id, float(claims["exp"]), epoch)
+        return user
     user = await credentials.active_user(user_id)
     if user is None:
         raise Unauthenticated("Invalid or expired token.")
+    return user
+
+
+async def logout(headers: Mapping[str, str], secret: str) -> User:
+    """Revoke the login JWT this request carries (its session); other sessions and API tokens
+    stay valid (revoke those with `tokens.revoke_token`). Returns whose session ended."""
+    scheme, _, raw = headers.get("authorization", "").strip().partition(" ")
+    raw = raw.strip()
+    if scheme.lower() != "bearer" or not raw or tokens.looks_like_token(raw):
+        raise Invalid("authorization", "Logging out ends a login session: send its JWT.")
+    user = await user_for_jwt(raw, secret)
+    claims = _claims(raw, secret)
+    if not isinstance(claims.get("jti"), str):
+        raise Invalid("authorization", "This token predates sessions; it ends when it expires.")
+    expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    try:
+        async with in_transaction():
+            await RevokedSession.filter(expires_at__lt=clock.now()).delete()  # expired anyway
+            await RevokedSession.create(jti=claims["jti"], user_id=user.id, expires_at=expires_at)
+            await events.record(events.SESSION_REVOKED, user, payload={"user_id": user.id})
+    except IntegrityError:  # a concurrent logout of the same session won
+        raise Unauthenticated("Invalid or expired token.") from None
+    credentials.forget_jwt(raw, secret)
     return user
 
 

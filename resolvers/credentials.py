@@ -11,12 +11,14 @@ Three caches, each bounded (`max_entries`) and short-lived (`ttl_seconds`, defau
   of client address + login + password (never the password itself): the user id and the
   password hash it was verified against. A wrong password is never cached;
 - verified JWTs by the same kind of HMAC: subject and expiry (checked on every hit), so the
-  signature is not verified again on every request.
+  signature is not verified again on every request. A miss reads the user and checks that the
+  session (the JWT's `jti`) was not signed out in one query (`session_user`).
 
 A hit runs no SQL. The domain functions that revoke a token, deactivate a user, change a role
-or a password call `forget_token` / `forget_user`, so this process sees the change at once;
-other processes see it within `ttl_seconds` at most (each entry is filled from the database no
-longer than that ago). A fill that raced with a `forget` is not stored (the `_epoch` check).
+or a password, or sign a session out call `forget_token` / `forget_user` / `forget_jwt`, so this
+process sees the change at once; other processes see it within `ttl_seconds` at most (each
+entry is filled from the database no longer than that ago). A fill that raced with a `forget`
+is not stored (the `_epoch` check).
 
 `last_used_at` is written at most once per `LAST_USED_EVERY` per token, by a background task
 (never on the request's path); `drain()` awaits the writes in flight (server shutdown does).
@@ -36,8 +38,9 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from cachetools import TTLCache
+from tortoise.expressions import Subquery
 
-from models import ApiToken, User
+from models import ApiToken, RevokedSession, User
 from resolvers import clock
 
 log = logging.getLogger("ticketgate.credentials")
@@ -128,6 +131,17 @@ async def active_user(user_id: int) -> User | None:
     return user
 
 
+async def session_user(user_id: int, jti: str) -> User | None:
+    """The active user of a login session not revoked (`auth.logout`), in one query; the user
+    is remembered like `active_user`'s."""
+    epoch = _epoch
+    revoked = Subquery(RevokedSession.filter(jti=jti).values("user_id"))
+    user = await User.filter(id=user_id, is_active=True).exclude(id__in=revoked).first()
+    if user is not None:
+        _remember_user(user, epoch)
+    return user
+
+
 # ---------------------------------------------------------------- API tokens
 
 
@@ -184,9 +198,17 @@ def jwt_subject(raw: str, secret: str) -> int | None:
     return found[0] if found is not None and found[1] > time.time() else None
 
 
-def remember_jwt(raw: str, secret: str, user_id: int, expires_at: float) -> None:
-    """A verified JWT's subject and expiry (unix time, as PyJWT checks it)."""
-    _caches.jwts[_keyed(secret, raw)] = (user_id, expires_at)
+def forget_jwt(raw: str, secret: str) -> None:
+    """A JWT was revoked (logout): verify it afresh next time."""
+    _bump_epoch()
+    _caches.jwts.pop(_keyed(secret, raw), None)
+
+
+def remember_jwt(raw: str, secret: str, user_id: int, expires_at: float, since_epoch: int) -> None:
+    """A verified JWT's subject and expiry (unix time, as PyJWT checks it), unless something
+    was forgotten since the check began (a logout racing with it)."""
+    if since_epoch == _epoch:
+        _caches.jwts[_keyed(secret, raw)] = (user_id, expires_at)
 
 
 # ---------------------------------------------------------------- verified passwords

@@ -271,13 +271,19 @@ async def _staff_user(field: str, user_id: object) -> User | None:
     return user
 
 
-async def _queue(queue_id: object) -> int | None:
+async def _queue(queue_id: object, current: int | None) -> int | None:
+    """A queue id a ticket may be put in: any but an archived one (unless it is there)."""
     if queue_id is None:
         return None
     if isinstance(queue_id, bool) or not isinstance(queue_id, int):
         raise Invalid("queue", "queue must be a queue id.")
-    if not await Queue.filter(id=queue_id).exists():
+    if queue_id == current:
+        return queue_id
+    queue = await Queue.get_or_none(id=queue_id).only("id", "archived_at")
+    if queue is None:
         raise Invalid("queue", f"Queue {queue_id} does not exist.")
+    if queue.archived_at is not None:
+        raise Invalid("queue", f"Queue {queue_id} is archived: it takes no new tickets.")
     return queue_id
 
 
@@ -294,7 +300,7 @@ async def _validated_fields(actor: Actor, ticket: Ticket | None, changes: dict[s
         elif name == "priority":
             clean[name] = validation.integer("priority", value, low=1, high=5)
         elif name == "queue_id":
-            clean[name] = await _queue(value)
+            clean[name] = await _queue(value, ticket.queue_id if ticket else None)
         elif name == "tags":
             clean[name] = _tags(value)
         elif name == "custom_fields":

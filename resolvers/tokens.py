@@ -6,9 +6,12 @@ import hashlib
 import re
 import secrets
 
+from tortoise.transactions import in_transaction
+
 from models import ApiToken, Role, User
-from resolvers import clock, credentials, validation
+from resolvers import clock, credentials, events, validation
 from resolvers.errors import Forbidden, NotFound
+from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_user
 
 PREFIX = "tg_"
@@ -36,6 +39,18 @@ async def create_token(actor: Actor | None, user_id: int, name: str = "") -> tup
     return token, f"{PREFIX}{key_id}_{secret}"
 
 
+async def list_tokens(actor: Actor | None, user_id: int | None, win: Window) -> Page[ApiToken]:
+    """API tokens (never their secrets), oldest first: your own, or as an admin anyone's
+    (`user_id`) or everyone's (`user_id=None`)."""
+    actor = require_user(actor)
+    if actor.role != Role.ADMIN:
+        if user_id not in (None, actor.id):
+            raise Forbidden("Only administrators may list other users' tokens.")
+        user_id = actor.id
+    found = ApiToken.all() if user_id is None else ApiToken.filter(user_id=user_id)
+    return await paginate(found.order_by("id"), win)
+
+
 async def revoke_token(actor: Actor | None, token_id: int) -> None:
     """Delete a token (your own, or anyone's as an admin); refused from the next request on
     (in other server processes within the credential cache's lifetime)."""
@@ -43,7 +58,10 @@ async def revoke_token(actor: Actor | None, token_id: int) -> None:
     token = await ApiToken.get_or_none(id=token_id)
     if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
         raise NotFound(f"Token {token_id} not found.")
-    await token.delete()
+    async with in_transaction():
+        await token.delete()
+        payload = {"token_id": token.id, "user_id": token.user_id, "name": token.name}
+        await events.record(events.TOKEN_REVOKED, actor, payload=payload)
     credentials.forget_token(token.key_id)
 
 

@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
+from schema.admin import AdminMutations, AdminQueries
 from schema.errors import CostReport, DomainErrors
 from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
@@ -26,12 +27,12 @@ DOCUMENT_CACHE_SIZE = 512  # parsed and validated documents kept (by text)
 
 
 @strawberry.type
-class Query(TicketQueries, UserQueries, StatsQueries):
+class Query(TicketQueries, UserQueries, StatsQueries, AdminQueries):
     node: relay.Node | None = relay.node()
 
 
 @strawberry.type
-class Mutation(TicketMutations, UserMutations):
+class Mutation(TicketMutations, UserMutations, AdminMutations):
     pass
 
 

@@ -73,6 +73,7 @@ class Queue(relay.Node):
     title: str
     slug: str
     is_public: bool  # its tickets are in the anonymous nephthys feed (docs/nephthys.md)
+    archived_at: datetime | None  # archived: takes no new tickets
     is_type_of = _model_node(models.Queue)
 
     @strawberry.field

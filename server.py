@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import logging
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,12 +22,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import admin_cli
 from models import db
+from observe import logs
+from observe.http import endpoint as metrics_endpoint
+from observe.middleware import Observe
 from resolvers import credentials, custom_fields, health, reads
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
 from rest.common import DialectGuard, JSONResponse
 from rest.conditional import ConditionalGet
+from rest.origin import PublicOrigin, parse_base_url
 from schema import build_schema
 from schema.http import GraphQLApp
 from settings import Settings
@@ -109,6 +115,21 @@ def _clock_bucket(settings: Settings):
     return lambda path: seconds if path.startswith(CLOCK_DEPENDENT) else None
 
 
+def _middleware(settings: Settings, conditional: Middleware) -> list[Middleware]:
+    """Outermost first: the public origin (absolute URLs), request ids, metrics and the access
+    log (docs/operations.md), conditional GETs."""
+    doors = [(prefix, name) for prefix, name in DIALECTS] + [("/graphql", "graphql")]
+    stack = [
+        Middleware(RequestId),
+        Middleware(Observe, doors=doors, collect=settings.metrics_enabled),
+        conditional,
+    ]
+    if settings.public_base_url:
+        parse_base_url(settings.public_base_url)  # (refused at start, not at the first request)
+        stack.insert(0, Middleware(PublicOrigin, base_url=settings.public_base_url))
+    return stack
+
+
 def build_app(
     settings: Settings | None = None, *, manage_db: bool = True, webhook_worker: bool | None = None
 ) -> Starlette:
@@ -128,6 +149,8 @@ def build_app(
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
+    if settings.metrics_token:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     for prefix, module_name in DIALECTS:
         module = __import__(f"rest.{module_name}", fromlist=["routes"])
         guard = Middleware(
@@ -145,7 +168,7 @@ def build_app(
         try:
             yield
         finally:
-            await worker.stop()
+            await worker.stop(grace=settings.shutdown_timeout)
             await credentials.drain()
             if manage_db:
                 await db.close_db()
@@ -154,9 +177,7 @@ def build_app(
     conditional = Middleware(
         ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)
     )
-    app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=[Middleware(RequestId), conditional]
-    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, conditional))
     app.state.settings = settings
     app.state.webhook_worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
     app.state.worker_expected = run_worker
@@ -172,6 +193,13 @@ def build_app(
 # ---------------------------------------------------------------- command line
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ticketgate")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         sys.stderr.write(f"ticketgate: {message}\n")
@@ -180,30 +208,38 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ticketgate", description="ticketgate server and tools")
+    parser.add_argument("--version", action="version", version=f"ticketgate {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="serve HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (1); more want PostgreSQL and REDIS_URL (docs/operations.md)",
+    )
     sub.add_parser("migrate", help="apply the committed migrations")
     seed = sub.add_parser("seed", help="load demo data and/or N synthetic tickets")
     seed.add_argument("--demo", action="store_true", help="demo users, queues and tickets")
     seed.add_argument("--tickets", type=int, default=0, metavar="N", help="N bulk tickets")
     seed.add_argument("--if-empty", action="store_true", help="only when there are no users")
     user = sub.add_parser("create-user", help="create a user")
-    user.add_argument("username")
-    user.add_argument("--role", choices=["admin", "agent", "customer"], required=True)
-    user.add_argument("--email", default="")
-    user.add_argument("--name", default="")
-    user.add_argument("--password")
+    user.add_argument("username", help="login name: letters, digits and @/./+/-/_")
+    user.add_argument(
+        "--role", choices=["admin", "agent", "customer"], required=True, help="what they may do"
+    )
+    user.add_argument("--email", default="", help="e-mail address (also a login)")
+    user.add_argument("--name", default="", help="display name")
+    user.add_argument("--password", help="asked for on a terminal when omitted")
     token = sub.add_parser("create-token", help="create an API token (printed once)")
-    token.add_argument("username")
-    token.add_argument("--name", default="")
+    token.add_argument("username", help="whose token")
+    token.add_argument("--name", default="", help="a label, e.g. where it is used")
     public = sub.add_parser(
         "queue-public", help="show a queue's tickets in the anonymous nephthys feed, or not"
     )
     public.add_argument("slug", help="the queue's slug")
-    public.add_argument("state", choices=["on", "off"])
+    public.add_argument("state", choices=["on", "off"], help="on: public; off: not")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
     admin_cli.add_parsers(sub)
     return parser
@@ -220,9 +256,7 @@ async def _with_db(settings: Settings, work):
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     os.umask(0o077)  # the database, the secret key and attachments: readable by us alone
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT"))
     if args.command == "export-schema":
         print(build_schema().as_str())
         return
@@ -257,18 +291,29 @@ def _serve(settings: Settings, args) -> None:
             args.workers,
             args.workers,
         )
+    if args.workers > 1:  # each worker writes its metrics here; any worker's /metrics sums them
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ticketgate-metrics-")
     print(f"ticketgate: GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
-        "server:build_app",
+        "server:serve_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
         log_level=os.environ.get("LOG_LEVEL", "INFO").lower(),
+        log_config=None,  # our handlers (observe/logs.py), set up by serve_app in each worker
+        access_log=False,  # replaced by the access log of observe/middleware.py
         app_dir=str(Path(__file__).resolve().parent),
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+
+
+def serve_app() -> Starlette:
+    """The app of one `ticketgate serve` process (uvicorn's factory, also in each worker)."""
+    logs.configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT"))
+    return build_app()
 
 
 def _seed(settings: Settings, args) -> None:

@@ -48,7 +48,8 @@ class Settings:
     graphql_max_cost: int = 25_000
     graphql_cost_per_minute: int = 1_000_000
     graphql_timeout_seconds: float = 10.0
-    public_base_url: str = "http://127.0.0.1:8000"
+    # scheme://host[:port] of absolute URLs; unset: each request's own (rest/origin.py)
+    public_base_url: str = ""
     # nephthys dialect (docs/nephthys.md)
     nephthys_public: bool = False
     nephthys_link_template: str = "{base_url}/api/ticket?id={id}"
@@ -68,6 +69,10 @@ class Settings:
     webhooks_enabled: bool = True
     # helpdesk custom fields, a JSON list (docs/helpdesk.md)
     helpdesk_custom_fields: str = "[]"
+    # operations (docs/operations.md): metrics, shutdown
+    metrics_enabled: bool = True  # collect; `/metrics` is served only with a metrics_token
+    metrics_token: str = ""
+    shutdown_timeout: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -112,4 +117,7 @@ class Settings:
             ),
             webhooks_enabled=_flag(env.get("WEBHOOKS_ENABLED"), cls.webhooks_enabled),
             helpdesk_custom_fields=env.get("HELPDESK_CUSTOM_FIELDS", cls.helpdesk_custom_fields),
+            metrics_enabled=_flag(env.get("METRICS_ENABLED"), cls.metrics_enabled),
+            metrics_token=env.get("METRICS_TOKEN", cls.metrics_token),
+            shutdown_timeout=float(env.get("SHUTDOWN_TIMEOUT", cls.shutdown_timeout)),
         )

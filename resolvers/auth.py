@@ -24,6 +24,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import RevokedSession, User
+from observe import metrics
 from resolvers import clock, credentials, events, tokens, users
 from resolvers.errors import Invalid, RateLimited, Unauthenticated
 from resolvers.ratelimit import Budget, RateLimiter
@@ -198,6 +199,7 @@ class LoginThrottle:
         reset_at = await self.storage.get_expiry(key)  # (unix time, as `limits` keeps it)
         wait = max(1, math.ceil(reset_at - time.time()))
         message = f"Too many failed login attempts; try again in {wait} s."
+        metrics.rate_limited("login")
         raise RateLimited(message, wait, Budget(limit, 0, math.ceil(reset_at)))
 
 

@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 
 from tortoise import connections
 
+from observe import sql as sql_count
+
 T = TypeVar("T")
 Step = tuple[str, Sequence[Any]]
 Read = Generator[Step, list, T]
@@ -150,6 +152,7 @@ def _sqlite_readers(client) -> SqliteReaders | None:
 async def run(read: Read[T]) -> T:
     """Drive `read` to its result (see the module docstring)."""
     client = connections.get("default")
+    read = sql_count.counted_read(read)
     readers = _sqlite_readers(client)
     if readers is not None:
         return await readers.run(read)

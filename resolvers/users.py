@@ -15,6 +15,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Role, User
+from observe import metrics
 from resolvers import clock, credentials, events, validation
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Page, Window, paginate
@@ -309,6 +310,7 @@ async def authenticate_password(
             await user.save(update_fields=["password_hash"])
             credentials.forget_user(user.id)
     if not ok:
+        metrics.LOGIN_FAILURES.inc()
         raise Unauthenticated("Invalid credentials.")
     if record_login:
         user.last_login_at = clock.now()

@@ -120,7 +120,9 @@ def _overall(request: Request, overall: stats.OverallStats) -> dict[str, Any]:
             "created_at": oldest.created_at.isoformat(),
             "age_minutes": oldest.age_minutes,
             "link": settings.nephthys_link_template.format(
-                base_url=settings.public_base_url, id=oldest.id, message_ts=oldest.message_ts or ""
+                base_url=str(request.base_url).rstrip("/"),
+                id=oldest.id,
+                message_ts=oldest.message_ts or "",
             ),
         }
     return body

@@ -66,6 +66,9 @@ class GraphQLApp(GraphQL):
             )
             return _error_response(message, {"code": "PAYLOAD_TOO_LARGE"}, status=413)
         prepared = self.compiled.prepared(query, operation_name)
+        if prepared is not None:  # (for the access log and metrics, observe/)
+            name = prepared.operation.name
+            request.scope["graphql_operation"] = name.value if name else operation_name
         coerced = None if prepared is None else self.compiled.variables(prepared, variables)
         if coerced is None:
             return None  # Strawberry reports the syntax, validation or variable errors

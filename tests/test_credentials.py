@@ -441,11 +441,11 @@ async def test_over_long_logins_are_invalid_credentials(client, agent):
     assert (await client.get(HELPDESK, headers=bearer("tg_" + "a" * 17 + "_x"))).status_code == 403
 
 
-async def test_processes_sharing_redis_share_the_throttle(settings, agent):
+async def test_processes_sharing_redis_share_the_throttle(settings, redis_url, agent):
     prefix = f"tg-test-{uuid.uuid4().hex}"
     apps = [build_app(settings, manage_db=False) for _ in range(2)]
     for app in apps:  # (a key prefix of its own, so concurrent runs on one Redis never clash)
-        app.state.rate_limiter = RateLimiter("redis://127.0.0.1:6379", key_prefix=prefix)
+        app.state.rate_limiter = RateLimiter(redis_url, key_prefix=prefix)
 
     def at(app, address: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=(address, 40000))

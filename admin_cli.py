@@ -1,4 +1,5 @@
-"""The administration commands: `ticketgate queue|user|token ...` (docs/operations.md).
+"""The operator's commands: `ticketgate queue|user|token ...`, `backup`, `restore`
+(docs/operations.md).
 
 Each acts as the system (an administrator recorded as no user) through the same domain
 functions as the GraphQL mutations, so the same rules hold and the same events are written.
@@ -11,7 +12,9 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+import backups
 from models import db
 from resolvers import queues, tokens, users
 from resolvers.errors import DomainError
@@ -63,12 +66,28 @@ def add_parsers(sub) -> None:
     revoke = tsub.add_parser("revoke", help="revoke a token at once")
     revoke.add_argument("id", type=int, help="the token's id (see `token list`)")
 
+    save = sub.add_parser("backup", help="copy the database, attachments and key, while serving")
+    save.add_argument("path", type=Path, help="a new (or empty) directory")
+    load = sub.add_parser("restore", help="put a backup in place (stop the server first)")
+    load.add_argument("path", type=Path, help="a directory written by `ticketgate backup`")
+    load.add_argument("--force", action="store_true", help="replace an existing database")
 
-COMMANDS = ("queue", "user", "token")
+
+COMMANDS = ("queue", "user", "token", "backup", "restore")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
-    """Run one administration command; domain errors print one line and exit 1."""
+    """Run one operator command; domain errors print one line and exit 1."""
+    if args.command in ("backup", "restore"):
+        try:
+            if args.command == "backup":
+                lines = backups.backup(settings, args.path)
+            else:
+                lines = backups.restore(settings, args.path, force=args.force)
+        except backups.BackupError as exc:
+            raise SystemExit(f"ticketgate: {exc}") from None
+        print("\n".join(lines))
+        return
     handler: Callable[[argparse.Namespace], Awaitable[list[str]]] = HANDLERS[
         (args.command, args.action)
     ]

@@ -21,8 +21,9 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import admin_cli
+import pages
 from models import db
-from observe import logs
+from observe import logs, progress
 from observe.http import endpoint as metrics_endpoint
 from observe.middleware import Observe
 from resolvers import credentials, custom_fields, health, reads
@@ -151,6 +152,7 @@ def build_app(
     ]
     if settings.metrics_token:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    routes += pages.routes  # `/` and the API docs pages
     for prefix, module_name in DIALECTS:
         module = __import__(f"rest.{module_name}", fromlist=["routes"])
         guard = Middleware(
@@ -264,7 +266,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         _serve(settings, args)
     elif args.command == "migrate":
-        asyncio.run(db.migrate(settings.database_url))
+        with progress.spinner("applying migrations"):
+            asyncio.run(db.migrate(settings.database_url))
     elif args.command == "seed":
         _seed(settings, args)
     elif args.command == "create-user":
@@ -330,7 +333,8 @@ def _seed(settings: Settings, args) -> None:
             for line in await seed.demo(settings):
                 print(line)
         if args.tickets:
-            count = await seed.bulk_tickets(args.tickets)
+            with progress.bar("seeding tickets", args.tickets) as advance:
+                count = await seed.bulk_tickets(args.tickets, progress=advance)
             print(f"ticketgate: inserted {count} tickets")
 
     asyncio.run(_with_db(settings, work))

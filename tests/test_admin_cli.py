@@ -1,5 +1,9 @@
 """`ticketgate queue|user|token ...` as an operator runs them (real subprocesses)."""
 
+import argparse
+import os
+
+import server
 from tests.test_cli import cli_env, run  # noqa: F401 (the fixture)
 
 
@@ -39,3 +43,26 @@ def test_admin_commands(cli_env):  # noqa: F811
     assert ok(cli_env, "token", "list") == ""
     missing = run(cli_env, "token", "revoke", "1")
     assert missing.returncode == 1 and missing.stderr.endswith("ticketgate: Token 1 not found.\n")
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_option_and_argument_has_help_text():
+    for parser in _parsers(server._parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):  # its commands carry the help
+                for command in action._choices_actions:
+                    assert command.help, f"{parser.prog} {command.dest} has no help text"
+            else:
+                assert action.help, f"{parser.prog}: {action.dest} has no help text"
+
+
+def test_version():
+    result = run(dict(os.environ), "--version")
+    assert result.returncode == 0 and result.stdout.startswith("ticketgate ")

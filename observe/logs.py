@@ -39,14 +39,15 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`LEVEL logger: message`, then the request id and user of an access line."""
+    """`LEVEL logger: message`, then an access line's request id and user, then any traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
-        record.msg = _cut(str(record.msg), MAX_MESSAGE)
-        text = super().format(record)
+        text = f"{record.levelname} {record.name}: {_cut(record.getMessage(), MAX_MESSAGE)}"
         rid = getattr(record, "request_id", None)
         if rid is not None:
             text += f" rid={rid} user={getattr(record, 'user_id', None) or '-'}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
         return text
 
 
@@ -55,11 +56,7 @@ def configure(level: str = "INFO", log_format: str | None = None) -> str:
     if log_format not in ("json", "text"):
         log_format = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter()
-        if log_format == "json"
-        else TextFormatter("%(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

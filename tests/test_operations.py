@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from models import WebhookDelivery
-from observe.logs import MAX_VALUE, JsonFormatter
+from observe.logs import MAX_VALUE, JsonFormatter, TextFormatter
 from resolvers import tickets, webhook_worker, webhooks
 from resolvers.files import LocalStorage, NewFile
 from resolvers.webhook_worker import WebhookWorker
@@ -229,3 +229,14 @@ async def test_webhook_worker_stops_within_the_shutdown_bound(monkeypatch):
     assert worker.running
     await worker.stop(grace=0.01)  # the pass in progress never ends: it is cancelled
     assert not worker.running
+
+
+def test_text_format_names_the_request_and_keeps_tracebacks():
+    record = logging.LogRecord("ticketgate.access", logging.INFO, "f", 1, "GET %s", ("/x",), None)
+    record.request_id, record.user_id = "req-7", 3
+    assert TextFormatter().format(record) == "INFO ticketgate.access: GET /x rid=req-7 user=3"
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        error = logging.LogRecord("t", logging.ERROR, "f", 1, "failed", (), sys.exc_info())
+    assert TextFormatter().format(error).endswith("ValueError: boom")

@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import importlib.metadata
+import itertools
 import logging
 import os
+import secrets
 import sys
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from models import db
 from observe import logs, progress
 from observe.http import endpoint as metrics_endpoint
 from observe.middleware import Observe
-from resolvers import credentials, custom_fields, health, reads
+from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
@@ -53,17 +54,21 @@ CLOCK_DEPENDENT = ("/api/stats", "/api/user")
 
 
 class RequestId:
-    """Give every request an id (`X-Request-ID`, echoed when the client sends a sane one)."""
+    """Give every request an id (`X-Request-ID`, echoed when the client sends a sane one):
+    32 hex digits, a random prefix per process and a counter (unique without a system call)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.prefix = secrets.token_hex(10)
+        self.counter = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        if not (0 < len(rid) <= 64 and rid.isprintable()):
+            rid = f"{self.prefix}{next(self.counter):012x}"
         scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_id(message):
@@ -174,7 +179,6 @@ def build_app(
             await credentials.drain()
             if manage_db:
                 await db.close_db()
-                reads.close()
 
     conditional = Middleware(
         ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)

@@ -92,13 +92,27 @@ async def caller(request: Request) -> Actor | None:
     """The authenticated user (None when no credential was sent); cached on the request.
     Unauthenticated for a wrong credential, RateLimited for a throttled HTTP Basic password."""
     if "caller" not in request.scope:
-        request.scope["caller"] = await auth.authenticate(
-            request.headers,
-            request.app.state.settings.secret_key,
-            limiter=request.app.state.rate_limiter,
-            client=client_address(request),
-        )
+        request.scope["caller"] = await auth.authenticate(request.headers, **_auth_context(request))
     return request.scope["caller"]
+
+
+async def signed_in(request: Request) -> bool:
+    """Whether the request's credential, if it sent one, is valid: `caller` without building
+    the user (a 304 needs no more)."""
+    try:
+        await auth.identify(request.headers, **_auth_context(request))
+    except DomainError:
+        return False
+    return True
+
+
+def _auth_context(request: Request) -> dict:
+    state = request.app.state
+    return {
+        "secret": state.settings.secret_key,
+        "limiter": state.rate_limiter,
+        "client": client_address(request),
+    }
 
 
 def client_address(request: Request) -> str:

@@ -22,27 +22,21 @@ from prometheus_client import (
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-STATEMENT_BUCKETS = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100)
 COST_BUCKETS = (0, 1, 10, 100, 1_000, 10_000, 100_000)
 MAX_OPERATION_NAMES = 200
 OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
-REQUESTS = Counter(
-    "ticketgate_http_requests",
-    "HTTP requests answered, by door, route template, method and status.",
-    ["door", "route", "method", "status"],
-)
 LATENCY = Histogram(
     "ticketgate_http_request_duration_seconds",
-    "Time from a request's arrival to the end of its answer, by door and route template.",
-    ["door", "route"],
+    "Answered requests (_count) and their time from arrival to the end of the answer, by door,"
+    " route template, method and status.",
+    ["door", "route", "method", "status"],
     buckets=LATENCY_BUCKETS,
 )
-STATEMENTS = Histogram(
-    "ticketgate_sql_statements_per_request",
-    "SQL statements one request sent, by door.",
+STATEMENTS = Counter(
+    "ticketgate_sql_statements",
+    "SQL statements sent while answering requests, by door (divide by the requests' count).",
     ["door"],
-    buckets=STATEMENT_BUCKETS,
 )
 GRAPHQL_COST = Histogram(
     "ticketgate_graphql_operation_cost",
@@ -69,30 +63,26 @@ WEBHOOK_PENDING = Gauge(
     multiprocess_mode="mostrecent",
 )
 
-_request_children: dict[tuple, tuple] = {}
-_statement_children: dict[str, object] = {}
+_latency: dict[tuple, object] = {}  # label children by labels: one dict lookup when warm
+_statements: dict[str, object] = {}
+_costs: dict[str, object] = {}
 _operation_names: set[str] = set()
 
 
 def observe_request(
-    door: str, route: str, method: str, status: int, seconds: float, statements: int | None
+    door: str, route: str, method: str, status: int, seconds: float, statements: int
 ) -> None:
-    """Record one answered request (label children cached: one dict lookup when warm)."""
+    """Record one answered request: one histogram observation, one counter increment."""
     key = (door, route, method, status)
-    children = _request_children.get(key)
-    if children is None:
-        children = (
-            REQUESTS.labels(door, route, method, str(status)),
-            LATENCY.labels(door, route),
-        )
-        _request_children[key] = children
-    children[0].inc()
-    children[1].observe(seconds)
-    if statements is not None:
-        child = _statement_children.get(door)
-        if child is None:
-            child = _statement_children[door] = STATEMENTS.labels(door)
-        child.observe(statements)
+    child = _latency.get(key)
+    if child is None:
+        child = _latency[key] = LATENCY.labels(door, route, method, str(status))
+    child.observe(seconds)
+    if statements:
+        counter = _statements.get(door)
+        if counter is None:
+            counter = _statements[door] = STATEMENTS.labels(door)
+        counter.inc(statements)
 
 
 def operation_label(name: str | None) -> str:
@@ -109,7 +99,11 @@ def operation_label(name: str | None) -> str:
 
 
 def observe_graphql(name: str | None, cost: int) -> None:
-    GRAPHQL_COST.labels(operation_label(name)).observe(cost)
+    label = operation_label(name)
+    child = _costs.get(label)
+    if child is None:
+        child = _costs[label] = GRAPHQL_COST.labels(label)
+    child.observe(cost)
 
 
 def rate_limited(budget: str) -> None:

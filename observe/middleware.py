@@ -54,7 +54,7 @@ class Observe:
         cost = (getattr(context, "cost", None) or {}).get("requested")
         operation = scope.get("graphql_operation")
         if self.collect:
-            metrics.observe_request(door, route, scope["method"], status, seconds, count)
+            metrics.observe_request(door, route, scope["method"], status, seconds, count or 0)
             if cost is not None:
                 metrics.observe_graphql(operation, cost)
         if access_log.isEnabledFor(logging.INFO):

@@ -67,15 +67,14 @@ async def test_requests_counted_by_door_route_template_and_status(ops_client, ag
     def delta(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
 
-    requests = "ticketgate_http_requests_total"
+    requests = "ticketgate_http_request_duration_seconds_count"
     assert delta(requests, **route, method="GET", status="200") == 3
     assert delta(requests, **route, method="GET", status="404") == 1
     assert delta(requests, door="server", route="<unmatched>", method="GET", status="404") == 1
-    assert delta("ticketgate_http_request_duration_seconds_count", **route) == 4
+    fast = "ticketgate_http_request_duration_seconds_bucket"
+    assert delta(fast, **route, method="GET", status="200", le="+Inf") == 3
     # every request sent at least one statement (the token, then the ticket)
-    statements = "ticketgate_sql_statements_per_request"
-    assert delta(f"{statements}_count", door="platform_v1") == 4
-    assert delta(f"{statements}_bucket", door="platform_v1", le="0.0") == 0
+    assert delta("ticketgate_sql_statements_total", door="platform_v1") >= 4
 
 
 async def test_graphql_operations_by_name_and_cost(ops_client, agent):

@@ -13,7 +13,13 @@ import orjson
 MAX_VALUE = 256
 MAX_MESSAGE = 2000
 # LogRecord's own attributes: everything else on a record came from `extra=`
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# (and uvicorn's `color_message`, the message again with terminal colours)
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def _cut(value: object, limit: int = MAX_VALUE) -> object:

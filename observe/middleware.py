@@ -19,6 +19,7 @@ class Observe:
 
     def __init__(self, app: ASGIApp, doors: list[tuple[str, str]], collect: bool = True) -> None:
         self.app, self.doors, self.collect = app, doors, collect
+        self._door_of: dict[str, str] = {}  # route template → door (templates are few)
         if collect:
             sql.instrument()
 
@@ -48,7 +49,12 @@ class Observe:
             self._record(scope, status, time.perf_counter() - started, statements)
 
     def _record(self, scope: Scope, status: int, seconds: float, statements) -> None:
-        door, route = self.door(scope["path"]), route_template(scope)
+        route = route_template(scope)
+        door = self._door_of.get(route)
+        if door is None:
+            door = self.door(scope["path"])
+            if route != UNMATCHED:
+                self._door_of[route] = door
         count = statements[0] if statements is not None else None
         context = scope.get("graphql_context")
         cost = (getattr(context, "cost", None) or {}).get("requested")

@@ -9,6 +9,7 @@ as for every other field. The rules live in resolvers/ (queues, users, tokens, a
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -78,14 +79,10 @@ async def resolve_api_tokens(
     first: int | None = None,
     after: str | None = None,
 ) -> Connection[ApiToken]:
-    """Your API tokens; an administrator's own, or anyone's (`user`)."""
-    caller = actor(info)
+    """Your API tokens; an administrator's: everyone's, or one user's (`user`)."""
     user_id = None if user is None else parse_id(user, "User", "user")
-    if user_id is None and caller is not None and caller.role != UserRole.ADMIN:
-        user_id = caller.id
-    page = await tokens.list_tokens(caller, user_id, forward_window(first, after))
-    page.items[:] = [ApiToken.of(row) for row in page.items]
-    return Connection.from_page(page)
+    page = await tokens.list_tokens(actor(info), user_id, forward_window(first, after))
+    return Connection.from_page(replace(page, items=[ApiToken.of(row) for row in page.items]))
 
 
 @strawberry.type

@@ -214,3 +214,17 @@ async def test_logout_needs_a_login_session(client, agent):
             "code": "BAD_USER_INPUT",
         }
     ]
+
+
+async def test_archived_at_is_read_through_every_query_path(client, admin):
+    queue = await queues.create_queue(SYSTEM, title="Old", slug="old")
+    await tickets.create_ticket(admin, title="In it", queue_id=queue.id)
+    archived = await queues.update_queue(admin, queue.id, archived=True)
+    token = await token_for(admin)
+    listed = await gql(client, "{ queues { slug archivedAt } }", token)
+    nested = await gql(
+        client, "{ tickets(first: 1) { edges { node { queue { archivedAt } } } } }", token
+    )
+    when = listed["data"]["queues"][0]["archivedAt"]
+    assert when is not None and when.startswith(archived.archived_at.strftime("%Y-%m-%dT%H:%M"))
+    assert nested["data"]["tickets"]["edges"][0]["node"]["queue"]["archivedAt"] == when

@@ -1,55 +1,30 @@
 """Administration: queues, users' roles, activity and passwords, API tokens, logout.
 
-Every mutation answers a payload with the changed object (null when nothing changed) and
-`userErrors { field message code }`: the caller's own mistakes (bad input, a missing object, a
-conflict). Missing credentials or rights stay GraphQL errors (`UNAUTHENTICATED`, `FORBIDDEN`),
-as for every other field. The rules live in resolvers/ (queues, users, tokens, auth).
+Mutations in the userErrors style (schema/payloads.py): each payload holds the changed object
+(null when the mutation failed) and `userErrors`; a missing credential stays a top-level
+error. The rules live in resolvers/ (queues, users, tokens, auth).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
 from resolvers import auth, queues, tokens, users
-from resolvers.errors import Conflict, Invalid, NotFound
 from schema.connections import Connection, forward_window
 from schema.context import actor, loaders
 from schema.ids import parse_id
+from schema.payloads import INPUT, UserError, mutation, user_errors_field
 from schema.types import Queue, User, UserRole
 
-T = TypeVar("T")
 
-
-@strawberry.type
-class UserError:
-    """A mistake in the mutation's input; `field` names the input field when there is one."""
-
-    field: str | None
-    message: str
-    code: str
-
-
-async def _attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
-    """Run a domain call; the caller's mistakes become userErrors, anything else propagates."""
-    try:
-        return await work, []
-    except Invalid as exc:
-        return None, [UserError(field=f, message=m, code=exc.code) for f, m in exc.fields]
-    except (NotFound, Conflict) as exc:
-        return None, [UserError(field=None, message=exc.message, code=exc.code)]
-
-
-@strawberry.type
+@strawberry.type(description="An API token; its secret was shown once, when it was created.")
 class ApiToken:
-    """An API token's description; its secret was shown once, when it was created."""
-
     id: strawberry.ID
     database_id: int
     name: str
@@ -68,7 +43,7 @@ class ApiToken:
             user_id=row.user_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Whose token it is.")
     async def user(self, info: Info) -> User | None:
         return await loaders(info).user.load(self.user_id)
 
@@ -90,127 +65,129 @@ class AdminQueries:
     api_tokens: Connection[ApiToken] = strawberry.field(resolver=resolve_api_tokens)
 
 
-@strawberry.input
+@strawberry.input(description="A new queue.")
 class CreateQueueInput:
-    title: str
-    slug: str
-    is_public: bool = False
+    title: str = strawberry.field(description="Its display name.")
+    slug: str = strawberry.field(description="Short name: lower-case letters, digits, - and _.")
+    is_public: bool = strawberry.field(
+        default=False, description="List its tickets in the anonymous nephthys feed."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a queue; omitted fields stay.")
 class UpdateQueueInput:
-    id: strawberry.ID
-    title: str | None = None
+    id: strawberry.ID = strawberry.field(description="The queue.")
+    title: str | None = strawberry.field(default=None, description="A new display name.")
     is_public: bool | None = strawberry.field(
-        default=None, description="Its tickets in the anonymous nephthys feed."
+        default=None, description="Its tickets in the anonymous nephthys feed, or not."
     )
     archived: bool | None = strawberry.field(
         default=None, description="An archived queue takes no new tickets."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of a mutation creating or changing a queue.")
 class QueuePayload:
-    queue: Queue | None
-    user_errors: list[UserError]
+    queue: Queue | None = strawberry.field(default=None, description="Null when it failed.")
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a user; omitted fields stay.")
 class UpdateUserInput:
-    id: strawberry.ID
-    role: UserRole | None = None
+    id: strawberry.ID = strawberry.field(description="The user.")
+    role: UserRole | None = strawberry.field(default=None, description="A new role.")
     is_active: bool | None = strawberry.field(
         default=None, description="false: every credential of the user is refused."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new password.")
 class SetPasswordInput:
-    user: strawberry.ID
-    password: str
-
-
-@strawberry.type
-class UpdateUserPayload:
-    user: User | None
-    user_errors: list[UserError]
-
-
-@strawberry.input
-class RevokeApiTokenInput:
-    id: strawberry.ID
-
-
-@strawberry.type
-class RevokeApiTokenPayload:
-    revoked_token_id: strawberry.ID | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class LogoutPayload:
-    user: User | None = strawberry.field(description="Whose session ended.")
-    user_errors: list[UserError]
-
-
-async def _update_queue(info: Info, given: UpdateQueueInput):
-    queue_id = parse_id(given.id, "Queue", "id")
-    return await queues.update_queue(
-        actor(info), queue_id, title=given.title, is_public=given.is_public, archived=given.archived
+    user: strawberry.ID = strawberry.field(
+        description="Whose password (yourself, or anyone's as an admin)."
     )
+    password: str = strawberry.field(description="The new password.")
 
 
-async def _update_user(info: Info, given: UpdateUserInput):
-    user_id = parse_id(given.id, "User", "id")
-    return await users.update_user(actor(info), user_id, role=given.role, is_active=given.is_active)
+@strawberry.type(description="The result of updateUser and setPassword.")
+class UpdateUserPayload:
+    user: User | None = strawberry.field(default=None, description="Null when it failed.")
+    user_errors: list[UserError] = user_errors_field()
 
 
-async def _set_password(info: Info, given: SetPasswordInput):
-    user_id = parse_id(given.user, "User", "user")
-    await users.set_password(actor(info), user_id, given.password)
-    return await users.get_user(actor(info), user_id)
+@strawberry.input(description="The token to revoke.")
+class RevokeApiTokenInput:
+    id: strawberry.ID = strawberry.field(description="The token (its id or database id).")
 
 
-async def _revoke(info: Info, given: RevokeApiTokenInput):
-    await tokens.revoke_token(actor(info), parse_id(given.id, "ApiToken", "id"))
-    return given.id
+@strawberry.type(description="The result of revokeApiToken.")
+class RevokeApiTokenPayload:
+    revoked_token_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The revoked token; null when it failed."
+    )
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="The result of logout.")
+class LogoutPayload:
+    user: User | None = strawberry.field(default=None, description="Whose session ended.")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
 class AdminMutations:
-    @strawberry.mutation(description="Admins: a new queue.")
-    async def create_queue(self, info: Info, input: CreateQueueInput) -> QueuePayload:
-        work = queues.create_queue(
+    @mutation("Create a queue (admins only).")
+    async def create_queue(
+        self, info: Info, input: Annotated[CreateQueueInput, strawberry.argument(description=INPUT)]
+    ) -> QueuePayload | None:
+        queue = await queues.create_queue(
             actor(info), title=input.title, slug=input.slug, is_public=input.is_public
         )
-        queue, errors = await _attempt(work)
-        return QueuePayload(queue=queue, user_errors=errors)
+        return QueuePayload(queue=queue)
 
-    @strawberry.mutation(description="Admins: rename, publish or archive a queue.")
-    async def update_queue(self, info: Info, input: UpdateQueueInput) -> QueuePayload:
-        queue, errors = await _attempt(_update_queue(info, input))
-        return QueuePayload(queue=queue, user_errors=errors)
+    @mutation("Rename, publish or archive a queue (admins only).")
+    async def update_queue(
+        self, info: Info, input: Annotated[UpdateQueueInput, strawberry.argument(description=INPUT)]
+    ) -> QueuePayload | None:
+        queue = await queues.update_queue(
+            actor(info),
+            parse_id(input.id, "Queue", "id"),
+            title=input.title,
+            is_public=input.is_public,
+            archived=input.archived,
+        )
+        return QueuePayload(queue=queue)
 
-    @strawberry.mutation(description="Admins: change a user's role, deactivate or reactivate.")
-    async def update_user(self, info: Info, input: UpdateUserInput) -> UpdateUserPayload:
-        user, errors = await _attempt(_update_user(info, input))
-        return UpdateUserPayload(user=user, user_errors=errors)
+    @mutation("Change a user's role, deactivate or reactivate them (admins only).")
+    async def update_user(
+        self, info: Info, input: Annotated[UpdateUserInput, strawberry.argument(description=INPUT)]
+    ) -> UpdateUserPayload | None:
+        user_id = parse_id(input.id, "User", "id")
+        user = await users.update_user(
+            actor(info), user_id, role=input.role, is_active=input.is_active
+        )
+        return UpdateUserPayload(user=user)
 
-    @strawberry.mutation(description="Your own password, or anyone's as an admin (a reset).")
-    async def set_password(self, info: Info, input: SetPasswordInput) -> UpdateUserPayload:
-        user, errors = await _attempt(_set_password(info, input))
-        return UpdateUserPayload(user=user, user_errors=errors)
+    @mutation("Set your own password, or anyone's as an admin (a reset).")
+    async def set_password(
+        self, info: Info, input: Annotated[SetPasswordInput, strawberry.argument(description=INPUT)]
+    ) -> UpdateUserPayload | None:
+        user_id = parse_id(input.user, "User", "user")
+        await users.set_password(actor(info), user_id, input.password)
+        return UpdateUserPayload(user=await users.get_user(actor(info), user_id))
 
-    @strawberry.mutation(description="Revoke one of your API tokens (anyone's as an admin).")
+    @mutation("Revoke one of your API tokens (anyone's as an admin).")
     async def revoke_api_token(
-        self, info: Info, input: RevokeApiTokenInput
-    ) -> RevokeApiTokenPayload:
-        revoked, errors = await _attempt(_revoke(info, input))
-        return RevokeApiTokenPayload(revoked_token_id=revoked, user_errors=errors)
+        self,
+        info: Info,
+        input: Annotated[RevokeApiTokenInput, strawberry.argument(description=INPUT)],
+    ) -> RevokeApiTokenPayload | None:
+        await tokens.revoke_token(actor(info), parse_id(input.id, "ApiToken", "id"))
+        return RevokeApiTokenPayload(revoked_token_id=input.id)
 
-    @strawberry.mutation(description="End the login session whose JWT this request carries.")
-    async def logout(self, info: Info) -> LogoutPayload:
+    @mutation("End the login session whose JWT this request carries.")
+    async def logout(self, info: Info) -> LogoutPayload | None:
         request = info.context.request
         headers = request.headers if request is not None else {}
-        user, errors = await _attempt(auth.logout(headers, info.context.settings.secret_key))
-        return LogoutPayload(user=user, user_errors=errors)
+        user = await auth.logout(headers, info.context.settings.secret_key)
+        return LogoutPayload(user=user)

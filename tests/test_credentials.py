@@ -18,7 +18,7 @@ from resolvers.errors import Unauthenticated
 from resolvers.permissions import SYSTEM
 from resolvers.ratelimit import RateLimiter
 from server import build_app
-from tests.conftest import PASSWORD, bearer, gql, token_for
+from tests.conftest import ON_POSTGRES, PASSWORD, bearer, gql, token_for
 
 SECRET = "a-test-secret-that-is-at-least-32-bytes-long"
 HELPDESK = "/helpdesk/api/tickets/"
@@ -287,12 +287,17 @@ async def test_tokens_used_within_a_minute_are_recorded_together(client, agent):
     at most once a minute however many clients poll; shutdown (drain) writes what is left."""
     raws = [(await tokens.create_token(SYSTEM, agent.id))[1] for _ in range(3)]
     url = "/helpdesk/api/tickets/"
-    tagged = await client.get(url, headers={"x-token": raws[0]})
-    for raw in raws[1:]:  # other clients' first requests
-        assert (await client.get(url, headers={"x-token": raw})).status_code == 200
-    again = await client.get(
-        url, headers={"x-token": raws[0], "If-None-Match": tagged.headers["etag"]}
-    )
+    # On PostgreSQL the data version is the cluster's snapshot, which other databases' writes
+    # (parallel test runs) also move: up to ten tries before the answer counts.
+    for _ in range(10):
+        tagged = await client.get(url, headers={"x-token": raws[0]})
+        for raw in raws[1:]:  # other clients' first requests
+            assert (await client.get(url, headers={"x-token": raw})).status_code == 200
+        again = await client.get(
+            url, headers={"x-token": raws[0], "If-None-Match": tagged.headers["etag"]}
+        )
+        if again.status_code == 304 or not ON_POSTGRES:
+            break
     assert again.status_code == 304  # nothing written in between
     assert await ApiToken.filter(last_used_at__isnull=False).count() == 0
     await credentials.drain()

@@ -35,6 +35,7 @@ from rest.common import DialectGuard, JSONResponse
 from rest.conditional import ConditionalGet
 from rest.origin import PublicOrigin, parse_base_url
 from schema import build_schema
+from schema.downloads import download
 from schema.http import GraphQLApp
 from settings import Settings
 
@@ -105,14 +106,22 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
-    def render(status: int, message: str):
-        code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
-        return JSONResponse(
-            {"errors": [{"message": message, "extensions": {"code": code}}]}, status
-        )
+def _graphql_render(status: int, message: str):
+    code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
-    return DialectGuard(app, render, max_bytes)
+
+class _GraphQLBodyLimit:
+    """GraphQL's body limit: `max_bytes`, or for multipart uploads the REST doors' limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+        self.documents = DialectGuard(app, _graphql_render, max_bytes)
+        self.uploads = DialectGuard(app, _graphql_render, max_upload_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers") or ()).get(b"content-type", b"")
+        chosen = self.uploads if content_type.startswith(b"multipart/form-data") else self.documents
+        await chosen(scope, receive, send)
 
 
 def _clock_bucket(settings: Settings):
@@ -149,9 +158,12 @@ def build_app(
         manage_db if webhook_worker is None else webhook_worker
     )
     storage = LocalStorage(settings.data_dir / "files")
-    graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.graphql_max_body_bytes)
+    graphql = _GraphQLBodyLimit(
+        GraphQLApp(settings, storage), settings.graphql_max_body_bytes, settings.max_body_bytes
+    )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql/files/{id}", download, methods=["GET"], name="graphql_file"),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]

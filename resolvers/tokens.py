@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from models import ApiToken, Role, User
 from resolvers import clock, credentials, events, validation
 from resolvers.errors import Forbidden, NotFound
-from resolvers.pagination import Page, Window, paginate
+from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
 from resolvers.permissions import Actor, require_user
 
 PREFIX = "tg_"
@@ -39,16 +39,32 @@ async def create_token(actor: Actor | None, user_id: int, name: str = "") -> tup
     return token, f"{PREFIX}{key_id}_{secret}"
 
 
-async def list_tokens(actor: Actor | None, user_id: int | None, win: Window) -> Page[ApiToken]:
-    """API tokens (never their secrets), oldest first: your own, or as an admin anyone's
-    (`user_id`) or everyone's (`user_id=None`)."""
+def _visible_tokens(actor: Actor | None, user_id: int | None):
+    """Your own tokens; an admin's: everyone's, or one user's (`user_id`)."""
     actor = require_user(actor)
     if actor.role != Role.ADMIN:
         if user_id not in (None, actor.id):
             raise Forbidden("Only administrators may list other users' tokens.")
         user_id = actor.id
-    found = ApiToken.all() if user_id is None else ApiToken.filter(user_id=user_id)
-    return await paginate(found.order_by("id"), win)
+    return ApiToken.all() if user_id is None else ApiToken.filter(user_id=user_id)
+
+
+async def list_tokens(actor: Actor | None, user_id: int | None, win: Window) -> Page[ApiToken]:
+    """API tokens (never their secrets), oldest first, one offset page (the command line)."""
+    return await paginate(_visible_tokens(actor, user_id).order_by("id"), win)
+
+
+async def tokens_page(actor: Actor | None, user_id: int | None, keys: Keyset) -> Slice[ApiToken]:
+    """A keyset page of API tokens by id (GraphQL)."""
+    found = _visible_tokens(actor, user_id)
+    total = await found.count()
+    if keys.after is not None:
+        found = found.filter(id__gt=keys.after[1])
+    if keys.before is not None:
+        found = found.filter(id__lt=keys.before[1])
+    rows = await found.order_by("-id" if keys.backward else "id").limit(keys.limit + 1)
+    items, more = trimmed(rows, keys)
+    return Slice(items, [(t.id,) for t in items], total, more)
 
 
 async def revoke_token(actor: Actor | None, token_id: int) -> None:

@@ -7,7 +7,6 @@ error. The rules live in resolvers/ (queues, users, tokens, auth).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -16,32 +15,39 @@ from strawberry import relay
 from strawberry.types import Info
 
 from resolvers import auth, queues, tokens, users
-from schema.connections import Connection, forward_window
+from schema.connections import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    Connection,
+    Ordering,
+    connection_of,
+    keyset_for,
+)
 from schema.context import actor, loaders
 from schema.ids import parse_id
 from schema.payloads import INPUT, UserError, mutation, user_errors_field
 from schema.types import Queue, User, UserRole
 
+TOKEN_ORDER = Ordering("ApiToken", (("id", False),))
+
 
 @strawberry.type(description="An API token; its secret was shown once, when it was created.")
 class ApiToken:
-    id: strawberry.ID
-    database_id: int
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None
-    user_id: strawberry.Private[int]
+    name: str = strawberry.field(description="Its label.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    last_used_at: datetime | None = strawberry.field(
+        description="When it was last used (to the minute; null: never)."
+    )
 
-    @classmethod
-    def of(cls, row) -> ApiToken:
-        return cls(
-            id=strawberry.ID(str(relay.GlobalID("ApiToken", str(row.id)))),
-            database_id=row.id,
-            name=row.name,
-            created_at=row.created_at,
-            last_used_at=row.last_used_at,
-            user_id=row.user_id,
-        )
+    @strawberry.field(description="Its global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(relay.GlobalID("ApiToken", str(self.id))))
+
+    @strawberry.field(description="The integer id (`ticketgate token revoke ID`).")
+    def database_id(self) -> int:
+        return self.id
 
     @strawberry.field(description="Whose token it is.")
     async def user(self, info: Info) -> User | None:
@@ -50,19 +56,27 @@ class ApiToken:
 
 async def resolve_api_tokens(
     info: Info,
-    user: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    user: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Whose tokens (admins only); everyone's when omitted."),
+    ] = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
 ) -> Connection[ApiToken]:
-    """Your API tokens; an administrator's: everyone's, or one user's (`user`)."""
     user_id = None if user is None else parse_id(user, "User", "user")
-    page = await tokens.list_tokens(actor(info), user_id, forward_window(first, after))
-    return Connection.from_page(replace(page, items=[ApiToken.of(row) for row in page.items]))
+    keys = keyset_for(first, after, last, before, TOKEN_ORDER, "apiTokens")
+    page = await tokens.tokens_page(actor(info), user_id, keys)
+    return connection_of(page, keys, TOKEN_ORDER)
 
 
 @strawberry.type
 class AdminQueries:
-    api_tokens: Connection[ApiToken] = strawberry.field(resolver=resolve_api_tokens)
+    api_tokens: Connection[ApiToken] = strawberry.field(
+        resolver=resolve_api_tokens,
+        description="Your API tokens; an administrator's: everyone's, or one user's.",
+    )
 
 
 @strawberry.input(description="A new queue.")

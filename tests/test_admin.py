@@ -27,7 +27,7 @@ SET_PASSWORD = """mutation($input: SetPasswordInput!) {
   setPassword(input: $input) { user { username } userErrors { field message code } }
 }"""
 TOKENS = """query($user: ID) {
-  apiTokens(user: $user) {
+  apiTokens(user: $user, first: 10) {
     totalCount edges { node { databaseId name lastUsedAt user { username } } }
   }
 }"""

@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_attachment_indexes')]
+    dependencies = [('models', '0006_ticket_search')]
 
     initial = False
 

@@ -31,24 +31,17 @@ from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
-from rest.common import DialectGuard, JSONResponse
 from rest.conditional import ConditionalGet
+from rest.kit.guard import DialectGuard
+from rest.kit.http import JSONResponse
 from rest.origin import PublicOrigin, parse_base_url
+from rest.registry import DIALECTS
 from schema import build_schema
 from schema.downloads import download
 from schema.http import GraphQLApp
 from settings import Settings
 
 log = logging.getLogger("ticketgate")
-
-# (mount prefix, module under rest/). Longer prefixes first: the first match wins.
-DIALECTS: list[tuple[str, str]] = [
-    ("/api/v1", "platform_v1"),
-    ("/api", "nephthys"),
-    ("/support", "control_panel"),
-    ("/helpdesk/api", "helpdesk"),  # its routes include the legacy POST API's
-]
-
 
 # Answers that change with the time of day, not only with the data (ETag buckets).
 CLOCK_DEPENDENT = ("/api/stats", "/api/user")
@@ -133,7 +126,7 @@ def _clock_bucket(settings: Settings):
 def _middleware(settings: Settings, conditional: Middleware) -> list[Middleware]:
     """Outermost first: the public origin (absolute URLs), request ids, metrics and the access
     log (docs/operations.md), conditional GETs."""
-    doors = [(prefix, name) for prefix, name in DIALECTS] + [("/graphql", "graphql")]
+    doors = [(d.prefix, d.name) for d in DIALECTS] + [("/graphql", "graphql")]
     stack = [
         Middleware(RequestId),
         Middleware(Observe, doors=doors, collect=settings.metrics_enabled),
@@ -170,12 +163,12 @@ def build_app(
     if settings.metrics_token:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     routes += pages.routes  # `/` and the API docs pages
-    for prefix, module_name in DIALECTS:
-        module = __import__(f"rest.{module_name}", fromlist=["routes"])
+    for dialect in DIALECTS:
         guard = Middleware(
-            DialectGuard, render=module.error_response, max_body_bytes=settings.max_body_bytes
+            DialectGuard, render=dialect.error, max_body_bytes=settings.max_body_bytes
         )
-        routes.append(Mount(prefix, routes=module.routes, middleware=[guard]))
+        middleware = [guard, *dialect.middleware]
+        routes.append(Mount(dialect.prefix, routes=dialect.routes, middleware=middleware))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

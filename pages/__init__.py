@@ -22,6 +22,7 @@ DOORS = {
     "platform_v1": ("Ticketing Platform API v1", "/api/v1/openapi.json"),
     "control_panel": ("Control panel Tickets API", "/support/openapi.json"),
     "helpdesk": ("django-helpdesk REST API", "/helpdesk/api/openapi.json"),
+    "nephthys": ("nephthys stats & tickets", "/api/openapi.json"),
 }
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -55,9 +56,7 @@ async def landing(request: Request) -> Response:
     )
     body = (
         "<h1>ticketgate</h1><ul>"
-        f'<li><a href="{root}/graphql">GraphQL (GraphiQL)</a></li>{doors}'
-        "<li>nephthys stats &amp; tickets: <code>/api/stats_v2</code>, …"
-        " (no OpenAPI document)</li></ul>"
+        f'<li><a href="{root}/graphql">GraphQL (GraphiQL)</a></li>{doors}</ul>'
         f'<p>Health: <a href="{root}/healthz">/healthz</a> (alive),'
         f' <a href="{root}/readyz">/readyz</a> (ready for traffic).</p>'
     )

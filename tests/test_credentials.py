@@ -18,7 +18,7 @@ from resolvers.errors import Unauthenticated
 from resolvers.permissions import SYSTEM
 from resolvers.ratelimit import RateLimiter
 from server import build_app
-from tests.conftest import PASSWORD, bearer, gql, token_for
+from tests.helpers import PASSWORD, bearer, gql, token_for
 
 SECRET = "a-test-secret-that-is-at-least-32-bytes-long"
 HELPDESK = "/helpdesk/api/tickets/"

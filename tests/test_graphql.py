@@ -4,7 +4,7 @@ import pytest
 
 from resolvers import comments, credentials, projections, tickets
 from resolvers.files import LocalStorage, NewFile
-from tests.conftest import PASSWORD, gql, token_for
+from tests.helpers import PASSWORD, gql, token_for
 
 TICKETS = """
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TicketFilterInput,

@@ -22,11 +22,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models import RevokedSession, User
 from observe import metrics
-from resolvers import clock, credentials, events, tokens, users
+from resolvers import clock, credentials, events, tokens, users, writes
 from resolvers.errors import Invalid, RateLimited, Unauthenticated
 from resolvers.ratelimit import Budget, RateLimiter
 
@@ -95,7 +94,7 @@ async def logout(headers: Mapping[str, str], secret: str) -> User:
         raise Invalid("authorization", "This token predates sessions; it ends when it expires.")
     expires_at = datetime.fromtimestamp(entry.expires_at, tz=UTC)
     try:
-        async with in_transaction():
+        async with writes.transaction():
             await RevokedSession.filter(expires_at__lt=clock.now()).delete()  # expired anyway
             await RevokedSession.create(jti=entry.jti, user_id=user.id, expires_at=expires_at)
             await events.record(events.SESSION_REVOKED, user, payload={"user_id": user.id})

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models import Queue
-from resolvers import clock, events, validation
+from resolvers import clock, events, validation, writes
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_admin, require_user
@@ -30,7 +29,7 @@ async def create_queue(
     if not SLUG_RE.match(slug):
         raise Invalid("slug", "Slugs use lower-case letters, digits, '-' and '_'.")
     try:
-        async with in_transaction():
+        async with writes.transaction():
             queue = await Queue.create(
                 title=title, slug=slug, is_public=is_public, created_at=clock.now()
             )
@@ -51,7 +50,7 @@ async def update_queue(
     """Rename a queue, mark it public (its tickets appear in the anonymous nephthys feed) or
     not, archive it (it takes no new tickets; its tickets stay where they are) or restore it."""
     require_admin(actor)
-    async with in_transaction():
+    async with writes.transaction():
         queue = await Queue.select_for_update().get_or_none(id=queue_id)
         if queue is None:
             raise NotFound(f"Queue {queue_id} not found.")

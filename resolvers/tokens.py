@@ -6,10 +6,8 @@ import hashlib
 import re
 import secrets
 
-from tortoise.transactions import in_transaction
-
 from models import ApiToken, Role, User
-from resolvers import clock, credentials, events, validation
+from resolvers import clock, credentials, events, validation, writes
 from resolvers.errors import Forbidden, NotFound
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
 from resolvers.permissions import Actor, require_user
@@ -74,7 +72,7 @@ async def revoke_token(actor: Actor | None, token_id: int) -> None:
     token = await ApiToken.get_or_none(id=token_id)
     if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
         raise NotFound(f"Token {token_id} not found.")
-    async with in_transaction():
+    async with writes.transaction():
         await token.delete()
         payload = {"token_id": token.id, "user_id": token.user_id, "name": token.name}
         await events.record(events.TOKEN_REVOKED, actor, payload=payload)

@@ -12,11 +12,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from models import Role, User
 from observe import metrics
-from resolvers import clock, credentials, events, validation
+from resolvers import clock, credentials, events, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
@@ -116,7 +115,7 @@ async def create_user(
     if slack_id and await User.filter(slack_id=slack_id).exists():
         raise Conflict(f"A user with Slack id {slack_id!r} already exists.")
     try:
-        async with in_transaction():
+        async with writes.transaction():
             user = await _insert_user(
                 actor,
                 username=username,
@@ -223,7 +222,7 @@ async def update_user(
             role = Role(role)
         except ValueError:
             raise Invalid("role", "role must be one of: admin, agent, customer.") from None
-    async with in_transaction():
+    async with writes.transaction():
         user = await User.select_for_update().get_or_none(id=user_id)
         if user is None:
             raise NotFound(f"User {user_id} not found.")
@@ -263,7 +262,7 @@ async def set_password(actor: Actor | None, user_id: int, password: str) -> None
     if user is None:
         raise NotFound(f"User {user_id} not found.")
     password_hash = await _hash_off_loop(check_password_strength(password, user.username))
-    async with in_transaction():
+    async with writes.transaction():
         await User.filter(id=user.id).update(password_hash=password_hash)
         payload = {"user_id": user.id, "username": user.username}
         await events.record(events.USER_PASSWORD_SET, actor, payload=payload)

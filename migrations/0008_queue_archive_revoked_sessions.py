@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_ticket_search')]
+    dependencies = [('models', '0007_deferred_stats_triggers')]
 
     initial = False
 

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import admin_cli
 import pages
+from importers import cli as import_cli
 from models import db
 from observe import logs, progress
 from observe.http import endpoint as metrics_endpoint
@@ -253,6 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     public.add_argument("state", choices=["on", "off"], help="on: public; off: not")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
     admin_cli.add_parsers(sub)
+    import_cli.add_parser(sub)
     return parser
 
 
@@ -287,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
         _queue_public(settings, args)
     elif args.command in admin_cli.COMMANDS:
         admin_cli.run(settings, args)
+    elif args.command == "import-helpdesk":
+        import_cli.run(settings, args)
 
 
 def _serve(settings: Settings, args) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
+import importlib.metadata
 import itertools
 import logging
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,8 +22,13 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import admin_cli
+import pages
 from importers import cli as import_cli
 from models import db
+from observe import logs, progress
+from observe.http import endpoint as metrics_endpoint
+from observe.middleware import Observe
 from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
 from resolvers.live import EventHub
@@ -31,6 +37,7 @@ from resolvers.webhook_worker import WebhookWorker
 from rest.conditional import ConditionalGet
 from rest.kit.guard import DialectGuard
 from rest.kit.http import JSONResponse
+from rest.origin import PublicOrigin, parse_base_url
 from rest.registry import DIALECTS
 from schema import build_schema, graphiql
 from schema.downloads import download
@@ -160,6 +167,22 @@ def _clock_bucket(settings: Settings):
     return lambda path: seconds if path.startswith(CLOCK_DEPENDENT) else None
 
 
+def _middleware(settings: Settings, conditional: Middleware) -> list[Middleware]:
+    """Outermost first: the public origin (absolute URLs), CORS, request ids, metrics and the
+    access log (docs/operations.md), conditional GETs."""
+    doors = [(d.prefix, d.name) for d in DIALECTS] + [("/graphql", "graphql")]
+    stack = [
+        *_cors(settings),
+        Middleware(RequestId),
+        Middleware(Observe, doors=doors, collect=settings.metrics_enabled),
+        conditional,
+    ]
+    if settings.public_base_url:
+        parse_base_url(settings.public_base_url)  # (refused at start, not at the first request)
+        stack.insert(0, Middleware(PublicOrigin, base_url=settings.public_base_url))
+    return stack
+
+
 def build_app(
     settings: Settings | None = None, *, manage_db: bool = True, webhook_worker: bool | None = None
 ) -> Starlette:
@@ -185,6 +208,9 @@ def build_app(
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
+    if settings.metrics_token:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    routes += pages.routes  # `/` and the API docs pages
     for dialect in DIALECTS:
         guard = Middleware(
             DialectGuard, render=dialect.error, max_body_bytes=settings.max_body_bytes
@@ -202,7 +228,7 @@ def build_app(
         try:
             yield
         finally:
-            await worker.stop()
+            await worker.stop(grace=settings.shutdown_timeout)
             await app.state.event_hub.stop()
             await credentials.drain()
             if manage_db:
@@ -211,11 +237,7 @@ def build_app(
     conditional = Middleware(
         ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)
     )
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        middleware=[*_cors(settings), Middleware(RequestId), conditional],
-    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, conditional))
     app.state.settings = settings
     app.state.webhook_worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
     app.state.worker_expected = run_worker
@@ -232,6 +254,13 @@ def build_app(
 # ---------------------------------------------------------------- command line
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ticketgate")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         sys.stderr.write(f"ticketgate: {message}\n")
@@ -240,31 +269,40 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ticketgate", description="ticketgate server and tools")
+    parser.add_argument("--version", action="version", version=f"ticketgate {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="serve HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (1); more want PostgreSQL and REDIS_URL (docs/operations.md)",
+    )
     sub.add_parser("migrate", help="apply the committed migrations")
     seed = sub.add_parser("seed", help="load demo data and/or N synthetic tickets")
     seed.add_argument("--demo", action="store_true", help="demo users, queues and tickets")
     seed.add_argument("--tickets", type=int, default=0, metavar="N", help="N bulk tickets")
     seed.add_argument("--if-empty", action="store_true", help="only when there are no users")
     user = sub.add_parser("create-user", help="create a user")
-    user.add_argument("username")
-    user.add_argument("--role", choices=["admin", "agent", "customer"], required=True)
-    user.add_argument("--email", default="")
-    user.add_argument("--name", default="")
-    user.add_argument("--password")
+    user.add_argument("username", help="login name: letters, digits and @/./+/-/_")
+    user.add_argument(
+        "--role", choices=["admin", "agent", "customer"], required=True, help="what they may do"
+    )
+    user.add_argument("--email", default="", help="e-mail address (also a login)")
+    user.add_argument("--name", default="", help="display name")
+    user.add_argument("--password", help="asked for on a terminal when omitted")
     token = sub.add_parser("create-token", help="create an API token (printed once)")
-    token.add_argument("username")
-    token.add_argument("--name", default="")
+    token.add_argument("username", help="whose token")
+    token.add_argument("--name", default="", help="a label, e.g. where it is used")
     public = sub.add_parser(
         "queue-public", help="show a queue's tickets in the anonymous nephthys feed, or not"
     )
     public.add_argument("slug", help="the queue's slug")
-    public.add_argument("state", choices=["on", "off"])
+    public.add_argument("state", choices=["on", "off"], help="on: public; off: not")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    admin_cli.add_parsers(sub)
     import_cli.add_parser(sub)
     return parser
 
@@ -277,23 +315,10 @@ async def _with_db(settings: Settings, work):
         await db.close_db()
 
 
-def _password(args) -> str | None:
-    if args.password is not None:
-        return args.password
-    if sys.stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
-            raise SystemExit("ticketgate: passwords do not match")
-        return first
-    return None
-
-
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     os.umask(0o077)  # the database, the secret key and attachments: readable by us alone
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT"))
     if args.command == "export-schema":
         print(build_schema().as_str())
         return
@@ -301,7 +326,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         _serve(settings, args)
     elif args.command == "migrate":
-        asyncio.run(db.migrate(settings.database_url))
+        with progress.spinner("applying migrations"):
+            asyncio.run(db.migrate(settings.database_url))
     elif args.command == "seed":
         _seed(settings, args)
     elif args.command == "create-user":
@@ -310,6 +336,8 @@ def main(argv: list[str] | None = None) -> None:
         _create_token(settings, args)
     elif args.command == "queue-public":
         _queue_public(settings, args)
+    elif args.command in admin_cli.COMMANDS:
+        admin_cli.run(settings, args)
     elif args.command == "import-helpdesk":
         import_cli.run(settings, args)
 
@@ -328,18 +356,29 @@ def _serve(settings: Settings, args) -> None:
             args.workers,
             args.workers,
         )
+    if args.workers > 1:  # each worker writes its metrics here; any worker's /metrics sums them
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ticketgate-metrics-")
     print(f"ticketgate: GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
-        "server:build_app",
+        "server:serve_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
         log_level=os.environ.get("LOG_LEVEL", "INFO").lower(),
+        log_config=None,  # our handlers (observe/logs.py), set up by serve_app in each worker
+        access_log=False,  # replaced by the access log of observe/middleware.py
         app_dir=str(Path(__file__).resolve().parent),
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+
+
+def serve_app() -> Starlette:
+    """The app of one `ticketgate serve` process (uvicorn's factory, also in each worker)."""
+    logs.configure(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT"))
+    return build_app()
 
 
 def _seed(settings: Settings, args) -> None:
@@ -356,7 +395,8 @@ def _seed(settings: Settings, args) -> None:
             for line in await seed.demo(settings):
                 print(line)
         if args.tickets:
-            count = await seed.bulk_tickets(args.tickets)
+            with progress.bar("seeding tickets", args.tickets) as advance:
+                count = await seed.bulk_tickets(args.tickets, progress=advance)
             print(f"ticketgate: inserted {count} tickets")
 
     asyncio.run(_with_db(settings, work))
@@ -367,7 +407,7 @@ def _create_user(settings: Settings, args) -> None:
     from resolvers.permissions import SYSTEM
     from resolvers.users import create_user
 
-    password = _password(args)
+    password = admin_cli.ask_password(args.password)
 
     async def work():
         return await create_user(

@@ -53,7 +53,8 @@ class Settings:
     graphql_max_cost: int = 25_000
     graphql_cost_per_minute: int = 1_000_000
     graphql_timeout_seconds: float = 10.0
-    public_base_url: str = "http://127.0.0.1:8000"
+    # scheme://host[:port] of absolute URLs; unset: each request's own (rest/origin.py)
+    public_base_url: str = ""
     # nephthys dialect (docs/nephthys.md)
     nephthys_public: bool = False
     nephthys_link_template: str = "{base_url}/api/ticket?id={id}"
@@ -82,6 +83,10 @@ class Settings:
     graphql_trusted_documents: str = ""
     # subscriptions: how often the event table is read while someone listens (seconds)
     subscription_poll_seconds: float = 0.5
+    # operations (docs/operations.md): metrics, shutdown
+    metrics_enabled: bool = True  # collect; `/metrics` is served only with a metrics_token
+    metrics_token: str = ""
+    shutdown_timeout: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,4 +143,7 @@ class Settings:
             subscription_poll_seconds=float(
                 env.get("SUBSCRIPTION_POLL_SECONDS", cls.subscription_poll_seconds)
             ),
+            metrics_enabled=_flag(env.get("METRICS_ENABLED"), cls.metrics_enabled),
+            metrics_token=env.get("METRICS_TOKEN", cls.metrics_token),
+            shutdown_timeout=float(env.get("SHUTDOWN_TIMEOUT", cls.shutdown_timeout)),
         )

@@ -5,7 +5,7 @@ from models.comments import Comment
 from models.events import Event
 from models.queues import Queue
 from models.tickets import CLOSED_STATUSES, Status, Ticket, TicketContact, TicketTag
-from models.users import ApiToken, Role, User
+from models.users import ApiToken, RevokedSession, Role, User
 from models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Comment",
     "Event",
     "Queue",
+    "RevokedSession",
     "Role",
     "Status",
     "Ticket",

@@ -11,6 +11,8 @@ class Queue(Model):
     created_at = fields.DatetimeField()
     # Tickets of a public queue are listed by the anonymous nephthys feed (docs/nephthys.md).
     is_public = fields.BooleanField(default=False)
+    # An archived queue takes no new tickets; its tickets stay readable (docs/operations.md).
+    archived_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "queues"

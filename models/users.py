@@ -47,3 +47,14 @@ class ApiToken(Model):
 
     class Meta:
         table = "api_tokens"
+
+
+class RevokedSession(Model):
+    """A login JWT (its `jti`) signed out before it expires (the row may go once it has)."""
+
+    jti = fields.CharField(max_length=32, primary_key=True)
+    user_id = fields.IntField()
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "revoked_sessions"

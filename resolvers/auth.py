@@ -14,16 +14,19 @@ import asyncio
 import base64
 import binascii
 import math
+import secrets
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
+from tortoise.exceptions import IntegrityError
 
-from models import User
-from resolvers import clock, credentials, tokens, users
-from resolvers.errors import RateLimited, Unauthenticated
+from models import RevokedSession, User
+from observe import metrics
+from resolvers import clock, credentials, events, tokens, users, writes
+from resolvers.errors import Invalid, RateLimited, Unauthenticated
 from resolvers.ratelimit import Budget, RateLimiter
 
 JWT_ALGORITHM = "HS256"
@@ -31,32 +34,74 @@ MAX_HEADER = 4096  # longer credentials are malformed, whatever they hold
 
 
 def issue_jwt(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]:
+    """A login JWT; its `jti` names the session, so `logout` can revoke it."""
     expires_at = clock.now() + timedelta(seconds=ttl_seconds)
     claims = {"sub": str(user.id), "exp": expires_at, "iat": clock.now()}
+    claims["jti"] = secrets.token_hex(16)
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM), expires_at
 
 
+def _claims(raw: str, secret: str) -> dict:
+    try:
+        claims = jwt.decode(raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]})
+        int(claims["sub"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise Unauthenticated("Invalid or expired token.") from exc
+    return claims
+
+
+def _verified(raw: str, secret: str) -> credentials.JwtEntry:
+    """A valid, unexpired JWT signed with `secret` (verified once, then cached until it
+    expires); Unauthenticated otherwise."""
+    entry = credentials.jwt_entry(raw, secret)
+    if entry is None:
+        claims = _claims(raw, secret)
+        jti = claims.get("jti")
+        entry = credentials.JwtEntry(
+            int(claims["sub"]), float(claims["exp"]), jti if isinstance(jti, str) else None
+        )
+        credentials.remember_jwt(raw, secret, entry)
+    return entry
+
+
 def jwt_user_id(raw: str, secret: str) -> int:
-    """The subject of a valid, unexpired JWT signed with `secret` (verified once, then cached
-    until it expires); Unauthenticated otherwise. Whether that user is active is not checked."""
-    user_id = credentials.jwt_subject(raw, secret)
-    if user_id is None:
-        try:
-            claims = jwt.decode(
-                raw, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]}
-            )
-            user_id = int(claims["sub"])
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
-            raise Unauthenticated("Invalid or expired token.") from exc
-        credentials.remember_jwt(raw, secret, user_id, float(claims["exp"]))
-    return user_id
+    """The subject of a valid, unexpired JWT signed with `secret`; Unauthenticated otherwise.
+    Neither whether that user is active nor whether the session was signed out is checked."""
+    return _verified(raw, secret).user_id
 
 
 async def _jwt(raw: str, secret: str) -> int:
-    user_id = jwt_user_id(raw, secret)
-    if not await credentials.is_active(user_id):
+    """The id of the active user of a valid JWT whose session (`jti`) is not signed out; a
+    session signed out in another process ends within the credential cache's lifetime."""
+    entry = _verified(raw, secret)
+    if entry.jti is not None and not await credentials.session_open(entry):
         raise Unauthenticated("Invalid or expired token.")
-    return user_id
+    if not await credentials.is_active(entry.user_id):
+        raise Unauthenticated("Invalid or expired token.")
+    return entry.user_id
+
+
+async def logout(headers: Mapping[str, str], secret: str) -> User:
+    """Revoke the login JWT this request carries (its session); other sessions and API tokens
+    stay valid (revoke those with `tokens.revoke_token`). Returns whose session ended."""
+    scheme, _, raw = headers.get("authorization", "").strip().partition(" ")
+    raw = raw.strip()
+    if scheme.lower() != "bearer" or not raw or tokens.looks_like_token(raw):
+        raise Invalid("authorization", "Logging out ends a login session: send its JWT.")
+    user = await _active(await _jwt(raw, secret))
+    entry = _verified(raw, secret)
+    if entry.jti is None:
+        raise Invalid("authorization", "This token predates sessions; it ends when it expires.")
+    expires_at = datetime.fromtimestamp(entry.expires_at, tz=UTC)
+    try:
+        async with writes.transaction():
+            await RevokedSession.filter(expires_at__lt=clock.now()).delete()  # expired anyway
+            await RevokedSession.create(jti=entry.jti, user_id=user.id, expires_at=expires_at)
+            await events.record(events.SESSION_REVOKED, user, payload={"user_id": user.id})
+    except IntegrityError:  # a concurrent logout of the same session won
+        raise Unauthenticated("Invalid or expired token.") from None
+    credentials.forget_jwt(raw, secret)
+    return user
 
 
 async def _api_token(raw: str) -> int:
@@ -177,6 +222,7 @@ class LoginThrottle:
         reset_at = await self.storage.get_expiry(key)  # (unix time, as `limits` keeps it)
         wait = max(1, math.ceil(reset_at - time.time()))
         message = f"Too many failed login attempts; try again in {wait} s."
+        metrics.rate_limited("login")
         raise RateLimited(message, wait, Budget(limit, 0, math.ceil(reset_at)))
 
 

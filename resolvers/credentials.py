@@ -15,15 +15,18 @@ per `ttl_seconds`:
 - verified passwords (HTTP Basic, the legacy form) by an HMAC, under a random per-process key,
   of client address + login + password (never the password itself): the user id and the
   password hash it was verified against. A wrong password is never cached;
-- verified JWTs by the same kind of HMAC: subject and expiry (checked on every hit), so the
-  signature is not verified again on every request.
+- verified JWTs by the same kind of HMAC: subject, expiry (checked on every hit) and session
+  (`jti`), so the signature is not verified again on every request. Whether the session was
+  signed out (`auth.logout`) is checked again once `ttl_seconds` have passed since the last
+  check (`session_open`: one query, which also reads the user's row when it is not cached).
 
 A hit runs no SQL and builds no `User`: the checks answer a user id (`*_id` functions), and
 `active_user` builds the one instance a request needs. The domain functions that revoke a
-token, deactivate a user, change a role or a password call `forget_token` / `forget_user`, so
-this process sees the change at once; other processes see it within `ttl_seconds` at most
-(each user and token entry is filled from the database no longer than that ago). A fill that
-raced with a `forget` is not stored (the `_epoch` check).
+token, deactivate a user, change a role or a password, or sign a session out call
+`forget_token` / `forget_user` / `forget_jwt`, so this process sees the change at once; other
+processes see it within `ttl_seconds` at most (each user and token entry, and each session
+check, is no older than that). A fill that raced with a `forget` is not stored (the `_epoch`
+check).
 
 `last_used_at` is noted at most once per `LAST_USED_EVERY` per token and written by a background
 task, for every token used in that time at once (never on the request's path): each write
@@ -46,8 +49,9 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from cachetools import TTLCache
+from tortoise.expressions import Subquery
 
-from models import ApiToken, User
+from models import ApiToken, RevokedSession, User
 from resolvers import clock, writes
 
 log = logging.getLogger("ticketgate.credentials")
@@ -78,7 +82,7 @@ class _Caches:
         self.passwords: TTLCache[bytes, tuple[int, str]] = TTLCache(
             max_entries, verified_ttl, timer
         )
-        self.jwts: TTLCache[bytes, tuple[int, float]] = TTLCache(max_entries, verified_ttl, timer)
+        self.jwts: TTLCache[bytes, JwtEntry] = TTLCache(max_entries, verified_ttl, timer)
 
 
 _caches = _Caches(TTL_SECONDS, MAX_ENTRIES, time.monotonic)
@@ -236,16 +240,51 @@ async def drain() -> None:
 # ---------------------------------------------------------------- JWTs
 
 
-def jwt_subject(raw: str, secret: str) -> int | None:
-    """The user id of a JWT this process verified lately (with this secret) and that has not
-    expired since."""
+@dataclass
+class JwtEntry:
+    user_id: int
+    expires_at: float  # unix time, as PyJWT checks it
+    jti: str | None  # its session (None: issued before sessions)
+    checked: float | None = None  # (timer) when the session was last found open
+
+
+def jwt_entry(raw: str, secret: str) -> JwtEntry | None:
+    """A JWT this process verified lately (with this secret) and that has not expired since."""
     found = _caches.jwts.get(_keyed(secret, raw))
-    return found[0] if found is not None and found[1] > time.time() else None
+    return found if found is not None and found.expires_at > time.time() else None
 
 
-def remember_jwt(raw: str, secret: str, user_id: int, expires_at: float) -> None:
-    """A verified JWT's subject and expiry (unix time, as PyJWT checks it)."""
-    _caches.jwts[_keyed(secret, raw)] = (user_id, expires_at)
+def remember_jwt(raw: str, secret: str, entry: JwtEntry) -> None:
+    _caches.jwts[_keyed(secret, raw)] = entry
+
+
+def forget_jwt(raw: str, secret: str) -> None:
+    """A JWT was revoked (logout): verify it afresh next time."""
+    _bump_epoch()
+    _caches.jwts.pop(_keyed(secret, raw), None)
+
+
+async def session_open(entry: JwtEntry) -> bool:
+    """Whether the JWT's session was not signed out: known for `ttl_seconds` after a check,
+    then checked again in one query (with the user's row when it is not cached: the active
+    user of an open session)."""
+    ttl, _, timer = _caches.settings
+    now = timer()
+    if entry.checked is not None and now - entry.checked < ttl:
+        return True
+    epoch = _epoch
+    if entry.user_id in _caches.users:
+        is_open = not await RevokedSession.exists(jti=entry.jti)
+    else:
+        revoked = Subquery(RevokedSession.filter(jti=entry.jti).values("user_id"))
+        found = User.filter(id=entry.user_id, is_active=True).exclude(id__in=revoked)
+        user = await found.first()
+        is_open = user is not None  # (or the user is inactive: refused all the same)
+        if user is not None:
+            _remember_user(user, epoch)
+    if is_open and epoch == _epoch:
+        entry.checked = now
+    return is_open
 
 
 # ---------------------------------------------------------------- verified passwords

@@ -18,6 +18,12 @@ COMMENT_CREATED = "comment.created"
 COMMENT_UPDATED = "comment.updated"
 COMMENT_DELETED = "comment.deleted"
 USER_CREATED = "user.created"
+USER_UPDATED = "user.updated"  # role or active flag (payload: the changes)
+USER_PASSWORD_SET = "user.password_set"  # (never the password or its hash)
+QUEUE_CREATED = "queue.created"
+QUEUE_UPDATED = "queue.updated"  # title, is_public, archived_at (payload: the changes)
+TOKEN_REVOKED = "token.revoked"
+SESSION_REVOKED = "session.revoked"  # a login JWT signed out
 
 
 async def record(

@@ -7,12 +7,16 @@ import re
 from tortoise.exceptions import IntegrityError
 
 from models import Queue
-from resolvers import clock, validation
+from resolvers import clock, events, validation, writes
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_admin, require_user
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _payload(queue: Queue, **extra) -> dict:
+    return {"queue_id": queue.id, "slug": queue.slug, **extra}
 
 
 async def create_queue(
@@ -25,20 +29,52 @@ async def create_queue(
     if not SLUG_RE.match(slug):
         raise Invalid("slug", "Slugs use lower-case letters, digits, '-' and '_'.")
     try:
-        return await Queue.create(
-            title=title, slug=slug, is_public=is_public, created_at=clock.now()
-        )
+        async with writes.transaction():
+            queue = await Queue.create(
+                title=title, slug=slug, is_public=is_public, created_at=clock.now()
+            )
+            await events.record(events.QUEUE_CREATED, actor, payload=_payload(queue))
     except IntegrityError:
         raise Conflict(f"A queue with slug {slug!r} already exists.") from None
+    return queue
+
+
+async def update_queue(
+    actor: Actor | None,
+    queue_id: int,
+    *,
+    title: str | None = None,
+    is_public: bool | None = None,
+    archived: bool | None = None,
+) -> Queue:
+    """Rename a queue, mark it public (its tickets appear in the anonymous nephthys feed) or
+    not, archive it (it takes no new tickets; its tickets stay where they are) or restore it."""
+    require_admin(actor)
+    async with writes.transaction():
+        queue = await Queue.select_for_update().get_or_none(id=queue_id)
+        if queue is None:
+            raise NotFound(f"Queue {queue_id} not found.")
+        changes: dict = {}
+        if title is not None:
+            changes["title"] = validation.text("title", title, max_length=200)
+        if is_public is not None:
+            changes["is_public"] = is_public
+        if archived is not None and archived != (queue.archived_at is not None):
+            changes["archived_at"] = clock.now() if archived else None
+        changes = {k: v for k, v in changes.items() if getattr(queue, k) != v}
+        if changes:
+            queue.update_from_dict(changes)
+            await queue.save(update_fields=list(changes))
+            shown = {
+                k: (v.isoformat() if k == "archived_at" and v else v) for k, v in changes.items()
+            }
+            await events.record(events.QUEUE_UPDATED, actor, payload=_payload(queue, changes=shown))
+    return queue
 
 
 async def set_queue_public(actor: Actor | None, queue_id: int, is_public: bool) -> Queue:
     """Mark a queue public (its tickets appear in the anonymous nephthys feed) or not."""
-    require_admin(actor)
-    queue = await get_queue(actor, queue_id)
-    queue.is_public = is_public
-    await queue.save(update_fields=["is_public"])
-    return queue
+    return await update_queue(actor, queue_id, is_public=is_public)
 
 
 async def list_queues(actor: Actor | None, win: Window) -> Page[Queue]:

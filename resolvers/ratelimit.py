@@ -8,6 +8,7 @@ from limits import parse
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
+from observe import metrics
 from resolvers import clock
 from resolvers.errors import RateLimited
 
@@ -44,6 +45,7 @@ class RateLimiter:
         stats = await self.strategy.get_window_stats(item, *key)
         budget = Budget(item.amount, max(stats.remaining, 0), int(stats.reset_time))
         if not allowed:
+            metrics.rate_limited(key[0] if key else "")
             raise RateLimited("Too many requests.", budget.retry_after(), budget)
         return budget
 

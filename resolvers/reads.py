@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 
 from tortoise import connections
 
+from observe import sql as sql_count
+
 T = TypeVar("T")
 Step = tuple[str, Sequence[Any]]
 Read = Generator[Step, list, T]
@@ -172,6 +174,7 @@ def _current() -> _Store:
 async def run(read: Read[T]) -> T:
     """Drive `read` to its result (see the module docstring)."""
     store = _current()
+    read = sql_count.counted_read(read)
     if store.readers is not None:
         return await store.readers.run(read)
     try:

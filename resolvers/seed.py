@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
 
 from tortoise.transactions import in_transaction
@@ -111,9 +112,11 @@ BULK_COMMENT_COLUMNS = (
 )
 
 
-async def bulk_tickets(count: int, *, seed: int = 1) -> int:
+async def bulk_tickets(
+    count: int, *, seed: int = 1, progress: Callable[[int], None] | None = None
+) -> int:
     """Insert `count` synthetic tickets over the past year, each with 1 to 4 comments
-    (no events: benchmark data).
+    (no events: benchmark data); `progress(n)` hears of every batch of n inserted.
 
     Raw multi-row INSERTs in batches, one transaction per batch; datetimes are passed as
     UTC datetimes, which both drivers store exactly as Tortoise does.
@@ -155,6 +158,8 @@ async def bulk_tickets(count: int, *, seed: int = 1) -> int:
                     [v for r in rows for v in r],
                 )
         done += len(batch)
+        if progress is not None:
+            progress(len(batch))
     return done
 
 

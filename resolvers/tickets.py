@@ -321,13 +321,19 @@ async def _staff_user(field: str, user_id: object) -> User | None:
     return user
 
 
-async def _queue(queue_id: object) -> int | None:
+async def _queue(queue_id: object, current: int | None) -> int | None:
+    """A queue id a ticket may be put in: any but an archived one (unless it is there)."""
     if queue_id is None:
         return None
     if isinstance(queue_id, bool) or not isinstance(queue_id, int):
         raise Invalid("queue", "queue must be a queue id.")
-    if not await Queue.filter(id=queue_id).exists():
+    if queue_id == current:
+        return queue_id
+    queue = await Queue.get_or_none(id=queue_id).only("id", "archived_at")
+    if queue is None:
         raise Invalid("queue", f"Queue {queue_id} does not exist.")
+    if queue.archived_at is not None:
+        raise Invalid("queue", f"Queue {queue_id} is archived: it takes no new tickets.")
     return queue_id
 
 
@@ -387,7 +393,7 @@ async def _assignee(actor: Actor, ticket: Ticket | None, value: Any) -> int | No
 
 
 async def _queue_of(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
-    return await _queue(value)
+    return await _queue(value, ticket.queue_id if ticket is not None else None)
 
 
 FIELDS: dict[str, FieldSpec] = {

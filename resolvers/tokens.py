@@ -7,8 +7,9 @@ import re
 import secrets
 
 from models import ApiToken, Role, User
-from resolvers import clock, credentials, validation
+from resolvers import clock, credentials, events, validation, writes
 from resolvers.errors import Forbidden, NotFound
+from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
 from resolvers.permissions import Actor, require_user
 
 PREFIX = "tg_"
@@ -36,6 +37,34 @@ async def create_token(actor: Actor | None, user_id: int, name: str = "") -> tup
     return token, f"{PREFIX}{key_id}_{secret}"
 
 
+def _visible_tokens(actor: Actor | None, user_id: int | None):
+    """Your own tokens; an admin's: everyone's, or one user's (`user_id`)."""
+    actor = require_user(actor)
+    if actor.role != Role.ADMIN:
+        if user_id not in (None, actor.id):
+            raise Forbidden("Only administrators may list other users' tokens.")
+        user_id = actor.id
+    return ApiToken.all() if user_id is None else ApiToken.filter(user_id=user_id)
+
+
+async def list_tokens(actor: Actor | None, user_id: int | None, win: Window) -> Page[ApiToken]:
+    """API tokens (never their secrets), oldest first, one offset page (the command line)."""
+    return await paginate(_visible_tokens(actor, user_id).order_by("id"), win)
+
+
+async def tokens_page(actor: Actor | None, user_id: int | None, keys: Keyset) -> Slice[ApiToken]:
+    """A keyset page of API tokens by id (GraphQL)."""
+    found = _visible_tokens(actor, user_id)
+    total = await found.count()
+    if keys.after is not None:
+        found = found.filter(id__gt=keys.after[1])
+    if keys.before is not None:
+        found = found.filter(id__lt=keys.before[1])
+    rows = await found.order_by("-id" if keys.backward else "id").limit(keys.limit + 1)
+    items, more = trimmed(rows, keys)
+    return Slice(items, [(t.id,) for t in items], total, more)
+
+
 async def revoke_token(actor: Actor | None, token_id: int) -> None:
     """Delete a token (your own, or anyone's as an admin); refused from the next request on
     (in other server processes within the credential cache's lifetime)."""
@@ -43,7 +72,10 @@ async def revoke_token(actor: Actor | None, token_id: int) -> None:
     token = await ApiToken.get_or_none(id=token_id)
     if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
         raise NotFound(f"Token {token_id} not found.")
-    await token.delete()
+    async with writes.transaction():
+        await token.delete()
+        payload = {"token_id": token.id, "user_id": token.user_id, "name": token.name}
+        await events.record(events.TOKEN_REVOKED, actor, payload=payload)
     credentials.forget_token(token.key_id)
 
 

@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from models import Role, User
+from observe import metrics
 from resolvers import clock, credentials, django_hashes, events, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
@@ -220,21 +221,43 @@ async def update_user(
     role: Role | str | None = None,
     is_active: bool | None = None,
 ) -> User:
-    """Admins change a user's role or deactivate (reactivate) them; effective at once."""
+    """Admins change a user's role or deactivate (reactivate) them; effective at once (in other
+    server processes within the credential cache's lifetime). The last active administrator
+    can be neither demoted nor deactivated."""
     require_admin(actor)
-    user = await User.get_or_none(id=user_id)
-    if user is None:
-        raise NotFound(f"User {user_id} not found.")
     if role is not None:
         try:
-            user.role = Role(role)
+            role = Role(role)
         except ValueError:
             raise Invalid("role", "role must be one of: admin, agent, customer.") from None
-    if is_active is not None:
-        user.is_active = is_active
-    await user.save(update_fields=["role", "is_active"])
+    async with writes.transaction():
+        user = await User.select_for_update().get_or_none(id=user_id)
+        if user is None:
+            raise NotFound(f"User {user_id} not found.")
+        changes = {
+            name: value
+            for name, value in (("role", role), ("is_active", is_active))
+            if value is not None and getattr(user, name) != value
+        }
+        if changes and user.role == Role.ADMIN and user.is_active:
+            await _keep_an_admin(user, changes)
+        if changes:
+            user.update_from_dict(changes)
+            await user.save(update_fields=list(changes))
+            await events.record(
+                events.USER_UPDATED,
+                actor,
+                payload={"user_id": user.id, "username": user.username, "changes": changes},
+            )
     credentials.forget_user(user.id)
     return user
+
+
+async def _keep_an_admin(admin: User, changes: dict) -> None:
+    if changes.get("role", Role.ADMIN) != Role.ADMIN or changes.get("is_active") is False:
+        others = User.filter(role=Role.ADMIN, is_active=True).exclude(id=admin.id)
+        if not await others.exists():
+            raise Conflict("The last active administrator cannot be demoted or deactivated.")
 
 
 async def set_password(actor: Actor | None, user_id: int, password: str) -> None:
@@ -246,8 +269,11 @@ async def set_password(actor: Actor | None, user_id: int, password: str) -> None
     user = await User.get_or_none(id=user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found.")
-    user.password_hash = await _hash_off_loop(check_password_strength(password, user.username))
-    await user.save(update_fields=["password_hash"])
+    password_hash = await _hash_off_loop(check_password_strength(password, user.username))
+    async with writes.transaction():
+        await User.filter(id=user.id).update(password_hash=password_hash)
+        payload = {"user_id": user.id, "username": user.username}
+        await events.record(events.USER_PASSWORD_SET, actor, payload=payload)
     credentials.forget_user(user.id)
 
 
@@ -308,6 +334,7 @@ async def authenticate_password(
             await user.save(update_fields=["password_hash"])
             credentials.forget_user(user.id)
     if not ok:
+        metrics.LOGIN_FAILURES.inc()
         raise Unauthenticated("Invalid credentials.")
     if record_login:
         user.last_login_at = clock.now()

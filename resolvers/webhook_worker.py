@@ -20,6 +20,7 @@ import httpx
 import orjson
 
 from models import Comment, Event, Ticket, User, WebhookDelivery
+from observe import metrics
 from resolvers import clock, tickets
 from resolvers.clock import timestamp
 from resolvers.webhooks import (
@@ -187,6 +188,7 @@ async def _deliver(
         changes.update(status="failed", next_attempt_at=None)
     else:
         changes["next_attempt_at"] = now + backoff(delivery.attempts)
+    metrics.WEBHOOK_ATTEMPTS.labels(changes.get("status", "retry")).inc()
     # a worker whose lease ran out (someone else re-claimed it) must not overwrite the result
     await WebhookDelivery.filter(id=delivery.id, attempts=delivery.attempts).update(**changes)
 
@@ -243,12 +245,14 @@ class WebhookWorker:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = TIMEOUT.read + 5) -> None:
+        """Let the pass in progress finish, for at most `grace` seconds (SHUTDOWN_TIMEOUT);
+        then cancel it (its deliveries are retried once their lease runs out)."""
         if self._task is None:
             return
         self._stopping.set()
         with contextlib.suppress(TimeoutError):  # (wait_for cancels it then)
-            await asyncio.wait_for(self._task, TIMEOUT.read + 5)
+            await asyncio.wait_for(self._task, grace)
         self._task = None
 
     async def _run(self) -> None:

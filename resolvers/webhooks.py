@@ -242,3 +242,8 @@ async def enqueue(event: Event) -> int:
     if rows:
         await WebhookDelivery.bulk_create(rows)
     return len(rows)
+
+
+async def pending_deliveries() -> int:
+    """Deliveries not yet sent nor given up (the webhook queue's depth, for metrics)."""
+    return await WebhookDelivery.filter(status="pending").count()

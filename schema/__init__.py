@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from resolvers.errors import DomainError, Invalid
 from resolvers.pagination import MAX_PAGE_SIZE
 from schema.actions import TicketActions
+from schema.admin import AdminMutations, AdminQueries
 from schema.errors import CostReport, DomainErrors, IntrospectionSwitch
 from schema.stats import StatsQueries
 from schema.subscriptions import Subscription
@@ -40,7 +41,7 @@ class MaxIds(FieldExtension):
 
 
 @strawberry.type(description="Everything a caller may read.")
-class Query(TicketQueries, UserQueries, StatsQueries, WebhookQueries):
+class Query(TicketQueries, UserQueries, StatsQueries, WebhookQueries, AdminQueries):
     node: relay.Node | None = relay.node(
         description="Any object by its global id; null when missing or not visible."
     )
@@ -52,7 +53,7 @@ class Query(TicketQueries, UserQueries, StatsQueries, WebhookQueries):
 
 
 @strawberry.type(description="Every change; expected failures are in each payload's `userErrors`.")
-class Mutation(TicketMutations, TicketActions, UserMutations, WebhookMutations):
+class Mutation(TicketMutations, TicketActions, UserMutations, WebhookMutations, AdminMutations):
     pass
 
 

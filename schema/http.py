@@ -124,6 +124,9 @@ class GraphQLApp(GraphQL):
             )
             return _refusal(request, message, {"code": "PAYLOAD_TOO_LARGE"}, 413)
         prepared = self.compiled.prepared(query, operation_name)
+        if prepared is not None:  # (for the access log and metrics, observe/)
+            name = prepared.operation.name
+            request.scope["graphql_operation"] = name.value if name else operation_name
         coerced = None if prepared is None else self.compiled.variables(prepared, variables)
         if coerced is None:
             return None  # Strawberry reports the syntax, validation or variable errors

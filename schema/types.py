@@ -110,6 +110,9 @@ class Queue(relay.Node):
     is_public: bool = strawberry.field(
         description="Whether its tickets are in the anonymous nephthys feed (docs/nephthys.md)."
     )
+    archived_at: datetime | None = strawberry.field(
+        description="When it was archived (it takes no new tickets); null while it is not."
+    )
     is_type_of = model_node(models.Queue)
 
     @strawberry.field(description="The integer id the REST doors use.")

@@ -12,7 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from models import ApiToken, User
+from models import ApiToken, RevokedSession, User
 from resolvers import auth, clock, credentials, tokens, users
 from resolvers.errors import Unauthenticated
 from resolvers.permissions import SYSTEM
@@ -165,6 +165,25 @@ async def test_changes_made_elsewhere_are_seen_within_the_ttl(agent, timer):
     for headers in styles:
         with pytest.raises(Unauthenticated):
             await authenticate(headers)
+
+
+async def test_a_session_signed_out_elsewhere_ends_within_the_ttl(agent, timer, count_sql):
+    """Another process's logout (here: the row written straight) is seen within the cache's
+    lifetime; until then the cached JWT costs no SQL, then one query a lifetime."""
+    raw, expires_at = auth.issue_jwt(agent, SECRET, 600)
+    headers = {"authorization": f"Bearer {raw}"}
+    with count_sql() as cold:
+        await authenticate(headers)
+    assert len(cold) == 1  # the user's row and the session, one query
+    jti = auth._verified(raw, SECRET).jti
+    await RevokedSession.create(jti=jti, user_id=agent.id, expires_at=expires_at)
+    timer.now += 4.9
+    with count_sql() as warm:
+        assert (await authenticate(headers)).id == agent.id  # still cached
+    assert warm == []
+    timer.now += 0.2
+    with pytest.raises(Unauthenticated):
+        await authenticate(headers)
 
 
 async def test_the_cache_is_bounded(agent):
@@ -502,11 +521,11 @@ async def test_over_long_logins_are_invalid_credentials(client, agent):
     assert (await client.get(HELPDESK, headers=bearer("tg_" + "a" * 17 + "_x"))).status_code == 403
 
 
-async def test_processes_sharing_redis_share_the_throttle(settings, agent):
+async def test_processes_sharing_redis_share_the_throttle(settings, redis_url, agent):
     prefix = f"tg-test-{uuid.uuid4().hex}"
     apps = [build_app(settings, manage_db=False) for _ in range(2)]
     for app in apps:  # (a key prefix of its own, so concurrent runs on one Redis never clash)
-        app.state.rate_limiter = RateLimiter("redis://127.0.0.1:6379", key_prefix=prefix)
+        app.state.rate_limiter = RateLimiter(redis_url, key_prefix=prefix)
 
     def at(app, address: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=(address, 40000))

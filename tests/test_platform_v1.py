@@ -605,13 +605,13 @@ async def test_premium_accounts_get_300(client):
     assert response.headers["X-RateLimit-Remaining"] == "299"
 
 
-async def test_rate_limit_on_redis_is_shared_by_processes(settings, customer):
+async def test_rate_limit_on_redis_is_shared_by_processes(settings, redis_url, customer):
     prefix = f"tg-test-{uuid.uuid4().hex}"
-    redis_settings = dataclasses.replace(settings, rate_limit_storage="redis://127.0.0.1:6379")
+    redis_settings = dataclasses.replace(settings, rate_limit_storage=redis_url)
     apps = [build_app(redis_settings, manage_db=False) for _ in range(2)]
     for app in apps:
         # a key prefix of its own, so concurrent test runs on the same Redis never clash
-        app.state.rate_limiter = RateLimiter("redis://127.0.0.1:6379", key_prefix=prefix)
+        app.state.rate_limiter = RateLimiter(redis_url, key_prefix=prefix)
     clients = [
         httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://t") for a in apps
     ]

@@ -316,7 +316,7 @@ def _platform_file(a: Attachment) -> dict:
         "filename": a.filename,
         "size": a.size,
         "mime_type": a.mime_type,
-        "url": f"http://127.0.0.1:8000/api/v1/attachments/{a.id}",
+        "url": f"http://testserver/api/v1/attachments/{a.id}",  # the request's origin
         "created_at": _zulu(a.created_at),
     }
 

@@ -133,7 +133,7 @@ async def test_stats_v2_all_time(client, scene):
             "id": 8,
             "created_at": "2026-03-04T12:00:00+00:00",
             "age_minutes": 8640.0,
-            "link": "http://127.0.0.1:8000/api/ticket?id=8",
+            "link": "http://testserver/api/ticket?id=8",
         },
     }
 
@@ -249,7 +249,7 @@ async def test_oldest_unanswered_follows_the_last_message(client, at, agent, cus
         "id": second,
         "created_at": "2026-03-10T10:00:00+00:00",
         "age_minutes": 120.0,  # from created_at, not from the last message
-        "link": f"http://127.0.0.1:8000/api/ticket?id={second}",
+        "link": f"http://testserver/api/ticket?id={second}",
     }
     await _status(at, agent, second, "in_progress", NOW)  # in progress is not open
     assert (await oldest())["id"] == first

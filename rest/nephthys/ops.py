@@ -41,7 +41,9 @@ async def stats_v2(request: Request, actor: Actor | None, data: dict) -> Respons
     )
     return JSONResponse(
         {
-            "all_time": render.overall(settings, answer.all_time),
+            "all_time": render.overall(
+                settings, answer.all_time, str(request.base_url).rstrip("/")
+            ),
             "past_24h": render.period(answer.past_24h),
             "past_24h_previous": render.period(answer.past_24h_previous),
             "past_7d": render.period(answer.past_7d),

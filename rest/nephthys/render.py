@@ -20,7 +20,8 @@ STATUS_NAMES: dict[Status, str] = {
 }
 
 
-def overall(settings: Settings, found: stats.OverallStats) -> dict[str, Any]:
+def overall(settings: Settings, found: stats.OverallStats, base_url: str) -> dict[str, Any]:
+    """`base_url`: PUBLIC_BASE_URL, else the request's own (rest/origin.py)."""
     body = asdict(found)
     oldest = found.oldest_unanswered_ticket
     if oldest is not None:
@@ -29,7 +30,9 @@ def overall(settings: Settings, found: stats.OverallStats) -> dict[str, Any]:
             "created_at": oldest.created_at.isoformat(),
             "age_minutes": oldest.age_minutes,
             "link": settings.nephthys_link_template.format(
-                base_url=settings.public_base_url, id=oldest.id, message_ts=oldest.message_ts or ""
+                base_url=base_url,
+                id=oldest.id,
+                message_ts=oldest.message_ts or "",
             ),
         }
     return body

@@ -76,7 +76,7 @@ def related(tickets_: list[Row], comments_: list[Row]) -> Read[Related]:
 
 
 def files_base(request: Request) -> str:
-    return request.app.state.settings.public_base_url + request.scope.get("root_path", "")
+    return str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
 
 
 def attachment(base: str, row: Row) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from resolvers import credentials, custom_fields, health, reads
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
+from rest.budget import RequestBudget
 from rest.common import DialectGuard, JSONResponse
 from rest.conditional import ConditionalGet
 from schema import build_schema
@@ -39,7 +40,11 @@ DIALECTS: list[tuple[str, str]] = [
     ("/support", "control_panel"),
     ("/helpdesk/api", "helpdesk"),  # its routes include the legacy POST API's
 ]
+# Dialects whose every answer carries X-RateLimit-* (their reference documents them).
+BUDGET_HEADERS = {"platform_v1"}
 
+
+GRAPHQL_CODES = {413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMITED"}  # of answers outside the schema
 
 # Answers that change with the time of day, not only with the data (ETag buckets).
 CLOCK_DEPENDENT = ("/api/stats", "/api/user")
@@ -93,14 +98,16 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-def _graphql_body_limit(app: ASGIApp, max_bytes: int) -> ASGIApp:
+def _graphql_guard(app: ASGIApp, max_bytes: int) -> ASGIApp:
+    """GraphQL's body limit, request budget and unexpected errors, as GraphQL errors."""
+
     def render(status: int, message: str):
-        code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
+        code = GRAPHQL_CODES.get(status, "INTERNAL_SERVER_ERROR")
         return JSONResponse(
             {"errors": [{"message": message, "extensions": {"code": code}}]}, status
         )
 
-    return DialectGuard(app, render, max_bytes)
+    return DialectGuard(RequestBudget(app, render), render, max_bytes)
 
 
 def _clock_bucket(settings: Settings):
@@ -122,7 +129,7 @@ def build_app(
         manage_db if webhook_worker is None else webhook_worker
     )
     storage = LocalStorage(settings.data_dir / "files")
-    graphql = _graphql_body_limit(GraphQLApp(settings, storage), settings.graphql_max_body_bytes)
+    graphql = _graphql_guard(GraphQLApp(settings, storage), settings.graphql_max_body_bytes)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
@@ -130,10 +137,10 @@ def build_app(
     ]
     for prefix, module_name in DIALECTS:
         module = __import__(f"rest.{module_name}", fromlist=["routes"])
-        guard = Middleware(
-            DialectGuard, render=module.error_response, max_body_bytes=settings.max_body_bytes
-        )
-        routes.append(Mount(prefix, routes=module.routes, middleware=[guard]))
+        render = module.error_response
+        guard = Middleware(DialectGuard, render=render, max_body_bytes=settings.max_body_bytes)
+        budget = Middleware(RequestBudget, render=render, headers=module_name in BUDGET_HEADERS)
+        routes.append(Mount(prefix, routes=module.routes, middleware=[guard, budget]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

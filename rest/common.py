@@ -89,16 +89,23 @@ async def read_json(request: Request, *, want_object: bool = True) -> Any:
 
 
 async def caller(request: Request) -> Actor | None:
-    """The authenticated user (None when no credential was sent); cached on the request.
+    """The authenticated user (None when no credential was sent); cached on the request, a
+    refusal too (so a wrong password is checked and counted once per request).
     Unauthenticated for a wrong credential, RateLimited for a throttled HTTP Basic password."""
     if "caller" not in request.scope:
-        request.scope["caller"] = await auth.authenticate(
-            request.headers,
-            request.app.state.settings.secret_key,
-            limiter=request.app.state.rate_limiter,
-            client=client_address(request),
-        )
-    return request.scope["caller"]
+        try:
+            request.scope["caller"] = await auth.authenticate(
+                request.headers,
+                request.app.state.settings.secret_key,
+                limiter=request.app.state.rate_limiter,
+                client=client_address(request),
+            )
+        except (Unauthenticated, RateLimited) as exc:
+            request.scope["caller"] = exc
+    found = request.scope["caller"]
+    if isinstance(found, DomainError):
+        raise found
+    return found
 
 
 def client_address(request: Request) -> str:

@@ -1,6 +1,6 @@
 """Platform API v1 (reference 002), mounted at /api/v1: JWT login, tickets, comments with
 attachments, users, webhooks; `{"data": …}` bodies, a pagination block, one error shape and
-per-credential rate limits with `X-RateLimit-*` headers on every response. See
+rate limits with `X-RateLimit-*` headers on every response (rest/budget.py). See
 docs/platform_v1.md for the choices made where the reference is silent.
 """
 
@@ -34,7 +34,6 @@ from resolvers.errors import (
 from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
 from resolvers.permissions import Actor
 from resolvers.projections import Row
-from resolvers.ratelimit import Budget
 from resolvers.reads import Read
 from resolvers.sql import json_value
 from resolvers.validation import MAX_ID
@@ -651,21 +650,8 @@ class Op:
     status: int = 200
 
 
-async def _spend(request: Request, user: Actor | None) -> Budget:
-    """One request from the caller's budget: per user when signed in, else per address."""
-    settings = request.app.state.settings
-    if user is not None and user.id is not None:
-        rate = settings.rate_limit_premium if user.is_premium else settings.rate_limit_standard
-        key = ("platform_v1", "user", str(user.id))
-    else:
-        rate = settings.rate_limit_standard
-        key = ("platform_v1", "address", request.client.host if request.client else "")
-    return await request.app.state.rate_limiter.hit(rate, *key)
-
-
 def _endpoint(ops: dict[str, Op]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        budget: Budget | None = None
         retry_after: int | None = None
         op = ops.get(request.method)
         try:
@@ -673,7 +659,6 @@ def _endpoint(ops: dict[str, Op]) -> Callable[[Request], Awaitable[Response]]:
                 user, bad_credential = await caller(request), None
             except Unauthenticated as exc:
                 user, bad_credential = None, exc
-            budget = await _spend(request, user)
             if op is None:
                 response = error_response(405, f"Method {request.method} not allowed.")
             elif op.public:  # (a stale Authorization header must not block logging in again)
@@ -687,13 +672,11 @@ def _endpoint(ops: dict[str, Op]) -> Callable[[Request], Awaitable[Response]]:
         except MalformedBody as exc:
             response = error_response(400, str(exc))
         except DomainError as exc:
-            if isinstance(exc, RateLimited):
-                budget, retry_after = budget or exc.budget, exc.retry_after
+            if isinstance(
+                exc, RateLimited
+            ):  # a throttled password (request budgets: rest/budget.py)
+                retry_after = exc.retry_after
             response = _domain_error(exc)
-        if budget is not None:
-            response.headers["X-RateLimit-Limit"] = str(budget.limit)
-            response.headers["X-RateLimit-Remaining"] = str(budget.remaining)
-            response.headers["X-RateLimit-Reset"] = str(budget.reset_at)
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
         return response

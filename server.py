@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import getpass
 import logging
 import os
@@ -71,6 +72,39 @@ class RequestId:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class BoundedRecords(logging.Filter):
+    """Cut every log record's message and traceback text to `limit` characters, so a request
+    value quoted in an error (a 5 MiB e-mail, …) cannot flood the log. Installed on every
+    handler (ours and uvicorn's); a formatter must print `record.exc_text`, which it sets."""
+
+    def __init__(self, limit: int = 4000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def _cut(self, text: str) -> str:
+        if len(text) <= self.limit:
+            return text
+        return f"{text[: self.limit]}… [{len(text) - self.limit} more characters]"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self._cut(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._cut(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def _uvicorn_log_config() -> dict:
+    """uvicorn's logging set-up with `BoundedRecords` on its handlers (the access log quotes
+    the request line)."""
+    import uvicorn.config
+
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"bounded": {"()": BoundedRecords}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["bounded"]
+    return config
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -240,6 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(BoundedRecords())
     if args.command == "export-schema":
         print(build_schema().as_str())
         return
@@ -280,6 +316,7 @@ def _serve(settings: Settings, args) -> None:
         port=args.port,
         workers=args.workers,
         log_level=os.environ.get("LOG_LEVEL", "INFO").lower(),
+        log_config=_uvicorn_log_config(),
         app_dir=str(Path(__file__).resolve().parent),
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,

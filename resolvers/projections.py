@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from models import Attachment, Comment, Queue, Ticket, User
-from resolvers import validation
 from resolvers.pagination import Window
 from resolvers.permissions import Actor, is_staff, sees_internal, visible_tickets_sql
 from resolvers.reads import Read, marks
@@ -52,7 +51,7 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
             values.append(getattr(filt, column))
     if filt.tag:
         where.append("t.id IN (SELECT ticket_id FROM ticket_tags WHERE name = ?)")
-        values.append(validation.no_nul("tag", filt.tag))
+        values.append(filt.tag)
     if filt.search:
         like = "UPPER(CAST({} AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'"
         matches = [like.format("t.title"), like.format("t.description")]
@@ -62,7 +61,7 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
                 f" WHERE c.is_internal = FALSE AND {like.format('c.body')})"
             )
         where.append(f"({' OR '.join(matches)})")
-        values += [_like(validation.no_nul("search", filt.search.strip()))] * len(matches)
+        values += [_like(filt.search.strip())] * len(matches)
     for name, op, column in (
         ("created_after", ">=", "created_at"),
         ("created_before", "<=", "created_at"),
@@ -73,7 +72,7 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
             values.append(utc(getattr(filt, name), name))
     if filt.submitter_email:
         where.append("t.submitter_email = ?")
-        values.append(validation.no_nul("submitter_email", filt.submitter_email.lower()))
+        values.append(filt.submitter_email.lower())
     return " AND ".join(where), values
 
 

@@ -100,6 +100,16 @@ class TicketFilter:
     updated_after: datetime | None = None
     submitter_email: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse text no stored value can match (NUL, over-long) before it reaches SQL."""
+        for name, longest in (
+            ("tag", validation.max_length(TicketTag, "name")),
+            ("search", validation.MAX_SEARCH),
+            ("submitter_email", validation.max_length(Ticket, "submitter_email")),
+        ):
+            if getattr(self, name) is not None:
+                validation.text(name, getattr(self, name), max_length=longest, required=False)
+
 
 @dataclass(frozen=True)
 class TicketOrder:
@@ -143,10 +153,10 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.opened_by_id is not None:
         tickets = tickets.filter(opened_by_id=filt.opened_by_id)
     if filt.tag:
-        tagged = TicketTag.filter(name=validation.no_nul("tag", filt.tag)).values("ticket_id")
+        tagged = TicketTag.filter(name=filt.tag).values("ticket_id")
         tickets = tickets.filter(id__in=Subquery(tagged))
     if filt.search:
-        term = validation.no_nul("search", filt.search.strip())
+        term = filt.search.strip()
         matches = Q(title__icontains=term) | Q(description__icontains=term)
         if filt.search_comments:
             public = Comment.filter(is_internal=False, body__icontains=term).values("ticket_id")
@@ -160,8 +170,7 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.updated_after is not None:
         tickets = tickets.filter(updated_at__gte=utc(filt.updated_after, "updated_after"))
     if filt.submitter_email:
-        email = validation.no_nul("submitter_email", filt.submitter_email.lower())
-        tickets = tickets.filter(submitter_email=email)
+        tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
     return tickets
 
 

@@ -182,7 +182,9 @@ async def list_users(actor: Actor | None, filt: UserFilter, win: Window) -> Page
     if filt.is_active is not None:
         users = users.filter(is_active=filt.is_active)
     if filt.search:
-        term = validation.no_nul("search", filt.search.strip())
+        term = validation.text(
+            "search", filt.search, max_length=validation.MAX_SEARCH, required=False
+        ).strip()
         users = users.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(username__icontains=term)
         )

@@ -69,7 +69,13 @@ ERROR_CODES = {
     500: "internal_error",
 }
 # Domain field names that this API spells differently.
-FIELD_NAMES = {"body": "content", "limit": "per_page", "offset": "page", "order_by": "sort"}
+FIELD_NAMES = {
+    "search": "q",
+    "body": "content",
+    "limit": "per_page",
+    "offset": "page",
+    "order_by": "sort",
+}
 PRIORITIES = {"low": 4, "medium": 3, "high": 2, "critical": 1}  # in the documented order
 PRIORITY_FILTER = {"critical": (1,), "high": (2,), "medium": (3,), "low": (4, 5)}
 STATUSES = ("open", "in_progress", "resolved", "closed")

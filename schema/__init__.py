@@ -16,8 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from resolvers.errors import DomainError
-from schema.errors import CostReport, DomainErrors
+from schema.errors import EXPECTED, CostReport, DomainErrors
 from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.users import UserMutations, UserQueries
@@ -44,8 +43,7 @@ class TicketgateSchema(strawberry.Schema):
         unexpected = [
             e
             for e in errors
-            if e.original_error is not None
-            and not isinstance(e.original_error, DomainError | GraphQLError)
+            if e.original_error is not None and not isinstance(e.original_error, EXPECTED)
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)

@@ -1,0 +1,153 @@
+"""Issue 14 Medium 5: over-long values get a clear 4xx in the door's format (never a 500),
+error messages quote at most a short cut of them, and log records are bounded."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import sys
+
+import pytest
+
+from resolvers import queues
+from resolvers.permissions import SYSTEM
+from server import BoundedRecords
+from tests.conftest import PASSWORD, bearer, token_for
+
+LONG_LOGIN = "a" * 151
+
+
+def basic(user: str, password: str = PASSWORD) -> dict[str, str]:
+    return {"authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+async def queue():
+    return await queues.create_queue(SYSTEM, title="General", slug="general")
+
+
+async def test_login_with_an_over_long_email_is_invalid_credentials(client):
+    for email in (LONG_LOGIN + "@example.com", "a" * (5 << 20)):
+        response = await client.post("/api/v1/auth/login", json={"email": email, "password": "x"})
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    "headers", [basic(LONG_LOGIN), {"X-Token": "tg_" + "a" * 17 + "_x"}], ids=["basic", "token"]
+)
+async def test_over_long_credentials_on_every_door(client, headers):
+    assert (await client.get("/api/v1/tickets", headers=headers)).status_code == 401
+    assert (await client.get("/support/tickets", headers=headers)).status_code == 401
+    assert (await client.get("/api/tickets?status=open", headers=headers)).status_code == 401
+    helpdesk = await client.get("/helpdesk/api/tickets/", headers=headers)
+    assert helpdesk.status_code == 403 and set(helpdesk.json()) == {"detail"}
+    graphql = await client.post("/graphql", json={"query": "{ viewer { id } }"}, headers=headers)
+    assert graphql.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_legacy_form_with_an_over_long_user(client):
+    response = await client.post(
+        "/helpdesk/api/list_queues/", data={"user": LONG_LOGIN, "password": "x"}
+    )
+    assert (response.status_code, response.text) == (403, "Invalid username or password")
+
+
+async def test_nephthys_user_with_an_over_long_slack_id_is_not_found(client, agent):
+    headers = bearer(await token_for(agent))
+    for slack_id in ("U" * 65, "U" * 5000):
+        response = await client.get(f"/api/user?id={slack_id}", headers=headers)
+        assert (response.status_code, response.json()) == (404, {"error": "user_not_found"})
+
+
+async def test_over_long_topic_key_is_not_found_and_quoted_short(client, customer, queue):
+    body = {"summary": "s", "comment_body": "b", "topic_key": "t" * 5000}
+    response = await client.post(
+        "/support/tickets", json=body, headers={"X-Token": await token_for(customer)}
+    )
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "not_found" and len(error["message"]) < 100
+
+
+@pytest.mark.parametrize("mime", ["text/" + "p" * 200, "text/pl\x00ain", "text/pl\x01ain", "nope"])
+async def test_multipart_content_types_that_cannot_be_stored_or_served(client, customer, mime):
+    response = await client.post(
+        "/support/files",
+        files={"file": ("a.txt", b"hi", mime)},
+        headers={"X-Token": await token_for(customer)},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "bad_request",
+        "message": "mime_type must be a media type like text/plain, of at most 127 characters.",
+        "field": "file",
+    }
+
+
+async def test_helpdesk_attachment_content_type_is_checked_before_anything_is_written(
+    client, agent, queue
+):
+    response = await client.post(
+        "/helpdesk/api/tickets/",
+        data={"queue": str(queue.id), "title": "t", "description": "d"},
+        files={"attachment": ("a.txt", b"hi", "text/" + "p" * 200)},
+        headers=bearer(await token_for(agent)),
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["attachment"]
+    listed = await client.get("/helpdesk/api/tickets/", headers=bearer(await token_for(agent)))
+    assert listed.json()["count"] == 0
+
+
+async def test_search_terms_and_tags_are_bounded_in_every_door(client, agent, customer):
+    staff = bearer(await token_for(agent))
+    term = "z" * 201
+    platform = await client.get(f"/api/v1/tickets?q={term}", headers=staff)
+    assert platform.status_code == 422
+    assert platform.json()["error"]["details"] == [
+        {"field": "q", "message": "search must be at most 200 characters."}
+    ]
+    users = await client.get(f"/api/v1/users?q={term}", headers=staff)
+    assert users.status_code == 422
+    panel = await client.get(
+        f"/support/tickets?q={term}", headers={"X-Token": await token_for(customer)}
+    )
+    assert (panel.status_code, panel.json()["error"]["field"]) == (400, "q")
+    query = (
+        "query($t: String!, $g: String!) { tickets(filter: {search: $t, tag: $g}) { totalCount } }"
+    )
+    for search, tag, message in (
+        (term, "ok", "search must be at most 200 characters."),
+        ("ok", "t" * 65, "tag must be at most 64 characters."),
+    ):
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": {"t": search, "g": tag}}, headers=staff
+        )
+        [error] = response.json()["errors"]
+        assert (error["message"], error["extensions"]["code"]) == (message, "BAD_USER_INPUT")
+
+
+async def test_ids_and_uuids_are_quoted_short(client, agent, customer):
+    staff = bearer(await token_for(agent))
+    long_id = "z" * 20000
+    response = await client.post(
+        "/graphql", json={"query": f'{{ user(id: "{long_id}") {{ id }} }}'}, headers=staff
+    )
+    assert len(response.json()["errors"][0]["message"]) < 120
+    download = await client.get(
+        f"/support/files/{long_id}", headers={"X-Token": await token_for(customer)}
+    )
+    assert download.status_code == 404 and len(download.json()["error"]["message"]) < 100
+
+
+def test_log_records_are_bounded():
+    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "bad %s", ("x" * 10**6,), None)
+    try:
+        raise ValueError("y" * 10**6)
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    BoundedRecords(limit=1000).filter(record)
+    assert len(record.getMessage()) < 1100 and record.getMessage().endswith("more characters]")
+    formatted = logging.Formatter().format(record)
+    assert len(formatted) < 2300

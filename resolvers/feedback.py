@@ -17,7 +17,7 @@ from models import CLOSED_STATUSES, Comment, Status, Ticket
 from resolvers import clock, comments, events, projections, queues, reads, tickets, validation
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
-from resolvers.permissions import Actor, require_user, visible_ticket
+from resolvers.permissions import Actor, require_opener, require_user, visible_ticket
 from resolvers.projections import Row
 from resolvers.ratelimit import Budget, RateLimiter
 from resolvers.reads import Read, marks
@@ -204,6 +204,7 @@ async def evaluate_ticket(
 
 
 async def _evaluate(actor: Actor, ticket: Ticket, score: int | None, comment: str | None) -> Ticket:
+    require_opener(actor, ticket)
     if score is not None:
         ticket.evaluation_score = score
     if comment is not None:

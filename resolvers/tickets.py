@@ -17,6 +17,7 @@ from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
     Actor,
+    require_opener,
     require_staff,
     require_user,
     visible_ticket,
@@ -490,6 +491,7 @@ async def update_ticket(actor: Actor | None, ticket_id: int, **changes: Any) -> 
     _check_allowed(actor, changes)
     async with in_transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
+        require_opener(actor, ticket)
         clean = await _validated_fields(actor, ticket, changes)
         if "status" in clean:
             clean["status"] = _resolve_status(ticket, clean["status"], actor)

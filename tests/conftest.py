@@ -4,6 +4,7 @@ TICKETGATE_TEST_DATABASE=postgres), emptied before every test; the ASGI app over
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import logging
@@ -169,6 +170,26 @@ async def token_for(user) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def basic(user: str, password: str = PASSWORD) -> dict[str, str]:
+    """HTTP Basic credentials."""
+    return {"authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+async def from_address(app):
+    """HTTP clients of `app` seen as coming from a given client address."""
+    opened: list[httpx.AsyncClient] = []
+
+    def make(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        opened.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+        return opened[-1]
+
+    yield make
+    for client in opened:
+        await client.aclose()
 
 
 async def gql(client: httpx.AsyncClient, query: str, token: str | None = None, **variables):

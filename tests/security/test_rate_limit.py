@@ -21,21 +21,6 @@ def app(settings):
     return build_app(changed, manage_db=False)
 
 
-@pytest.fixture
-async def at(app):
-    """A client of the app seen from a given address."""
-    opened: list[httpx.AsyncClient] = []
-
-    def make(address: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(address, 40000))
-        opened.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
-        return opened[-1]
-
-    yield make
-    for client in opened:
-        await client.aclose()
-
-
 # (method, path, JSON body) of one cheap request per door
 DOORS = {
     "platform_v1": ("GET", "/api/v1/users/me", None),
@@ -74,8 +59,10 @@ def assert_throttled(door: str, response: httpx.Response) -> None:
 
 
 @pytest.mark.parametrize("spent_on", list(DOORS))
-async def test_a_budget_spent_through_one_door_is_spent_for_every_door(at, agent, spent_on):
-    client = at("10.0.0.1")
+async def test_a_budget_spent_through_one_door_is_spent_for_every_door(
+    from_address, agent, spent_on
+):
+    client = from_address("10.0.0.1")
     headers = {"X-Token": await token_for(agent)}
     for _ in range(BUDGET):
         assert (await send(client, spent_on, headers)).status_code == 200
@@ -83,8 +70,8 @@ async def test_a_budget_spent_through_one_door_is_spent_for_every_door(at, agent
         assert_throttled(door, await send(client, door, headers))
 
 
-async def test_switching_doors_and_credentials_shares_one_budget(at, agent):
-    client = at("10.0.0.1")
+async def test_switching_doors_and_credentials_shares_one_budget(from_address, agent):
+    client = from_address("10.0.0.1")
     login = await client.post(
         "/api/v1/auth/login", json={"email": agent.email, "password": PASSWORD}
     )
@@ -101,8 +88,10 @@ async def test_switching_doors_and_credentials_shares_one_budget(at, agent):
     assert (await send(client, "helpdesk", other)).status_code == 200
 
 
-async def test_anonymous_callers_and_wrong_credentials_spend_their_address_budget(at, agent):
-    client, elsewhere = at("192.0.2.1"), at("192.0.2.2")
+async def test_anonymous_callers_and_wrong_credentials_spend_their_address_budget(
+    from_address, agent
+):
+    client, elsewhere = from_address("192.0.2.1"), from_address("192.0.2.2")
     wrong = {"X-Token": "tg_0123456789abcdef_wrong"}
     for i in range(BUDGET):
         door = list(DOORS)[i % len(DOORS)]
@@ -116,8 +105,8 @@ async def test_anonymous_callers_and_wrong_credentials_spend_their_address_budge
     assert (await send(elsewhere, "graphql", {})).status_code == 200
 
 
-async def test_health_checks_spend_nothing(at):
-    client = at("192.0.2.9")
+async def test_health_checks_spend_nothing(from_address):
+    client = from_address("192.0.2.9")
     for _ in range(BUDGET + 2):
         assert (await client.get("/healthz")).status_code == 200
     assert (await send(client, "graphql", {})).status_code == 200

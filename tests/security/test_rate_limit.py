@@ -3,16 +3,20 @@ switching doors or credentials; each door refuses in its own format with `Retry-
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import uuid
 
 import httpx
 import pytest
 
+import server
 from server import build_app
-from tests.conftest import PASSWORD, make_user, token_for
+from tests.conftest import PASSWORD, client_of, make_user, token_for
 
 BUDGET = 4
 THROTTLED = "Request was throttled. Expected available in"
+REDIS = "redis://127.0.0.1:6379"
 
 
 @pytest.fixture
@@ -110,3 +114,37 @@ async def test_health_checks_spend_nothing(from_address):
     for _ in range(BUDGET + 2):
         assert (await client.get("/healthz")).status_code == 200
     assert (await send(client, "graphql", {})).status_code == 200
+
+
+async def test_deployments_on_one_redis_keep_their_budgets_apart(settings, agent):
+    """RATE_LIMIT_PREFIX: two processes of one deployment share a budget through Redis, a
+    second deployment on the same Redis has its own."""
+    changed = dataclasses.replace(
+        settings, rate_limit_standard=f"{BUDGET}/minute", rate_limit_storage=REDIS
+    )
+    one, two = f"tg-test-{uuid.uuid4().hex}", f"tg-test-{uuid.uuid4().hex}"
+    apps = [
+        build_app(dataclasses.replace(changed, rate_limit_prefix=p), manage_db=False)
+        for p in (one, one, two)
+    ]
+    clients = [client_of(app) for app in apps]
+    headers = {"X-Token": await token_for(agent)}
+    try:
+        for i in range(BUDGET):
+            assert (await send(clients[i % 2], "graphql", headers)).status_code == 200
+        assert_throttled("helpdesk", await send(clients[0], "helpdesk", headers))
+        assert_throttled("graphql", await send(clients[1], "graphql", headers))
+        assert (await send(clients[2], "helpdesk", headers)).status_code == 200
+    finally:
+        for client in clients:
+            await client.aclose()
+        for app in (apps[0], apps[2]):
+            await app.state.rate_limiter.reset()
+
+
+def test_several_workers_without_redis_are_warned_about(settings, monkeypatch, caplog):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    server._serve(settings, argparse.Namespace(workers=3, host="127.0.0.1", port=8104))
+    assert "3 workers allow 3 times each budget" in caplog.text

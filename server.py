@@ -75,21 +75,29 @@ class RequestId:
 
 
 class BoundedRecords(logging.Filter):
-    """Cut every log record's message and traceback text to `limit` characters, so a request
-    value quoted in an error (a 5 MiB e-mail, …) cannot flood the log. Installed on every
-    handler (ours and uvicorn's); a formatter must print `record.exc_text`, which it sets."""
+    """Cut every log record's message, arguments and traceback text to `limit` characters
+    each, so a request value quoted in an error (a 5 MiB e-mail, …) cannot flood the log.
+    Installed on every handler (ours and uvicorn's, whose access log quotes the request line);
+    a formatter must print `record.exc_text`, which it sets."""
 
     def __init__(self, limit: int = 4000) -> None:
         super().__init__()
         self.limit = limit
 
-    def _cut(self, text: str) -> str:
+    def _cut(self, value: object) -> object:
+        if value is None or isinstance(value, int | float):
+            return value  # (kept as they are for %d and friends)
+        text = value if isinstance(value, str) else str(value)
         if len(text) <= self.limit:
-            return text
+            return value
         return f"{text[: self.limit]}… [{len(text) - self.limit} more characters]"
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self._cut(record.getMessage()), None
+        record.msg = self._cut(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._cut(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: self._cut(arg) for key, arg in record.args.items()}
         if record.exc_info and not record.exc_text:
             record.exc_text = self._cut(logging.Formatter().formatException(record.exc_info))
         return True

@@ -161,12 +161,22 @@ async def test_ids_and_uuids_are_quoted_short(client, agent, customer):
 
 
 def test_log_records_are_bounded():
-    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "bad %s", ("x" * 10**6,), None)
+    record = logging.LogRecord(
+        "t", logging.ERROR, __file__, 1, "bad %s (%d)", ("x" * 10**6, 7), None
+    )
     try:
         raise ValueError("y" * 10**6)
     except ValueError:
         record.exc_info = sys.exc_info()
     BoundedRecords(limit=1000).filter(record)
-    assert len(record.getMessage()) < 1100 and record.getMessage().endswith("more characters]")
-    formatted = logging.Formatter().format(record)
-    assert len(formatted) < 2300
+    message = record.getMessage()
+    assert len(message) < 1100 and message.endswith("more characters] (7)")
+    assert len(logging.Formatter().format(record)) < 2300
+
+
+def test_short_records_keep_their_arguments():
+    """uvicorn's access formatter unpacks `args`: they must survive the filter."""
+    args = ("127.0.0.1:5000", "GET", "/api/tickets?x=1", "1.1", 200)
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "%s", args, None)
+    BoundedRecords().filter(record)
+    assert record.args == args

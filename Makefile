@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations schema bench bench-flat bench-stats wrk clean compare-helpdesk fuzz
+.PHONY: run test lint format migrations schema bench bench-cpu bench-flat bench-stats wrk clean compare-helpdesk fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ BENCH_TICKETS ?= 10000
 BENCH_ARGS ?=
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
+
+# CPU per request in process (no HTTP server): ratios that hold on a busy machine.
+bench-cpu: $(STAMP)
+	$(BIN)/python -m bench.cpu --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
 
 bench-flat: $(STAMP) wrk
 	$(BIN)/python -m bench.run --tickets 10000,100000,1000000 --no-peer --no-repeat \

@@ -7,10 +7,11 @@ import asyncio
 import contextlib
 import copy
 import getpass
+import itertools
 import logging
 import os
+import secrets
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
-from resolvers import credentials, custom_fields, health, reads
+from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
@@ -52,17 +53,21 @@ CLOCK_DEPENDENT = ("/api/stats", "/api/user")
 
 
 class RequestId:
-    """Give every request an id (`X-Request-ID`, echoed when the client sends a sane one)."""
+    """Give every request an id (`X-Request-ID`, echoed when the client sends a sane one):
+    32 hex digits, a random prefix per process and a counter (unique without a system call)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.prefix = secrets.token_hex(10)
+        self.counter = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        if not (0 < len(rid) <= 64 and rid.isprintable()):
+            rid = f"{self.prefix}{next(self.counter):012x}"
         scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_id(message):
@@ -198,7 +203,6 @@ def build_app(
             await credentials.drain()
             if manage_db:
                 await db.close_db()
-                reads.close()
 
     conditional = Middleware(
         ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)

@@ -7,6 +7,8 @@ import asyncio
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as migrate_api
 
+from resolvers import reads
+
 
 def tortoise_config(database_url: str) -> dict:
     return {
@@ -40,12 +42,13 @@ async def migrate(database_url: str) -> None:
         try:
             await migrate_api(config=tortoise_config(database_url))
         finally:
-            await Tortoise.close_connections()
+            await close_db()
 
     await asyncio.create_task(run())
 
 
 async def close_db() -> None:
+    reads.close()  # (the lean readers hold the client they were opened for)
     await Tortoise.close_connections()
 
 

@@ -10,6 +10,7 @@ password check the throttle refuses, RateLimited). Lookups go through `resolvers
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import math
@@ -35,7 +36,9 @@ def issue_jwt(user: User, secret: str, ttl_seconds: int) -> tuple[str, datetime]
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM), expires_at
 
 
-async def user_for_jwt(raw: str, secret: str) -> User:
+def jwt_user_id(raw: str, secret: str) -> int:
+    """The subject of a valid, unexpired JWT signed with `secret` (verified once, then cached
+    until it expires); Unauthenticated otherwise. Whether that user is active is not checked."""
     user_id = credentials.jwt_subject(raw, secret)
     if user_id is None:
         try:
@@ -46,20 +49,24 @@ async def user_for_jwt(raw: str, secret: str) -> User:
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
             raise Unauthenticated("Invalid or expired token.") from exc
         credentials.remember_jwt(raw, secret, user_id, float(claims["exp"]))
-    user = await credentials.active_user(user_id)
-    if user is None:
+    return user_id
+
+
+async def _jwt(raw: str, secret: str) -> int:
+    user_id = jwt_user_id(raw, secret)
+    if not await credentials.is_active(user_id):
         raise Unauthenticated("Invalid or expired token.")
-    return user
+    return user_id
 
 
-async def _api_token(raw: str) -> User:
-    user = await tokens.user_for_token(raw)
-    if user is None:
+async def _api_token(raw: str) -> int:
+    user_id = await tokens.token_user_id(raw)
+    if user_id is None:
         raise Unauthenticated("Invalid token.")
-    return user
+    return user_id
 
 
-async def _basic(raw: str, limiter: RateLimiter, client: str) -> User:
+async def _basic(raw: str, limiter: RateLimiter, client: str) -> int:
     try:
         decoded = base64.b64decode(raw, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
@@ -67,14 +74,15 @@ async def _basic(raw: str, limiter: RateLimiter, client: str) -> User:
     username, sep, password = decoded.partition(":")
     if not sep:
         raise Unauthenticated("Malformed Basic credentials.")
-    return await password_credential(username, password, limiter=limiter, client=client)
+    return await password_user_id(username, password, limiter=limiter, client=client)
 
 
-async def authenticate(
+async def identify(
     headers: Mapping[str, str], secret: str, *, limiter: RateLimiter, client: str
-) -> User | None:
-    """The user the request's credentials name, None when it carries none. `limiter` and
-    `client` (the client's address) throttle HTTP Basic's password checks."""
+) -> int | None:
+    """The id of the active user the request's credentials name, None when it carries none.
+    `limiter` and `client` (the client's address) throttle HTTP Basic's password checks. On the
+    credential caches' hits this runs no SQL and builds no `User` (what a 304 needs)."""
     authorization = headers.get("authorization", "").strip()
     if authorization:
         scheme, _, raw = authorization.partition(" ")
@@ -82,9 +90,7 @@ async def authenticate(
         if not raw or len(raw) > MAX_HEADER:
             raise Unauthenticated("Malformed Authorization header.")
         if scheme == "bearer":
-            return await (
-                _api_token(raw) if tokens.looks_like_token(raw) else user_for_jwt(raw, secret)
-            )
+            return await (_api_token(raw) if tokens.looks_like_token(raw) else _jwt(raw, secret))
         if scheme == "token":
             return await _api_token(raw)
         if scheme == "basic":
@@ -92,6 +98,21 @@ async def authenticate(
         raise Unauthenticated(f"Unsupported authorization scheme {scheme!r}.")
     x_token = headers.get("x-token", "").strip()
     return await _api_token(x_token) if x_token else None
+
+
+async def authenticate(
+    headers: Mapping[str, str], secret: str, *, limiter: RateLimiter, client: str
+) -> User | None:
+    """The user the request's credentials name, None when it carries none (`identify`)."""
+    user_id = await identify(headers, secret, limiter=limiter, client=client)
+    return None if user_id is None else await _active(user_id)
+
+
+async def _active(user_id: int) -> User:
+    user = await credentials.active_user(user_id)
+    if user is None:  # deactivated since `identify` looked, microseconds ago
+        raise Unauthenticated("Invalid credentials.")
+    return user
 
 
 # ---------------------------------------------------------------- password checks
@@ -175,17 +196,39 @@ def _delay(account: str, failures: int) -> tuple[RateLimitItem, str]:
 async def password_credential(
     login: str, password: str, *, limiter: RateLimiter, client: str
 ) -> User:
-    """A password sent with every request (HTTP Basic, the legacy helpdesk form): checked and
-    throttled like a login, and remembered for a few seconds (`credentials`), so repeating
-    it costs no argon2 verification. A wrong password is never remembered."""
+    """A password sent with every request (the legacy helpdesk form): `password_user_id`."""
+    return await _active(await password_user_id(login, password, limiter=limiter, client=client))
+
+
+async def password_user_id(login: str, password: str, *, limiter: RateLimiter, client: str) -> int:
+    """A password sent with every request (HTTP Basic, the legacy form): checked and throttled
+    like a login, and remembered for a while (`credentials`), so repeating it costs no argon2
+    verification; concurrent checks of one (client, login, password) share one verification.
+    A wrong password is never remembered."""
     key = credentials.password_key(client, login, password)
-    user = await credentials.password_user(key)
-    if user is None:
-        since = credentials.epoch()
-        throttle = LoginThrottle(limiter, client)
-        user = await users.authenticate_password(login, password, throttle=throttle)
-        credentials.remember_password(key, user, since)
-    return user
+    user_id = await credentials.password_user_id(key)
+    if user_id is not None:
+        return user_id
+    if (running := _verifying.get(key)) is not None:
+        return await asyncio.shield(running)
+    running = _verifying[key] = asyncio.ensure_future(
+        _verify_password(key, login, password, LoginThrottle(limiter, client))
+    )
+    try:
+        return await asyncio.shield(running)
+    finally:
+        if _verifying.get(key) is running:
+            del _verifying[key]
+
+
+_verifying: dict[bytes, asyncio.Future[int]] = {}  # password checks in flight, by their key
+
+
+async def _verify_password(key: bytes, login: str, password: str, throttle: LoginThrottle) -> int:
+    since = credentials.epoch()
+    user = await users.authenticate_password(login, password, throttle=throttle)
+    credentials.remember_password(key, user, since)
+    return user.id
 
 
 async def login(

@@ -1,10 +1,15 @@
 """What each request's credential costs: a small in-process cache in front of the database.
 
-Three caches, each bounded (`max_entries`) and short-lived (`ttl_seconds`, default 5 s,
-`CREDENTIAL_CACHE_SECONDS`; 0 turns caching off):
+Four caches, each bounded (`max_entries`). Users and tokens are short-lived (`ttl_seconds`,
+default 5 s, `CREDENTIAL_CACHE_SECONDS`; 0 turns caching off): they bound how stale a
+revocation or deactivation made by another process can be. Verified passwords and JWTs live
+`VERIFIED_TTL_SECONDS` (at most): every hit checks them against the user's cached row (active,
+same password hash) and a JWT's expiry, so they add no staleness of their own, and a client
+that keeps sending one Basic password pays one argon2 verification per quarter hour, not one
+per `ttl_seconds`:
 
-- active users by id: the column values of an *active* user, immutable; every hit builds a
-  fresh `User` from them, so no request sees another's instance;
+- active users by id: the instance state of an *active* user, immutable; every hit builds a
+  fresh `User` from it, so no request sees another's instance;
 - API tokens by key id: the token row's id, digest and owner (the secret is compared with the
   digest on every hit), and when its `last_used_at` was last written;
 - verified passwords (HTTP Basic, the legacy form) by an HMAC, under a random per-process key,
@@ -13,13 +18,18 @@ Three caches, each bounded (`max_entries`) and short-lived (`ttl_seconds`, defau
 - verified JWTs by the same kind of HMAC: subject and expiry (checked on every hit), so the
   signature is not verified again on every request.
 
-A hit runs no SQL. The domain functions that revoke a token, deactivate a user, change a role
-or a password call `forget_token` / `forget_user`, so this process sees the change at once;
-other processes see it within `ttl_seconds` at most (each entry is filled from the database no
-longer than that ago). A fill that raced with a `forget` is not stored (the `_epoch` check).
+A hit runs no SQL and builds no `User`: the checks answer a user id (`*_id` functions), and
+`active_user` builds the one instance a request needs. The domain functions that revoke a
+token, deactivate a user, change a role or a password call `forget_token` / `forget_user`, so
+this process sees the change at once; other processes see it within `ttl_seconds` at most
+(each user and token entry is filled from the database no longer than that ago). A fill that
+raced with a `forget` is not stored (the `_epoch` check).
 
-`last_used_at` is written at most once per `LAST_USED_EVERY` per token, by a background task
-(never on the request's path); `drain()` awaits the writes in flight (server shutdown does).
+`last_used_at` is noted at most once per `LAST_USED_EVERY` per token and written by a background
+task, for every token used in that time at once (never on the request's path): each write
+changes the store's data version and so every ETag, and per-token writes would make a store
+with many polling clients answer almost no 304. `drain()` writes what is pending (server
+shutdown does); a process killed without one loses at most its last minute of them.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from cachetools import TTLCache
+from tortoise.transactions import in_transaction
 
 from models import ApiToken, User
 from resolvers import clock
@@ -43,11 +54,12 @@ from resolvers import clock
 log = logging.getLogger("ticketgate.credentials")
 
 TTL_SECONDS = 5.0
+VERIFIED_TTL_SECONDS = 15 * 60.0
 MAX_ENTRIES = 10_000
 LAST_USED_EVERY = timedelta(minutes=1)
 
 _PROCESS_KEY = secrets.token_bytes(32)  # keys the password and JWT caches; never leaves memory
-_COLUMNS = tuple(User._meta.fields_db_projection.items())  # (field, column) of every column
+_STATE = {*User._meta.fields_db_projection, "_partial", "_saved_in_db", "_custom_generated_pk"}
 
 
 @dataclass
@@ -63,13 +75,17 @@ class _Caches:
         self.settings = (ttl_seconds, max_entries, timer)
         self.users: TTLCache[int, Mapping] = TTLCache(max_entries, ttl_seconds, timer)
         self.tokens: TTLCache[str, TokenEntry] = TTLCache(max_entries, ttl_seconds, timer)
-        self.passwords: TTLCache[bytes, tuple[int, str]] = TTLCache(max_entries, ttl_seconds, timer)
-        self.jwts: TTLCache[bytes, tuple[int, float]] = TTLCache(max_entries, ttl_seconds, timer)
+        verified_ttl = min(VERIFIED_TTL_SECONDS, 180 * ttl_seconds)  # (0 stays 0)
+        self.passwords: TTLCache[bytes, tuple[int, str]] = TTLCache(
+            max_entries, verified_ttl, timer
+        )
+        self.jwts: TTLCache[bytes, tuple[int, float]] = TTLCache(max_entries, verified_ttl, timer)
 
 
 _caches = _Caches(TTL_SECONDS, MAX_ENTRIES, time.monotonic)
 _epoch = 0  # bumped by every forget; a fill started before it is not stored
-_writes: set[asyncio.Task] = set()
+_pending: dict[int, datetime] = {}  # token id → when it was last used, not yet written
+_flusher: asyncio.Task | None = None  # writes `_pending` a minute after its first entry
 
 
 def configure(
@@ -108,31 +124,54 @@ def _bump_epoch() -> None:
 # ---------------------------------------------------------------- users
 
 
-def _fresh(values: Mapping) -> User:
-    return User._init_from_db(**values)
+def _row(user: User) -> Mapping:
+    """A loaded user's instance state (its field values, all immutable, and Tortoise's flags):
+    what `_fresh` copies into a new instance."""
+    return MappingProxyType({k: v for k, v in vars(user).items() if k in _STATE})
+
+
+def _fresh(state: Mapping) -> User:
+    """A new instance with `state`, as `User._init_from_db` would build it from the row, but
+    without converting the values again (a tenth of the cost)."""
+    user = User.__new__(User)
+    vars(user).update(state)
+    object.__setattr__(user, "_await_when_save", {})
+    return user
 
 
 def _remember_user(user: User, epoch: int) -> None:
     if user.is_active and epoch == _epoch:
-        _caches.users[user.id] = MappingProxyType({c: getattr(user, f) for f, c in _COLUMNS})
+        _caches.users[user.id] = _row(user)
+
+
+async def _active_row(user_id: int) -> Mapping | None:
+    """The column values of the active user with this id (cached), else None."""
+    if (values := _caches.users.get(user_id)) is not None:
+        return values
+    epoch = _epoch
+    user = await User.get_or_none(id=user_id, is_active=True)
+    if user is None:
+        return None
+    _remember_user(user, epoch)
+    return _row(user)
+
+
+async def is_active(user_id: int) -> bool:
+    return await _active_row(user_id) is not None
 
 
 async def active_user(user_id: int) -> User | None:
-    """The active user with this id (cached), else None."""
-    if (values := _caches.users.get(user_id)) is not None:
-        return _fresh(values)
-    epoch = _epoch
-    user = await User.get_or_none(id=user_id, is_active=True)
-    if user is not None:
-        _remember_user(user, epoch)
-    return user
+    """The active user with this id (cached), else None: a fresh instance on every call, so no
+    request sees another's."""
+    state = await _active_row(user_id)
+    return None if state is None else _fresh(state)
 
 
 # ---------------------------------------------------------------- API tokens
 
 
-async def token_owner(key_id: str, digest: str) -> User | None:
-    """The active owner of the token `key_id` whose secret hashes to `digest`, else None."""
+async def token_owner_id(key_id: str, digest: str) -> int | None:
+    """The id of the active owner of the token `key_id` whose secret hashes to `digest`."""
     entry = _caches.tokens.get(key_id)
     if entry is None:
         epoch = _epoch
@@ -145,33 +184,54 @@ async def token_owner(key_id: str, digest: str) -> User | None:
         _remember_user(token.user, epoch)
     if not hmac.compare_digest(entry.digest, digest):
         return None
-    user = await active_user(entry.user_id)
-    if user is not None:
-        _note_use(entry)
-    return user
+    if await _active_row(entry.user_id) is None:
+        return None
+    _note_use(entry)
+    return entry.user_id
 
 
 def _note_use(entry: TokenEntry) -> None:
+    global _flusher
     now = clock.now()
     if entry.last_used_at is not None and now - entry.last_used_at < LAST_USED_EVERY:
         return
     entry.last_used_at = now
-    task = asyncio.get_running_loop().create_task(_write_last_used(entry.token_id, now))
-    _writes.add(task)
-    task.add_done_callback(_writes.discard)
+    _pending[entry.token_id] = now
+    if _flusher is None:
+        _flusher = asyncio.get_running_loop().create_task(_flush_after(LAST_USED_EVERY))
 
 
-async def _write_last_used(token_id: int, when: datetime) -> None:
+async def _flush_after(delay: timedelta) -> None:
+    global _flusher
     try:
-        await ApiToken.filter(id=token_id).update(last_used_at=when)
+        await asyncio.sleep(delay.total_seconds())
+    finally:
+        _flusher = None
+    await _flush()
+
+
+async def _flush() -> None:
+    """Write every pending `last_used_at` in one transaction: one change of the store's data
+    version (rest/conditional.py) per minute per process, however many tokens are in use."""
+    batch = dict(_pending)
+    _pending.clear()
+    if not batch:
+        return
+    try:
+        async with in_transaction():
+            for token_id, when in batch.items():
+                await ApiToken.filter(id=token_id).update(last_used_at=when)
     except Exception:  # a lost timestamp must not surface anywhere else
-        log.exception("could not record when API token %s was last used", token_id)
+        log.exception("could not record when %d API tokens were last used", len(batch))
 
 
 async def drain() -> None:
-    """Wait for the `last_used_at` writes in flight."""
-    while _writes:
-        await asyncio.gather(*_writes, return_exceptions=True)
+    """Write the pending `last_used_at` now (shutdown; tests before they count statements)."""
+    global _flusher
+    if _flusher is not None:
+        _flusher.cancel()
+        _flusher = None
+    await _flush()
 
 
 # ---------------------------------------------------------------- JWTs
@@ -206,13 +266,13 @@ def epoch() -> int:
     return _epoch
 
 
-async def password_user(key: bytes) -> User | None:
+async def password_user_id(key: bytes) -> int | None:
     """The user a cached verification names, if its password is still the one verified."""
     found = _caches.passwords.get(key)
     if found is None:
         return None
-    user = await active_user(found[0])
-    return user if user is not None and user.password_hash == found[1] else None
+    values = await _active_row(found[0])
+    return found[0] if values is not None and values["password_hash"] == found[1] else None
 
 
 def remember_password(key: bytes, user: User, since_epoch: int) -> None:

@@ -216,8 +216,10 @@ def comment_pages(
     pages: dict[int, tuple[list[Row], int]] = {tid: ([], 0) for tid in ticket_ids}
     if not ticket_ids:
         return pages
-    internal = "" if sees_internal(actor) else " AND c.is_internal = FALSE"
-    where = f"c.ticket_id IN ({marks(len(ticket_ids))}){internal}"
+    public_only = not sees_internal(actor)
+    where = f"c.ticket_id IN ({marks(len(ticket_ids))})"
+    if public_only:
+        where += " AND c.is_internal = FALSE"
     totals: dict[int, int] = {}
     if with_total:
         counted = yield (
@@ -225,13 +227,17 @@ def comment_pages(
             list(ticket_ids),
         )
         totals = dict(counted)
+    # Each ticket's window straight from the (ticket_id, created_at) index, LIMIT per ticket:
+    # reads at most offset + limit comments of any ticket (a window function over all of a
+    # ticket's comments read every one of them, and was slower at every size).
     selected = columns(Comment, names, "c")
     rows = yield (
-        f"SELECT r.ticket_id, {', '.join(f'r.{n}' for n in names)} FROM"
-        f" (SELECT c.ticket_id AS ticket_id, {selected},"
-        " ROW_NUMBER() OVER (PARTITION BY c.ticket_id ORDER BY c.created_at, c.id) AS rn"
-        f" FROM comments c WHERE {where}) r WHERE r.rn > ? AND r.rn <= ? ORDER BY r.rn",
-        [*ticket_ids, win.offset, win.offset + win.limit],
+        f"SELECT c.ticket_id, {selected} FROM tickets t JOIN comments c ON c.id IN"
+        " (SELECT w.id FROM comments w WHERE w.ticket_id = t.id"
+        f"{' AND w.is_internal = FALSE' if public_only else ''}"
+        " ORDER BY w.created_at, w.id LIMIT ? OFFSET ?)"
+        f" WHERE t.id IN ({marks(len(ticket_ids))}) ORDER BY c.ticket_id, c.created_at, c.id",
+        [win.limit, win.offset, *ticket_ids],
     )
     grouped: dict[int, list[Row]] = defaultdict(list)
     for row in rows:

@@ -134,43 +134,62 @@ class SqliteReaders:
         self.opened.clear()
 
 
-_readers: dict[str, SqliteReaders] = {}
-_versions: dict[str, tuple[str, sqlite3.Connection]] = {}
+class _Store:
+    """How the open database is read: its Tortoise client and, for a SQLite file, the readers
+    and the connection that tells its data version. Looked up once per open database (Tortoise's
+    own lookup of its client costs more than a cached read)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.postgres = client.capabilities.dialect == "postgres"
+        path = getattr(client, "filename", None)
+        self.readers = self.version_conn = None
+        if client.capabilities.dialect == "sqlite" and path and path != ":memory:":
+            self.readers = SqliteReaders(path)
+            self.version_conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False
+            )
+            self.epoch = secrets.token_hex(4)  # data_version's values mean nothing elsewhere
+
+    def close(self) -> None:
+        if self.readers is not None:
+            self.readers.close()
+            self.version_conn.close()
 
 
-def _sqlite_readers(client) -> SqliteReaders | None:
-    path = getattr(client, "filename", None)
-    if client.capabilities.dialect != "sqlite" or not path or path == ":memory:":
-        return None
-    if path not in _readers:
-        _readers[path] = SqliteReaders(path)
-    return _readers[path]
+_store: _Store | None = None
+
+
+def _current() -> _Store:
+    global _store
+    client = connections.get("default") if _store is None else _store.client
+    if _store is None or _store.client is not client:
+        close()
+        _store = _Store(client)
+    return _store
 
 
 async def run(read: Read[T]) -> T:
     """Drive `read` to its result (see the module docstring)."""
-    client = connections.get("default")
-    readers = _sqlite_readers(client)
-    if readers is not None:
-        return await readers.run(read)
-    postgres = client.capabilities.dialect == "postgres"
+    store = _current()
+    if store.readers is not None:
+        return await store.readers.run(read)
     try:
         sql, values = next(read)
         while True:
-            _, rows = await client.execute_query(_numbered(sql) if postgres else sql, values)
+            sql = _numbered(sql) if store.postgres else sql
+            _, rows = await store.client.execute_query(sql, values)
             sql, values = read.send(rows)
     except StopIteration as done:
         return done.value
 
 
 def close() -> None:
-    """Close the reader pools (with the database)."""
-    for readers in _readers.values():
-        readers.close()
-    _readers.clear()
-    for _, conn in _versions.values():
-        conn.close()
-    _versions.clear()
+    """Close the readers (with the database: `models.db.close_db`)."""
+    global _store
+    if _store is not None:
+        _store.close()
+        _store = None
 
 
 async def data_version() -> str | None:
@@ -181,19 +200,13 @@ async def data_version() -> str | None:
     PostgreSQL: the current snapshot (`xmin:xmax:xip`), equal only while no transaction
     has committed or started writing; shared by every process.
     """
-    client = connections.get("default")
-    dialect = client.capabilities.dialect
-    if dialect == "postgres":  # straight on a pooled connection: not one of a door's statements
-        async with client.acquire_connection() as conn:
+    store = _current()
+    if store.postgres:  # straight on a pooled connection: not one of a door's statements
+        async with store.client.acquire_connection() as conn:
             return await conn.fetchval("SELECT pg_current_snapshot()::text")
-    path = getattr(client, "filename", None)
-    if dialect != "sqlite" or not path or path == ":memory:":
+    if store.version_conn is None:
         return None
-    if path not in _versions:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        _versions[path] = (secrets.token_hex(4), conn)
-    epoch, conn = _versions[path]
-    return f"{epoch}.{conn.execute('PRAGMA data_version').fetchone()[0]}"
+    return f"{store.epoch}.{store.version_conn.execute('PRAGMA data_version').fetchone()[0]}"
 
 
 def marks(count: int) -> str:

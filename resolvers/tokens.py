@@ -51,11 +51,12 @@ def looks_like_token(raw: str) -> bool:
     return raw.startswith(PREFIX) and raw.count("_") >= 2
 
 
-async def user_for_token(raw: str) -> User | None:
-    """The active owner of a valid token, else None (digests compared in constant time).
-    Cached (`resolvers/credentials.py`); `last_used_at` is kept to the minute in the background."""
+async def token_user_id(raw: str) -> int | None:
+    """The id of the active owner of a valid token, else None (digests compared in constant
+    time). Cached (`resolvers/credentials.py`); `last_used_at` is kept to the minute in the
+    background."""
     match = TOKEN_RE.fullmatch(raw)
     if match is None:
         return None
     key_id, secret = match.groups()
-    return await credentials.token_owner(key_id, _digest(secret))
+    return await credentials.token_owner_id(key_id, _digest(secret))

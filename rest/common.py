@@ -95,10 +95,7 @@ async def caller(request: Request) -> Actor | None:
     if "caller" not in request.scope:
         try:
             request.scope["caller"] = await auth.authenticate(
-                request.headers,
-                request.app.state.settings.secret_key,
-                limiter=request.app.state.rate_limiter,
-                client=client_address(request),
+                request.headers, **_auth_context(request)
             )
         except (Unauthenticated, RateLimited) as exc:
             request.scope["caller"] = exc
@@ -106,6 +103,25 @@ async def caller(request: Request) -> Actor | None:
     if isinstance(found, DomainError):
         raise found
     return found
+
+
+async def signed_in(request: Request) -> bool:
+    """Whether the request's credential, if it sent one, is valid: `caller` without building
+    the user (a 304 needs no more)."""
+    try:
+        await auth.identify(request.headers, **_auth_context(request))
+    except DomainError:
+        return False
+    return True
+
+
+def _auth_context(request: Request) -> dict:
+    state = request.app.state
+    return {
+        "secret": state.settings.secret_key,
+        "limiter": state.rate_limiter,
+        "client": client_address(request),
+    }
 
 
 def client_address(request: Request) -> str:

@@ -24,8 +24,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers import reads
-from resolvers.errors import DomainError
-from rest.common import caller
+from rest.common import signed_in
 
 CODE_VERSION = b"1"  # bump when a door's rendering changes, so old tags stop matching
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
@@ -73,7 +72,7 @@ class ConditionalGet:
         headers = Headers(scope=scope)
         tag = self.tag(version, scope, headers)
         wanted = headers.get("if-none-match")
-        if wanted and _matches(wanted, tag) and await _still_signed_in(scope):
+        if wanted and _matches(wanted, tag) and await signed_in(Request(scope)):
             await send(
                 {
                     "type": "http.response.start",
@@ -104,13 +103,3 @@ def _matches(if_none_match: str, tag: bytes) -> bool:
         if candidate == "*" or candidate.removeprefix("W/") == wanted:
             return True
     return False
-
-
-async def _still_signed_in(scope: Scope) -> bool:
-    """The request's credential (if any) is still valid (the user stays on the scope for the
-    door, `rest.common.caller`)."""
-    try:
-        await caller(Request(scope))
-    except DomainError:
-        return False
-    return True

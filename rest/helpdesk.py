@@ -455,9 +455,9 @@ def _followup_json(r: Rendering, ticket_id: int, row: Row) -> dict:
         "public": not is_internal,
         "new_status": STATUS_INT[new_status] if new_status else None,
         "time_spent": _duration_text(time_spent),
-        "followupattachment_set": [
-            _attachment_json(r, a) for a in r.found.files.get(comment_id, ())
-        ],
+        "followupattachment_set": [_attachment_json(r, a) for a in files]
+        if (files := r.found.files.get(comment_id))
+        else [],
         "date": _when(created_at),
         "message_id": row[8],
         "email_recipients": [],

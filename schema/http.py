@@ -25,7 +25,7 @@ from rest.common import caller, client_address
 from schema import build_schema
 from schema.compiled import CompiledQueries
 from schema.context import Context
-from schema.cost import QueryTooCostly, operation_cost
+from schema.cost import QueryTooCostly
 from schema.errors import domain_extensions
 from settings import Settings
 
@@ -71,7 +71,7 @@ class GraphQLApp(GraphQL):
             return None  # Strawberry reports the syntax, validation or variable errors
         context = await self.get_context(request, None)
         request.scope["graphql_context"] = context
-        cost = operation_cost(self.schema._schema, prepared.operation, prepared.fragments, coerced)
+        cost = self.compiled.cost(prepared, coerced)
         try:
             context.cost = await self._spend(request, context, cost)
         except QueryTooCostly as exc:

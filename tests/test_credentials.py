@@ -3,6 +3,7 @@ loop and the password throttle: tests/security/test_password_throttle.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -15,9 +16,6 @@ from resolvers.ratelimit import RateLimiter
 from tests.conftest import PASSWORD, basic, gql, token_for
 
 SECRET = "a-test-secret-that-is-at-least-32-bytes-long"
-HELPDESK = "/helpdesk/api/tickets/"
-LEGACY = "/helpdesk/api/list_queues/"
-FREE_FAILURES = int(auth.LOGIN_FAILURES_PER_ACCOUNT.split()[0])
 
 
 async def authenticate(headers: dict[str, str], client: str = "10.0.0.1") -> User | None:
@@ -77,7 +75,14 @@ async def test_each_request_gets_its_own_user_instance(agent):
     _, raw = await tokens.create_token(SYSTEM, agent.id)
     first = await authenticate({"x-token": raw})
     first.name = "changed by one request"
-    assert (await authenticate({"x-token": raw})).name == "Agent"
+    second = await authenticate({"x-token": raw})
+    assert second.name == "Agent"
+    loaded = await User.get(id=agent.id)
+    fields = User._meta.fields_db_projection
+    assert {f: getattr(second, f) for f in fields} == {f: getattr(loaded, f) for f in fields}
+    second.name = "saved by another"
+    await second.save(update_fields=["name"])  # a cached instance writes like a loaded one
+    assert (await User.get(id=agent.id)).name == "saved by another"
 
 
 async def test_a_cached_viewer_costs_no_sql_over_graphql(client, agent, count_sql):
@@ -170,6 +175,38 @@ async def test_passwords_are_cached_by_keyed_hash_per_address_and_never_when_wro
         assert len(key) == 32 and PASSWORD.encode() not in key
 
 
+async def test_a_basic_password_is_verified_once_while_its_user_stays_the_same(
+    agent, timer, monkeypatch
+):
+    """The user's row is read again every ttl, but the password is not verified again as long
+    as its hash did not change; a change made elsewhere still ends it within the ttl."""
+    verified = []
+    real = users._verify
+    monkeypatch.setattr(users, "_verify", lambda s, p: verified.append(p) or real(s, p))
+    for _ in range(4):
+        assert (await authenticate(basic("agent"))).id == agent.id
+        timer.now += 5.1  # past the users' ttl: the row is read again
+    assert len(verified) == 1
+    await User.filter(id=agent.id).update(password_hash=users.hash_password("another-one"))
+    timer.now += 5.1
+    with pytest.raises(Unauthenticated):
+        await authenticate(basic("agent"))
+
+
+async def test_concurrent_requests_with_one_basic_password_share_one_verification(
+    agent, monkeypatch
+):
+    verified = []
+    real = users._verify
+    monkeypatch.setattr(users, "_verify", lambda s, p: verified.append(p) or real(s, p))
+    found = await asyncio.gather(*(authenticate(basic("agent")) for _ in range(8)))
+    assert {u.id for u in found} == {agent.id} and len(verified) == 1
+    failed = await asyncio.gather(
+        *(authenticate(basic("agent", "wrong")) for _ in range(4)), return_exceptions=True
+    )
+    assert all(isinstance(e, Unauthenticated) for e in failed) and len(verified) == 2
+
+
 # ---------------------------------------------------------------- last_used_at
 
 
@@ -197,3 +234,20 @@ async def test_last_used_at_is_written_once_a_minute_off_the_read_path(
     request, background = await use(first + timedelta(seconds=61))
     assert request == [] and [s.split()[0] for s in background] == ["UPDATE"]
     assert (await ApiToken.get(id=row.id)).last_used_at == first + timedelta(seconds=61)
+
+
+async def test_tokens_used_within_a_minute_are_recorded_together(client, agent):
+    """One write for every token in use, so the store's data version (and every ETag) changes
+    at most once a minute however many clients poll; shutdown (drain) writes what is left."""
+    raws = [(await tokens.create_token(SYSTEM, agent.id))[1] for _ in range(3)]
+    url = "/helpdesk/api/tickets/"
+    tagged = await client.get(url, headers={"x-token": raws[0]})
+    for raw in raws[1:]:  # other clients' first requests
+        assert (await client.get(url, headers={"x-token": raw})).status_code == 200
+    again = await client.get(
+        url, headers={"x-token": raws[0], "If-None-Match": tagged.headers["etag"]}
+    )
+    assert again.status_code == 304  # nothing written in between
+    assert await ApiToken.filter(last_used_at__isnull=False).count() == 0
+    await credentials.drain()
+    assert await ApiToken.filter(last_used_at__isnull=False).count() == 3

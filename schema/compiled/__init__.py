@@ -29,6 +29,7 @@ from resolvers import reads
 from resolvers.errors import DomainError
 from schema.compiled import run
 from schema.compiled.plans import Plan, Unsupported, compile_operation
+from schema.cost import operation_cost
 
 CACHE_SIZE = 512
 log = logging.getLogger("ticketgate.graphql")
@@ -41,6 +42,7 @@ class Prepared:
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     plan: Plan | None
+    static_cost: int | None  # its cost when no variable can change it
 
 
 class CompiledQueries:
@@ -91,7 +93,18 @@ class CompiledQueries:
         except Exception:
             log.exception("cannot compile a document; using the standard executor")
             plan = None
-        return Prepared(operations[0], fragments, plan)
+        operation = operations[0]
+        static_cost = None
+        if not operation.variable_definitions:
+            static_cost = operation_cost(gql, operation, fragments, {})
+        return Prepared(operation, fragments, plan, static_cost)
+
+    def cost(self, prepared: Prepared, variables) -> int:
+        """What the operation may cost (schema/cost.py) with these coerced variables."""
+        if prepared.static_cost is not None:
+            return prepared.static_cost
+        gql = self.schema._schema
+        return operation_cost(gql, prepared.operation, prepared.fragments, variables)
 
     def variables(self, prepared: Prepared, given: dict | None):
         """The coerced variable values, None when they do not fit the operation."""

@@ -22,11 +22,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-TARGETS = {  # name: where its schema is read
-    "platform_v1": "/api/v1/openapi.json",
-    "control_panel": "/support/openapi.json",
-    "helpdesk": "/helpdesk/api/openapi.json",
-    "graphql": "/graphql",
+TARGETS = {  # name: (where its schema is read, the demo user it signs in as)
+    "platform_v1": ("/api/v1/openapi.json", "admin"),
+    "control_panel": ("/support/openapi.json", "customer"),  # (its operations are customers')
+    "helpdesk": ("/helpdesk/api/openapi.json", "admin"),
+    "graphql": ("/graphql", "admin"),
 }
 
 
@@ -118,14 +118,15 @@ def main(argv: list[str] | None = None) -> None:
     env.pop("DATABASE_URL", None)
     _cli(env, "migrate")
     _cli(env, "seed", "--demo")
-    token = _cli(env, "create-token", "admin")
+    tokens = {user: _cli(env, "create-token", user) for _, user in TARGETS.values()}
     log = report / "server.log"
     server = _serve(env, args.port, log)
     failed = []
     try:
         for name in args.only.split(","):
-            url = f"http://127.0.0.1:{args.port}{TARGETS[name]}"
-            generated, failures, errors = _fuzz(name, url, token, args.seconds, report)
+            schema, user = TARGETS[name]
+            url = f"http://127.0.0.1:{args.port}{schema}"
+            generated, failures, errors = _fuzz(name, url, tokens[user], args.seconds, report)
             print(
                 f"== {name}: {generated} cases, {failures} failing operations,"
                 f" {errors} fuzzer errors (details: {report / name}.txt)",

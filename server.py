@@ -46,7 +46,7 @@ DIALECTS: list[tuple[str, str]] = [
 BUDGET_HEADERS = {"platform_v1"}
 
 
-GRAPHQL_CODES = {413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMITED"}  # of answers outside the schema
+GRAPHQL_CODES = {413: "PAYLOAD_TOO_LARGE"}  # of answers made outside the schema
 
 # Answers that change with the time of day, not only with the data (ETag buckets).
 CLOCK_DEPENDENT = ("/api/stats", "/api/user")
@@ -154,7 +154,11 @@ def _graphql_guard(app: ASGIApp, max_bytes: int) -> ASGIApp:
             {"errors": [{"message": message, "extensions": {"code": code}}]}, status
         )
 
-    return DialectGuard(RequestBudget(app, render), render, max_bytes)
+    def throttled(message: str, retry_after: int):
+        extensions = {"code": "RATE_LIMITED", "retryAfter": retry_after}
+        return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 429)
+
+    return DialectGuard(RequestBudget(app, render, throttled=throttled), render, max_bytes)
 
 
 def _clock_bucket(settings: Settings):

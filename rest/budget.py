@@ -9,7 +9,10 @@ own error format without running the door. Answered before any door runs: 304s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.errors import DomainError, RateLimited
@@ -24,10 +27,18 @@ def throttled_message(retry_after: int) -> str:
 
 class RequestBudget:
     """Spend the caller's request budget; `headers` adds `X-RateLimit-*` to every answer
-    (platform v1's reference asks for them)."""
+    (platform v1's reference asks for them). `render` is the door's `error_response`; a door
+    whose refusals carry more (GraphQL's `retryAfter`) passes `throttled(message, seconds)`."""
 
-    def __init__(self, app: ASGIApp, render: ErrorRenderer, headers: bool = False) -> None:
-        self.app, self.render, self.headers = app, render, headers
+    def __init__(
+        self,
+        app: ASGIApp,
+        render: ErrorRenderer,
+        headers: bool = False,
+        throttled: Callable[[str, int], Response] | None = None,
+    ) -> None:
+        self.app, self.headers = app, headers
+        self.throttled = throttled or (lambda message, seconds: render(429, message))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +60,7 @@ class RequestBudget:
                 report=self.headers,
             )
         except RateLimited as exc:
-            response = self.render(429, throttled_message(exc.retry_after))
+            response = self.throttled(throttled_message(exc.retry_after), exc.retry_after)
             response.headers["Retry-After"] = str(exc.retry_after)
             if self.headers:
                 response.headers.update(_budget_headers(exc.budget))

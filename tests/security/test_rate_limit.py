@@ -51,7 +51,8 @@ def assert_throttled(door: str, response: httpx.Response) -> None:
         assert response.headers["X-RateLimit-Remaining"] == "0"
     elif door == "graphql":
         [error] = body["errors"]
-        assert error["extensions"] == {"code": "RATE_LIMITED"}
+        retry = int(response.headers["Retry-After"])
+        assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": retry}
         assert error["message"].startswith(THROTTLED)
     elif door == "helpdesk":
         assert body["detail"].startswith(THROTTLED)

@@ -29,9 +29,9 @@ async def _tagged(client, url, headers, **params):
 async def _revalidated(client, url, headers, count_sql=None, **params):
     """(ETag, answer to If-None-Match with it, the SQL that answer ran). On PostgreSQL the
     data version is the cluster's snapshot, which other databases' writes (parallel test runs,
-    autovacuum) also move; so this tries up to three times before the answer counts."""
+    autovacuum) also move; so this tries up to ten times before the answer counts."""
     statements: list[str] = []
-    for _ in range(3):
+    for _ in range(10):
         etag = await _tagged(client, url, headers, **params)
         conditional = {**headers, "If-None-Match": etag}
         if count_sql is None:

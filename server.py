@@ -18,7 +18,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
@@ -30,6 +30,7 @@ from rest.budget import RequestBudget
 from rest.common import DialectGuard, JSONResponse
 from rest.conditional import ConditionalGet
 from schema import build_schema
+from schema.downloads import download
 from schema.http import GraphQLApp
 from settings import Settings
 
@@ -145,20 +146,32 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-def _graphql_guard(app: ASGIApp, max_bytes: int) -> ASGIApp:
-    """GraphQL's body limit, request budget and unexpected errors, as GraphQL errors."""
+def _graphql_render(status: int, message: str):
+    code = GRAPHQL_CODES.get(status, "INTERNAL_SERVER_ERROR")
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
-    def render(status: int, message: str):
-        code = GRAPHQL_CODES.get(status, "INTERNAL_SERVER_ERROR")
-        return JSONResponse(
-            {"errors": [{"message": message, "extensions": {"code": code}}]}, status
-        )
 
-    def throttled(message: str, retry_after: int):
-        extensions = {"code": "RATE_LIMITED", "retryAfter": retry_after}
-        return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 429)
+def _graphql_throttled(message: str, retry_after: int):
+    extensions = {"code": "RATE_LIMITED", "retryAfter": retry_after}
+    return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 429)
 
-    return DialectGuard(RequestBudget(app, render, throttled=throttled), render, max_bytes)
+
+def _graphql_budget(app: ASGIApp) -> ASGIApp:
+    """The request budget every door shares, refused in GraphQL's shape (rest/budget.py)."""
+    return RequestBudget(app, _graphql_render, throttled=_graphql_throttled)
+
+
+class _GraphQLBodyLimit:
+    """GraphQL's body limit: `max_bytes`, or for multipart uploads the REST doors' limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+        self.documents = DialectGuard(app, _graphql_render, max_bytes)
+        self.uploads = DialectGuard(app, _graphql_render, max_upload_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers") or ()).get(b"content-type", b"")
+        chosen = self.uploads if content_type.startswith(b"multipart/form-data") else self.documents
+        await chosen(scope, receive, send)
 
 
 def _clock_bucket(settings: Settings):
@@ -180,9 +193,19 @@ def build_app(
         manage_db if webhook_worker is None else webhook_worker
     )
     storage = LocalStorage(settings.data_dir / "files")
-    graphql = _graphql_guard(GraphQLApp(settings, storage), settings.graphql_max_body_bytes)
+    graphql = _GraphQLBodyLimit(
+        _graphql_budget(GraphQLApp(settings, storage)),
+        settings.graphql_max_body_bytes,
+        settings.max_body_bytes,
+    )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route(
+            "/graphql/files/{id}",
+            _graphql_budget(request_response(download)),
+            methods=["GET"],
+            name="graphql_file",
+        ),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]

@@ -9,7 +9,7 @@ from models import Comment, Ticket
 from resolvers import clock, events, tickets, validation
 from resolvers.errors import Forbidden, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
-from resolvers.pagination import Page, Window, pages_per_ticket, paginate
+from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
     Actor,
     require_staff,
@@ -181,14 +181,3 @@ async def attach_to_comment(
         return await attach(
             actor, storage, list(files), ticket_id=comment.ticket_id, comment_id=comment.id
         )
-
-
-async def comments_for(
-    actor: Actor | None, ticket_ids: list[int], win: Window
-) -> dict[int, Page[Comment]]:
-    """One page of comments for each of many tickets, in three statements whatever their
-    number. The caller has already checked that the actor sees these tickets."""
-    internal = "" if sees_internal(actor) else "is_internal = FALSE"
-    return await pages_per_ticket(
-        visible_comments(actor), ("created_at", "id"), internal, ticket_ids, win
-    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from models import Event
 from resolvers import clock, webhooks
-from resolvers.pagination import Page, Window, pages_per_ticket
+from resolvers.pagination import Keyset, Slice, pages_per_ticket
 from resolvers.permissions import Actor, sees_internal
 
 TICKET_CREATED = "ticket.created"
@@ -49,9 +49,9 @@ def _visible_events(actor: Actor | None):
 
 
 async def histories_for(
-    actor: Actor | None, ticket_ids: list[int], win: Window
-) -> dict[int, Page[Event]]:
-    """One page of history (oldest first; customers never see internal events) for each of
-    many tickets the caller already sees."""
+    actor: Actor | None, ticket_ids: list[int], keys: Keyset
+) -> dict[int, Slice[Event]]:
+    """One keyset page of history (oldest first, by id; customers never see internal events)
+    for each of many tickets the caller already sees."""
     internal = "" if sees_internal(actor) else "internal = FALSE"
-    return await pages_per_ticket(_visible_events(actor), ("id",), internal, ticket_ids, win)
+    return await pages_per_ticket(_visible_events(actor), internal, ticket_ids, keys)

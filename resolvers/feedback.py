@@ -138,6 +138,14 @@ async def list_tickets(
     return await reads.run(read())
 
 
+async def mark_read(actor: Actor | None, number: int) -> Ticket:
+    """The customer marks every public reply on a visible ticket read (staff: no change)."""
+    actor = require_user(actor)
+    ticket = await visible_ticket(actor, number)
+    await _mark_read(actor, Comment.filter(ticket_id=number))
+    return ticket
+
+
 async def _mark_read(actor: Actor, unread: Any) -> None:
     """Reading as the customer marks the replies read; staff reading changes nothing."""
     if not actor.is_staff:

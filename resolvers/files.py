@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import tempfile
@@ -28,6 +29,7 @@ MAX_FILES_PER_ITEM = 10
 # A media type as sent in a multipart part (parameters allowed): printable ASCII only, so it
 # can be stored (no NUL) and sent back as a Content-Type header.
 MIME_TYPE_RE = re.compile(r"[!-~]+/[ -~]+")
+DOWNLOAD_SECONDS = 3600  # how long a signed download link stays valid
 
 
 class Storage(Protocol):
@@ -220,3 +222,28 @@ async def delete_attachment(actor: Actor | None, attachment_id: int) -> None:
     att = await get_attachment(actor, attachment_id)
     require_staff(actor)
     await att.delete()
+
+
+def _download_mac(secret: str, attachment_id: int, user_id: int, expires: int) -> str:
+    message = f"download:{attachment_id}:{user_id}:{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def download_token(secret: str, attachment_id: int, user_id: int, now: float) -> str:
+    """A token letting `user_id` fetch the attachment for DOWNLOAD_SECONDS without sending a
+    credential header (for `<a href>` and `<img src>`); the download still checks that the
+    user may read it then."""
+    expires = int(now) + DOWNLOAD_SECONDS
+    return f"{user_id}.{expires}.{_download_mac(secret, attachment_id, user_id, expires)}"
+
+
+def download_user(secret: str, attachment_id: int, token: str, now: float) -> int | None:
+    """The user id a download token was issued to, None when it is forged or expired."""
+    user_id, _, rest = token.partition(".")
+    expires, _, mac = rest.partition(".")
+    if not (user_id.isdigit() and expires.isdigit() and len(user_id) < 12 and len(expires) < 12):
+        return None
+    expected = _download_mac(secret, attachment_id, int(user_id), int(expires))
+    if int(expires) < now or not hmac.compare_digest(mac, expected):
+        return None
+    return int(user_id)

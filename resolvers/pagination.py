@@ -25,6 +25,18 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Keyset:
+    """A page by position in an order, not by offset: the `limit` rows after the row whose
+    `(sort values, id)` is `after`, and before `before`; `backward` takes the last `limit` of
+    them instead of the first. Rows created or deleted meanwhile never shift it."""
+
+    limit: int = DEFAULT_PAGE_SIZE
+    after: tuple | None = None
+    before: tuple | None = None
+    backward: bool = False
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     total: int
@@ -50,29 +62,57 @@ async def paginate(queryset, win: Window) -> Page:
     return Page(items=list(items), total=total, offset=win.offset, limit=win.limit)
 
 
+@dataclass(frozen=True)
+class Slice(Generic[T]):
+    """A keyset page: its items in order, each item's sort values (a tuple, for cursors), the
+    whole list's total, and whether more items lie beyond the page in its direction."""
+
+    items: list[T]
+    sort_values: list
+    total: int
+    more: bool
+
+
+def trimmed(rows: list, keys: Keyset) -> tuple[list, bool]:
+    """A keyset page read with LIMIT limit + 1 in its reading order (reversed for `backward`):
+    the page in the list's order, and whether more rows lie beyond it."""
+    more = len(rows) > keys.limit
+    rows = list(rows[: keys.limit])
+    if keys.backward:
+        rows.reverse()
+    return rows, more
+
+
 async def pages_per_ticket(
-    found: QuerySet, order: tuple[str, ...], condition: str, ticket_ids: list[int], win: Window
-) -> dict[int, Page]:
-    """The same window of `found` rows for each of many tickets (ROW_NUMBER over ticket_id),
-    with each ticket's total: three statements whatever their number. `condition` is the
-    SQL form of `found`'s own filter ("" for none)."""
+    found: QuerySet, condition: str, ticket_ids: list[int], keys: Keyset
+) -> dict[int, Slice]:
+    """The same keyset page of `found` rows, ordered by id, for each of many tickets
+    (ROW_NUMBER over ticket_id), with each ticket's total: three statements whatever their
+    number. `condition` is the SQL form of `found`'s own filter ("" for none)."""
     if not ticket_ids:
         return {}
     counted = found.filter(ticket_id__in=ticket_ids).group_by("ticket_id").annotate(n=Count("id"))
     totals = dict(await counted.values_list("ticket_id", "n"))
-    marks = sql.params(len(ticket_ids) + 2)
-    where = f"ticket_id IN ({', '.join(marks[:-2])})" + (f" AND {condition}" if condition else "")
+    bounds = [(op, b[1]) for b, op in ((keys.after, ">"), (keys.before, "<")) if b is not None]
+    marks = sql.params(len(ticket_ids) + len(bounds) + 1)
+    where = [f"ticket_id IN ({', '.join(marks[: len(ticket_ids)])})"]
+    where += [condition] if condition else []
+    where += [f"id {op} {marks[len(ticket_ids) + n]}" for n, (op, _) in enumerate(bounds)]
+    values = [value for _, value in bounds]
+    direction = "DESC" if keys.backward else "ASC"
     query = (
-        f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY ticket_id ORDER BY"
-        f" {', '.join(order)}) AS rn FROM {found.model._meta.db_table} WHERE {where}) ranked"
-        f" WHERE rn > {marks[-2]} AND rn <= {marks[-1]}"
+        f"SELECT id, ticket_id FROM (SELECT id, ticket_id, ROW_NUMBER() OVER (PARTITION BY"
+        f" ticket_id ORDER BY id {direction}) AS rn FROM {found.model._meta.db_table}"
+        f" WHERE {' AND '.join(where)}) ranked WHERE rn <= {marks[-1]} ORDER BY rn"
     )
-    rows = await sql.fetch(query, [*ticket_ids, win.offset, win.offset + win.limit])
-    ids = [row["id"] for row in rows]
-    grouped: dict[int, list] = defaultdict(list)
-    for item in await found.model.filter(id__in=ids).order_by(*order) if ids else []:
-        grouped[item.ticket_id].append(item)
+    rows = await sql.fetch(query, [*ticket_ids, *values, keys.limit + 1])
+    picked: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        picked[row["ticket_id"]].append(row["id"])
+    pages = {tid: trimmed(picked.get(tid, []), keys) for tid in ticket_ids}
+    ids = [i for page, _ in pages.values() for i in page]
+    by_id = {item.id: item for item in await found.model.filter(id__in=ids)} if ids else {}
     return {
-        tid: Page(grouped.get(tid, []), totals.get(tid, 0), win.offset, win.limit)
-        for tid in ticket_ids
+        tid: Slice([by_id[i] for i in page], [(i,) for i in page], totals.get(tid, 0), more)
+        for tid, (page, more) in pages.items()
     }

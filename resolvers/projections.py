@@ -12,12 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from models import Attachment, Comment, Queue, Ticket, User
-from resolvers.pagination import Window
+from resolvers import search, validation
+from resolvers.pagination import Keyset, Window, trimmed
 from resolvers.permissions import Actor, is_staff, sees_internal, visible_tickets_sql
 from resolvers.reads import Read, marks
-from resolvers.tickets import TicketFilter, TicketOrder, utc
+from resolvers.tickets import COMPARABLE, TicketFilter, TicketOrder, utc
 
 Row = Sequence
+COMMENT_SORTS = (("created_at", False),)  # comments: oldest first
 
 
 def columns(model, names: Iterable[str], alias: str) -> str:
@@ -38,7 +40,14 @@ def _like(term: str) -> str:
 def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
     """The visible tickets matching `filt` as a condition on `tickets AS t`."""
     clause, values = visible_tickets_sql(actor)
-    where = [clause]
+    matching, more = _matching(filt)
+    return (f"{clause} AND {matching}" if matching else clause), values + more
+
+
+def _matching(filt: TicketFilter) -> tuple[str, list]:
+    """`filt`'s conditions on `tickets AS t` ("" when it has none: every ticket matches)."""
+    where: list[str] = []
+    values: list = []
     if filt.statuses:
         where.append(f"t.status IN ({marks(len(filt.statuses))})")
         values += [str(s) for s in filt.statuses]
@@ -49,9 +58,23 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
         if getattr(filt, column) is not None:
             where.append(f"t.{column} = ?")
             values.append(getattr(filt, column))
+    if filt.queue_ids:
+        where.append(f"t.queue_id IN ({marks(len(filt.queue_ids))})")
+        values += list(filt.queue_ids)
+    if filt.assignee_ids or filt.unassigned:
+        either = [f"t.assigned_to_id IN ({marks(len(filt.assignee_ids))})"] * bool(
+            filt.assignee_ids
+        ) + ["t.assigned_to_id IS NULL"] * filt.unassigned
+        where.append(f"({' OR '.join(either)})")
+        values += list(filt.assignee_ids)
     if filt.tag:
         where.append("t.id IN (SELECT ticket_id FROM ticket_tags WHERE name = ?)")
-        values.append(filt.tag)
+        values.append(validation.no_nul("tag", filt.tag))
+    if filt.tags:
+        where.append(
+            f"t.id IN (SELECT ticket_id FROM ticket_tags WHERE name IN ({marks(len(filt.tags))}))"
+        )
+        values += [validation.no_nul("tags", tag) for tag in filt.tags]
     if filt.search:
         like = "UPPER(CAST({} AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'"
         matches = [like.format("t.title"), like.format("t.description")]
@@ -61,7 +84,12 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
                 f" WHERE c.is_internal = FALSE AND {like.format('c.body')})"
             )
         where.append(f"({' OR '.join(matches)})")
-        values += [_like(filt.search.strip())] * len(matches)
+        values += [_like(validation.no_nul("search", filt.search.strip()))] * len(matches)
+    if filt.text:
+        found = search.ticket_condition("t", filt.text)
+        if found is not None:
+            where.append(found[0])
+            values += found[1]
     for name, op, column in (
         ("created_after", ">=", "created_at"),
         ("created_before", "<=", "created_at"),
@@ -70,9 +98,31 @@ def ticket_where(actor: Actor | None, filt: TicketFilter) -> tuple[str, list]:
         if getattr(filt, name) is not None:
             where.append(f"t.{column} {op} ?")
             values.append(utc(getattr(filt, name), name))
+    for compare in filt.compare:
+        is_time = COMPARABLE[compare.column]
+        bounds = ((">", compare.gt), (">=", compare.gte), ("<", compare.lt), ("<=", compare.lte))
+        for op, bound in bounds:
+            if bound is not None:
+                where.append(f"t.{compare.column} {op} ?")
+                values.append(utc(bound, compare.column) if is_time else bound)
     if filt.submitter_email:
         where.append("t.submitter_email = ?")
-        values.append(filt.submitter_email.lower())
+        values.append(validation.no_nul("submitter_email", filt.submitter_email.lower()))
+    for part in filt.all_of:
+        found, more = _matching(part)
+        if found:
+            where.append(f"({found})")
+            values += more
+    if filt.any_of:
+        parts = [_matching(part) for part in filt.any_of]
+        if all(found for found, _ in parts):  # (an empty alternative matches every ticket)
+            where.append(f"({' OR '.join(f'({found})' for found, _ in parts)})")
+            values += [value for _, more in parts for value in more]
+    if filt.none_of is not None:
+        found, more = _matching(filt.none_of)
+        # NULL (a comparison with an empty column) counts as not matching, so NOT keeps it.
+        where.append(f"NOT COALESCE(({found}), FALSE)" if found else "1 = 0")
+        values += more
     return " AND ".join(where), values
 
 
@@ -96,6 +146,72 @@ def ticket_page(
         [*values, win.limit, win.offset],
     )
     return rows, total
+
+
+Sorts = Sequence[tuple[str, bool]]  # (column, descending), in order
+
+
+def _keyset_columns(sorts: Sorts) -> list[tuple[str, bool]]:
+    """The sort columns with the id that breaks their ties (in the last one's direction)."""
+    return list(sorts) if sorts[-1][0] == "id" else [*sorts, ("id", sorts[-1][1])]
+
+
+def keyset_where(sorts: Sorts, keys: Keyset, alias: str) -> tuple[str, list]:
+    """` AND …` conditions keeping the rows strictly between the keyset's bounds in the order
+    `sorts, id`: a row-value comparison when every column runs one way (which the `(column,
+    id)` indexes serve), else its expansion `a > ? OR (a = ? AND b < ?) OR …`."""
+    where, values = "", []
+    columns_ = _keyset_columns(sorts)
+    for bound, is_after in ((keys.after, True), (keys.before, False)):
+        if bound is None:
+            continue
+        given = [*bound[0], bound[1]] if sorts[-1][0] != "id" else list(bound[0])
+        ops = [">" if is_after != descending else "<" for _, descending in columns_]
+        names = [f"{alias}.{name}" for name, _ in columns_]
+        if len(set(ops)) == 1:
+            where += f" AND ({', '.join(names)}) {ops[0]} ({marks(len(names))})"
+            values += given
+            continue
+        either = []
+        for n, (name, op) in enumerate(zip(names, ops, strict=True)):
+            either.append(" AND ".join([*(f"{m} = ?" for m in names[:n]), f"{name} {op} ?"]))
+            values += [*given[:n], given[n]]
+        where += f" AND ({' OR '.join(f'({e})' for e in either)})"
+    return where, values
+
+
+def keyset_order(sorts: Sorts, keys: Keyset, alias: str) -> str:
+    """The ORDER BY of a keyset page (reversed when it is taken from the end)."""
+    return ", ".join(
+        f"{alias}.{name} {'DESC' if descending != keys.backward else 'ASC'}"
+        for name, descending in _keyset_columns(sorts)
+    )
+
+
+def ticket_keyset_page(
+    actor: Actor | None,
+    filt: TicketFilter,
+    order: TicketOrder,
+    keys: Keyset,
+    names: Sequence[str],
+    *,
+    with_total: bool = True,
+) -> Read[tuple[list[Row], int | None, bool]]:
+    """A keyset page of visible tickets: rows of `names` plus the sort values last (for
+    cursors), their total when asked, and whether more rows lie beyond the page in its
+    direction. Statements: the page (LIMIT limit + 1), and the count when asked."""
+    where, values = ticket_where(actor, filt)
+    sorts = order.sorts()
+    total = (yield from _total(actor, filt, where, values)) if with_total else None
+    bounds, bound_values = keyset_where(sorts, keys, "t")
+    sort_columns = columns(Ticket, [name for name, _ in sorts], "t")
+    rows = yield (
+        f"SELECT {columns(Ticket, names, 't')}, {sort_columns} FROM tickets t"
+        f" WHERE {where}{bounds} ORDER BY {keyset_order(sorts, keys, 't')} LIMIT ?",
+        [*values, *bound_values, keys.limit + 1],
+    )
+    rows, more = trimmed(rows, keys)
+    return rows, total, more
 
 
 def ticket_count(actor: Actor | None, filt: TicketFilter) -> Read[int]:
@@ -243,3 +359,47 @@ def comment_pages(
     for row in rows:
         grouped[row[0]].append(row[1:])
     return {tid: (grouped.get(tid, []), totals.get(tid, 0)) for tid in ticket_ids}
+
+
+def comment_keyset_pages(
+    actor: Actor | None,
+    ticket_ids: Sequence[int],
+    keys: Keyset,
+    names: Sequence[str],
+    *,
+    with_total: bool = True,
+) -> Read[dict[int, tuple[list[Row], int, bool]]]:
+    """One keyset page of comments per ticket the caller already sees (oldest first; internal
+    ones only for staff): {ticket id: (rows of `names` plus `created_at` last, total, more)}.
+    Two statements whatever the number of tickets (the totals only when asked)."""
+    pages: dict[int, tuple[list[Row], int, bool]] = {tid: ([], 0, False) for tid in ticket_ids}
+    if not ticket_ids:
+        return pages
+    public = "" if sees_internal(actor) else " AND {}.is_internal = FALSE"
+    totals: dict[int, int] = {}
+    if with_total:
+        counted = yield (
+            f"SELECT c.ticket_id, COUNT(*) FROM comments c WHERE"
+            f" c.ticket_id IN ({marks(len(ticket_ids))}){public.format('c')}"
+            " GROUP BY c.ticket_id",
+            list(ticket_ids),
+        )
+        totals = dict(counted)
+    # Each ticket's page straight from the (ticket_id, created_at) index, LIMIT per ticket
+    # (as `comment_pages`), after or before the cursor's position.
+    bounds, bound_values = keyset_where(COMMENT_SORTS, keys, "w")
+    rows = yield (
+        f"SELECT c.ticket_id, {columns(Comment, names, 'c')}, c.created_at FROM tickets t"
+        " JOIN comments c ON c.id IN (SELECT w.id FROM comments w WHERE w.ticket_id = t.id"
+        f"{public.format('w')}{bounds} ORDER BY {keyset_order(COMMENT_SORTS, keys, 'w')}"
+        f" LIMIT ?) WHERE t.id IN ({marks(len(ticket_ids))})"
+        f" ORDER BY c.ticket_id, {keyset_order(COMMENT_SORTS, keys, 'c')}",
+        [*bound_values, keys.limit + 1, *ticket_ids],
+    )
+    grouped: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    for tid in ticket_ids:
+        found, more = trimmed(grouped.get(tid, []), keys)
+        pages[tid] = (found, totals.get(tid, 0), more)
+    return pages

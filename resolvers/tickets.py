@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -86,42 +86,115 @@ CUSTOMER_CREATE_FIELDS = CUSTOMER_FIELDS | {"queue_id"}
 ORDER_FIELDS = {"created_at", "updated_at", "priority", "id"}
 
 
+# Columns a `Compare` may bound, and whether their values are datetimes.
+COMPARABLE = {
+    "priority": False,
+    "created_at": True,
+    "updated_at": True,
+    "closed_at": True,
+    "due_date": True,
+}
+
+
+@dataclass(frozen=True)
+class Compare:
+    """Bounds on one column (None: no bound); a row whose column is NULL never matches."""
+
+    column: str
+    gt: Any = None
+    gte: Any = None
+    lt: Any = None
+    lte: Any = None
+
+
 @dataclass(frozen=True)
 class TicketFilter:
+    """Which tickets: every condition given must hold. The REST doors use the flat fields;
+    the rest (lists of ids and tags, comparisons, full text and the combinators, as GraphQL
+    gives them) exist only as SQL (`resolvers.projections.ticket_where`): `filter_tickets`
+    refuses them."""
+
     statuses: tuple[Status, ...] = ()
     priorities: tuple[int, ...] = ()
     queue_id: int | None = None
     assigned_to_id: int | None = None
     opened_by_id: int | None = None
     tag: str | None = None
-    search: str | None = None
+    search: str | None = None  # a substring of the title or description (a scan)
     search_comments: bool = False  # `search` also matches the text of public comments
     created_after: datetime | None = None
     created_before: datetime | None = None
     updated_after: datetime | None = None
     submitter_email: str | None = None
+    queue_ids: tuple[int, ...] = ()  # in any of these queues
+    assignee_ids: tuple[int, ...] = ()  # assigned to any of these users ...
+    unassigned: bool = False  # ... or (alone: only) to nobody
+    tags: tuple[str, ...] = ()  # tagged with any of these
+    compare: tuple[Compare, ...] = ()
+    text: str | None = None  # full-text words (resolvers/search.py, the database's index)
+    all_of: tuple[TicketFilter, ...] = ()
+    any_of: tuple[TicketFilter, ...] = ()
+    none_of: TicketFilter | None = None  # NOT: the tickets this one does not match
+
+    def is_flat(self) -> bool:
+        """Whether only the fields the ORM form (`filter_tickets`) covers are used."""
+        return self == replace(
+            self,
+            queue_ids=(),
+            assignee_ids=(),
+            unassigned=False,
+            tags=(),
+            compare=(),
+            text=None,
+            all_of=(),
+            any_of=(),
+            none_of=None,
+        )
 
     def __post_init__(self) -> None:
         """Refuse text no stored value can match (NUL, over-long) before it reaches SQL."""
-        for name, longest in (
-            ("tag", validation.max_length(TicketTag, "name")),
-            ("search", validation.MAX_SEARCH),
-            ("submitter_email", validation.max_length(Ticket, "submitter_email")),
+        for name, label, longest in (
+            ("tag", "tag", validation.max_length(TicketTag, "name")),
+            ("search", "search", validation.MAX_SEARCH),
+            ("text", "search", validation.MAX_SEARCH),  # (GraphQL's `search`)
+            (
+                "submitter_email",
+                "submitter_email",
+                validation.max_length(Ticket, "submitter_email"),
+            ),
         ):
             if getattr(self, name) is not None:
-                validation.text(name, getattr(self, name), max_length=longest, required=False)
+                validation.text(label, getattr(self, name), max_length=longest, required=False)
+        for tag in self.tags:
+            validation.text(
+                "tags", tag, max_length=validation.max_length(TicketTag, "name"), required=False
+            )
 
 
 @dataclass(frozen=True)
 class TicketOrder:
+    """Order by `field`, then by each of `then` (field, descending) for ties, then by id (in
+    the direction of the last field). The REST doors order by one field."""
+
     field: str = "created_at"
     descending: bool = True
+    then: tuple[tuple[str, bool], ...] = ()
 
     def clauses(self) -> tuple[str, str]:
         if self.field not in ORDER_FIELDS:
             raise Invalid("order_by", f"Cannot order by {self.field!r}.")
         sign = "-" if self.descending else ""
         return f"{sign}{self.field}", f"{sign}id"
+
+    def sorts(self) -> tuple[tuple[str, bool], ...]:
+        """Every (field, descending) in order, checked (id, when named, ends the list)."""
+        found = ((self.field, self.descending), *self.then)
+        names = [name for name, _ in found]
+        if any(name not in ORDER_FIELDS for name in names) or len(set(names)) < len(names):
+            raise Invalid("order_by", "Order by known fields, each at most once.")
+        if "id" in names[:-1]:
+            raise Invalid("order_by", "id is unique: nothing can break its ties.")
+        return found
 
 
 def parse_status(value: object, field: str = "status") -> Status:
@@ -142,6 +215,8 @@ def utc(value: datetime, field: str) -> datetime:
 
 def filter_tickets(actor: Actor | None, filt: TicketFilter):
     """The visible tickets matching `filt` (a queryset; nothing is read yet)."""
+    if not filt.is_flat():
+        raise ValueError("Composite ticket filters exist only as SQL (projections).")
     tickets = visible_tickets(actor)
     if filt.statuses:
         tickets = tickets.filter(status__in=list(filt.statuses))

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from models import Role, User
 from resolvers import clock, credentials, events, validation
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from resolvers.pagination import Page, Window, paginate
+from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class UserFilter:
     search: str | None = None
 
 
-async def list_users(actor: Actor | None, filt: UserFilter, win: Window) -> Page[User]:
+def _matching_users(actor: Actor | None, filt: UserFilter):
     actor = require_user(actor)
     users = User.all() if actor.is_staff else User.filter(id=actor.id)
     if filt.role is not None:
@@ -188,7 +188,24 @@ async def list_users(actor: Actor | None, filt: UserFilter, win: Window) -> Page
         users = users.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(username__icontains=term)
         )
-    return await paginate(users.order_by("id"), win)
+    return users
+
+
+async def list_users(actor: Actor | None, filt: UserFilter, win: Window) -> Page[User]:
+    return await paginate(_matching_users(actor, filt).order_by("id"), win)
+
+
+async def users_page(actor: Actor | None, filt: UserFilter, keys: Keyset) -> Slice[User]:
+    """A keyset page of users by id (staff see everyone, others themselves)."""
+    users = _matching_users(actor, filt)
+    total = await users.count()
+    if keys.after is not None:
+        users = users.filter(id__gt=keys.after[1])
+    if keys.before is not None:
+        users = users.filter(id__lt=keys.before[1])
+    found = await users.order_by("-id" if keys.backward else "id").limit(keys.limit + 1)
+    items, more = trimmed(found, keys)
+    return Slice(items, [(u.id,) for u in items], total, more)
 
 
 async def update_user(

@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
+    FieldExtension,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -16,21 +17,41 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from resolvers.errors import Invalid
+from resolvers.pagination import MAX_PAGE_SIZE
+from schema.actions import TicketActions
 from schema.errors import EXPECTED, CostReport, DomainErrors
 from schema.stats import StatsQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.users import UserMutations, UserQueries
+from schema.webhooks import WebhookMutations, WebhookQueries
 
 DOCUMENT_CACHE_SIZE = 512  # parsed and validated documents kept (by text)
 
 
-@strawberry.type
-class Query(TicketQueries, UserQueries, StatsQueries):
-    node: relay.Node | None = relay.node()
+class MaxIds(FieldExtension):
+    """`nodes(ids:)` takes at most MAX_PAGE_SIZE ids, as a page does."""
+
+    def resolve(self, next_, source, info, **kwargs):
+        if len(kwargs["ids"]) > MAX_PAGE_SIZE:
+            raise Invalid("ids", f"Pass at most {MAX_PAGE_SIZE} ids.")
+        return next_(source, info, **kwargs)
 
 
-@strawberry.type
-class Mutation(TicketMutations, UserMutations):
+@strawberry.type(description="Everything a caller may read.")
+class Query(TicketQueries, UserQueries, StatsQueries, WebhookQueries):
+    node: relay.Node | None = relay.node(
+        description="Any object by its global id; null when missing or not visible."
+    )
+    nodes: list[relay.Node | None] = relay.node(
+        description=f"Objects by global id (at most {MAX_PAGE_SIZE}), in the order asked;"
+        " null for each one missing or not visible.",
+        extensions=[MaxIds()],
+    )
+
+
+@strawberry.type(description="Every change; expected failures are in each payload's `userErrors`.")
+class Mutation(TicketMutations, TicketActions, UserMutations, WebhookMutations):
     pass
 
 

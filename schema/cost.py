@@ -73,11 +73,12 @@ def _cost(schema, selection_set, parent, multiplier: int, fragments, variables) 
 
 def _connection(schema, node: FieldNode, connection, count: int, fragments, variables) -> int:
     """The subtree under a connection's edges/nodes, each counted once per item."""
-    edge_type = get_named_type(connection.fields["edges"].type)
     total = 0
     for sub in _fields(node.selection_set, fragments):
-        if sub.name.value == "edges" and sub.selection_set is not None:
-            total += _cost(schema, sub.selection_set, edge_type, count, fragments, variables)
+        name = sub.name.value
+        if name in ("edges", "nodes") and sub.selection_set is not None:
+            item_type = get_named_type(connection.fields[name].type)
+            total += _cost(schema, sub.selection_set, item_type, count, fragments, variables)
     return total
 
 
@@ -86,7 +87,8 @@ def _page_size(field_def, node: FieldNode, variables) -> int:
         args = get_argument_values(field_def, node, variables)
     except Exception:  # invalid arguments: the executor reports them; count the default
         return DEFAULT_PAGE_SIZE
-    size = args.get("first", args.get("last"))
+    size = args.get("first")
+    size = args.get("last") if size is None else size
     return size if isinstance(size, int) and size >= 0 else DEFAULT_PAGE_SIZE
 
 

@@ -37,7 +37,12 @@ class GraphQLApp(GraphQL):
         schema = build_schema(
             settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens
         )
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=True,  # credentials are headers: no cookie to forge
+        )
         self.settings, self.storage = settings, storage
         self.compiled = CompiledQueries(schema)
 
@@ -93,6 +98,36 @@ class GraphQLApp(GraphQL):
             orjson.dumps({"data": data, "extensions": {"cost": context.cost}}),
             media_type="application/json",
         )
+
+    async def parse_multipart(self, request) -> dict:
+        """A GraphQL multipart request (file uploads, docs/graphql.md "Uploads"): one mutation,
+        its document and cost checked as the fast lane checks JSON bodies."""
+        data = await super().parse_multipart(request)
+        query = data.get("query") if isinstance(data, dict) else None
+        if not isinstance(query, str):
+            raise HTTPException(400, "A multipart request carries one operation.")
+        if len(query) > self.settings.graphql_max_document_chars:
+            raise HTTPException(413, "Document too large.")
+        prepared = self.compiled.prepared(query, data.get("operationName"))
+        variables = data.get("variables")
+        coerced = None
+        if prepared is not None and isinstance(variables, dict | None):
+            coerced = self.compiled.variables(prepared, variables)
+        if coerced is None:
+            return data  # Strawberry reports the syntax, validation or variable errors
+        if prepared.operation.operation != OperationType.MUTATION:
+            raise HTTPException(400, "Multipart requests carry mutations (file uploads) only.")
+        starlette_request: Request = request._request  # (cross_web's adapter keeps it there)
+        context = await self.get_context(starlette_request, None)
+        starlette_request.scope["graphql_context"] = context
+        cost = self.compiled.cost(prepared, coerced)
+        try:
+            context.cost = await self._spend(starlette_request, context, cost)
+        except QueryTooCostly as exc:
+            raise HTTPException(400, str(exc)) from None
+        except DomainError as exc:
+            raise HTTPException(429 if isinstance(exc, RateLimited) else 401, exc.message) from None
+        return data
 
     async def _spend(self, request: Request, context: Context, cost: int) -> dict:
         """Refuse a document above the cost limit; spend its cost from the caller's budget

@@ -8,6 +8,8 @@ from resolvers.errors import Invalid
 from resolvers.validation import parse_id as database_id
 from resolvers.validation import shown
 
+ID_ARGUMENT = "A global id, or the integer id the REST doors use."
+
 
 def parse_id(value: str | int, type_name: str, argument: str) -> int:
     """The database id in a plain integer or a Relay global id of `type_name`; Invalid for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from resolvers import comments, events, files, queues, tickets, users
-from resolvers.pagination import Page, Window
+from resolvers import events, files, queues, slices, tickets, users
+from resolvers.pagination import Keyset, Slice
 from resolvers.permissions import Actor
 
 
@@ -31,20 +31,20 @@ class Loaders:
         self.comment_attachments = DataLoader(_batch(files.attachments_for, ()))
         self._pages: dict[tuple, DataLoader] = {}
 
-    def comment_page(self, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
-        """Comments of many tickets, one page each, batched per window."""
-        return self._page(comments.comments_for, actor, win)
+    def comment_page(self, actor: Actor | None, keys: Keyset) -> DataLoader[int, Slice]:
+        """Comments of many tickets, one keyset page each, batched per page."""
+        return self._page(slices.comments, actor, keys)
 
-    def history_page(self, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
-        """Histories of many tickets, one page each, batched per window."""
-        return self._page(events.histories_for, actor, win)
+    def history_page(self, actor: Actor | None, keys: Keyset) -> DataLoader[int, Slice]:
+        """Histories of many tickets, one keyset page each, batched per page."""
+        return self._page(events.histories_for, actor, keys)
 
-    def _page(self, fetch, actor: Actor | None, win: Window) -> DataLoader[int, Page]:
-        key = (fetch, win.offset, win.limit, actor is not None and actor.is_staff)
+    def _page(self, fetch, actor: Actor | None, keys: Keyset) -> DataLoader[int, Slice]:
+        key = (fetch, keys, actor is not None and actor.is_staff)
         if key not in self._pages:
 
-            async def load(ids: list[int]) -> list[Page]:
-                pages = await fetch(actor, ids, win)
+            async def load(ids: list[int]) -> list[Slice]:
+                pages = await fetch(actor, ids, keys)
                 return [pages[i] for i in ids]
 
             self._pages[key] = DataLoader(load)

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models import Event, Status
-from resolvers import clock, comments, events, tickets
+from resolvers import clock, comments, events, slices, tickets
 from resolvers.errors import Forbidden, Invalid, NotFound
-from resolvers.pagination import Window
+from resolvers.pagination import Keyset, Window
+from resolvers.sql import to_datetime
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 
@@ -44,7 +45,7 @@ async def test_customers_never_see_internal_comments(customer, agent):
     assert [c.body for c in staff.items] == ["public", "internal"]
     with pytest.raises(NotFound):
         await comments.get_comment(customer, secret.id)
-    history = (await events.histories_for(customer, [ticket.id], Window(0, 20)))[ticket.id]
+    history = (await events.histories_for(customer, [ticket.id], Keyset(20)))[ticket.id]
     assert history.items and all(not e.internal for e in history.items)
     assert await Event.filter(ticket_id=ticket.id, internal=True).count() == 1
 
@@ -78,9 +79,17 @@ async def test_comments_for_many_tickets_pages_each(agent, count_sql):
         for i in range(n + 2):
             await comments.add_comment(agent, ticket.id, f"c{n}.{i}")
         ids.append(ticket.id)
-    with count_sql() as statements:
-        pages = await comments.comments_for(agent, ids, Window(1, 2))
-    assert len(statements) == 3
+    first = await slices.comments(agent, ids, Keyset(1))
+    after = {i: to_datetime(first[i].sort_values[0][0]) for i in ids}
+    assert len(set(after.values())) == 3
+    # Each ticket's page after its first comment (one cursor per ticket here):
+    pages = {}
+    for i in ids:
+        start = ((after[i],), first[i].items[0].id)
+        with count_sql() as statements:
+            pages.update(await slices.comments(agent, [i], Keyset(2, after=start)))
+        assert len(statements) == 3
     assert [c.body for c in pages[ids[0]].items] == ["c0.1"]
     assert [c.body for c in pages[ids[2]].items] == ["c2.1", "c2.2"]
     assert [pages[i].total for i in ids] == [2, 3, 4]
+    assert [pages[i].more for i in ids] == [False, False, True]

@@ -43,6 +43,9 @@ TICKET_SCALARS = [
     "resolvedAt",
     "closedAt",
     "reopenedAt",
+    "evaluationScore",
+    "evaluationComment",
+    "evaluatedAt",
     "__typename",
 ]
 USER_FIELDS = [
@@ -66,6 +69,9 @@ COMMENT_FIELDS = [
     "isInternal",
     "createdAt",
     "newStatus",
+    "isClientRead",
+    "voteScore",
+    "votedAt",
     "__typename",
 ]
 
@@ -74,35 +80,44 @@ CORPUS = [
     " tags openedBy { id } assignedTo { id } } } } }",
     "{ tickets(first: 10) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor"
     " endCursor } edges { cursor node { number } } } }",
-    '{ tickets(first: 2, after: "b2Zmc2V0OjA=") { totalCount pageInfo { hasNextPage'
-    " hasPreviousPage startCursor endCursor __typename } edges { cursor __typename"
-    " node { number } } __typename } }",
-    "{ tickets { edges { node { ...T } } } } fragment T on Ticket { title ... on Node { id } }",
+    "{ tickets(first: 5) { edges { node { ...T } } } } fragment T on Ticket { title ... on Node"
+    " { id } }",
     "query($f: TicketFilterInput, $o: TicketOrderInput, $n: Int) { tickets(filter: $f,"
     " orderBy: $o, first: $n) { totalCount edges { node { number status priority } } } }",
     "{ a: tickets(first: 1) { edges { node { t: title } } } b: tickets(first: 3,"
     " orderBy: {field: PRIORITY, direction: ASC}) { edges { node { number priority } } } }",
-    '{ tickets(filter: {status: [OPEN, CLOSED], search: "printer"}) { totalCount'
+    '{ tickets(first: 20, filter: {status: [OPEN, CLOSED], search: "printer"}) { totalCount'
     " edges { node { title } } } }",
-    '{ tickets(filter: {tag: "vip", priority: [1, 2]}) { edges { node { number tags'
+    '{ tickets(first: 20, filter: {tag: "vip", priority: [1, 2]}) { edges { node { number tags'
     " clientEmails } } } }",
     "{ tickets(first: 5) { edges { node { number queue { id title slug databaseId __typename }"
     " comments(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {"
     " id body isInternal newStatus createdAt author { username role } } } } } } } }",
-    '{ tickets { edges { node { comments(first: 1, after: "b2Zmc2V0OjA=") { edges { node {'
-    " body } } } } } } }",
     "{ viewer { id username role isActive createdAt } me { databaseId email } __typename }",
     "query($id: ID!) { ticket(id: $id) { number title customFields closedBy { username }"
-    " comments { totalCount edges { node { body author { name slackId } } } } } }",
+    " comments(first: 10) { totalCount edges { node { body author { name slackId } } } } } }",
     "query($id: ID!) { ticket(id: $id) { ... on Ticket { title openedBy { ...U } } } }"
     " fragment U on User { username email lastLoginAt }",
-    "{ tickets(first: 3) { edges { node { title history { totalCount } } } } }",  # fallback
-    "{ tickets(last: 2) { edges { node { number } } } }",  # fallback
+    "{ tickets(last: 3, orderBy: {field: PRIORITY, direction: ASC}) { __typename totalCount"
+    " pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename } edges {"
+    " cursor __typename node { number priority } } } }",
+    "{ tickets(first: 4) { nodes { number title openedBy { username } } pageInfo { endCursor } } }",
+    "{ tickets(first: 6) { edges { node { number comments(last: 2) { pageInfo { hasNextPage"
+    " hasPreviousPage startCursor } nodes { body } } } } } }",
+    '{ tickets(first: 50, filter: {or: [{tags: ["vip"], assignedTo: null}, {not: {priority:'
+    ' [1, 2]}, search: "printer"}], createdAt: {gt: "2000-01-01T00:00:00Z"}}) { totalCount'
+    " nodes { number } } }",
+    "{ tickets(first: 3) { edges { node { title history(first: 5) { totalCount } } } } }",
+    "{ tickets { totalCount } }",  # an error: first or last is required
     '{ tickets(first: 2, after: "bogus") { edges { node { number } } } }',  # an error
     "{ tickets(first: 101) { edges { node { number } } } }",  # an error
+    "{ tickets(first: 2, last: 2) { edges { node { number } } } }",  # an error
+    '{ tickets(first: 3) { edges { node { comments(first: 1, after: "b2Zmc2V0OjA=") { edges {'
+    " node { body } } } } } } }",  # an error: an offset cursor of old
 ]
 # Documents the compiler must not take (Strawberry answers them).
-FALLBACKS = {CORPUS[13], CORPUS[14]}
+FALLBACKS = {CORPUS[15]}
+ORDER_FIELDS = ["CREATED_AT", "UPDATED_AT", "PRIORITY", "ID"]
 
 
 @pytest.fixture
@@ -206,7 +221,7 @@ def _selection(rng: random.Random, depth: int = 0) -> str:
         fields = " ".join(rng.sample(COMMENT_FIELDS, 3))
         author = " author { username }" if rng.random() < 0.5 else ""
         parts.append(
-            f"comments(first: {rng.randint(0, 3)}) {{ totalCount"
+            f"comments({rng.choice(['first', 'last'])}: {rng.randint(0, 3)}) {{ totalCount"
             f" edges {{ node {{ {fields}{author} }} }} }}"
         )
     return " ".join(parts)
@@ -217,9 +232,10 @@ async def test_generated_selections_answer_equal(people, data):
     for n in range(60):
         role = rng.choice(["admin", "agent", "customer", "other"])
         document = (
-            f"{{ tickets(first: {rng.randint(1, 12)}, orderBy: {{field: ID, direction:"
-            f" {rng.choice(['ASC', 'DESC'])}}}) {{ totalCount edges {{ node {{"
-            f" {_selection(rng)} }} }} }} }}"
+            f"{{ tickets({rng.choice(['first', 'last'])}: {rng.randint(1, 12)}, orderBy:"
+            f" {{field: {rng.choice(ORDER_FIELDS)}, direction: {rng.choice(['ASC', 'DESC'])}}})"
+            f" {{ totalCount pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}"
+            f" edges {{ cursor node {{ {_selection(rng)} }} }} }} }}"
         )
         compiled, standard = await _both(document, {}, people[role])
         assert compiled is not None, document
@@ -285,3 +301,94 @@ async def test_staff_totals_come_from_the_running_totals(people, data, count_sql
     with count_sql() as statements:
         await reads.run(projections.ticket_count(people["customer"], TicketFilter()))
     assert "ticket_totals" not in statements[0]
+
+
+WALK = (
+    "query($o: TicketOrderInput, $s: [TicketOrderInput!], $first: Int, $after: String,"
+    " $last: Int, $before: String) { tickets(orderBy: $o, sort: $s, first: $first,"
+    " after: $after, last: $last, before: $before) {"
+    " pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node {"
+    " number priority } } } }"
+)
+
+
+async def _walk(user, order: dict, backward: bool, key: str = "o") -> list[int]:
+    """Every ticket, page by page (2 at a time) through the cursors, both executors agreeing
+    on each page; the numbers in list order."""
+    seen: list[int] = []
+    cursor = None
+    while True:
+        if backward:
+            variables = {key: order, "last": 2, "before": cursor}
+        else:
+            variables = {key: order, "first": 2, "after": cursor}
+        compiled, standard = await _both(WALK, variables, user)
+        assert compiled is not None and not standard.errors
+        assert compiled == standard.data, variables
+        page = compiled["tickets"]
+        numbers = [e["node"]["number"] for e in page["edges"]]
+        seen = numbers + seen if backward else seen + numbers
+        info = page["pageInfo"]
+        more = info["hasPreviousPage"] if backward else info["hasNextPage"]
+        if not more:
+            return seen
+        cursor = info["startCursor"] if backward else info["endCursor"]
+
+
+@pytest.mark.parametrize("field", ORDER_FIELDS)
+async def test_cursors_walk_every_ordering_both_ways(people, data, field):
+    """Keyset cursors: following them forward or backward visits every visible ticket once,
+    in the list's order (ties on the sort value broken by id), in both executors."""
+    for role in ("agent", "customer"):
+        user = people[role]
+        for direction in ("ASC", "DESC"):
+            order = {"field": field, "direction": direction}
+            whole = await _both(WALK, {"o": order, "first": 100}, user)
+            expected = [e["node"]["number"] for e in whole[0]["tickets"]["edges"]]
+            assert len(expected) == len(set(expected)) > 2
+            assert await _walk(user, order, backward=False) == expected
+            assert await _walk(user, order, backward=True) == expected
+
+
+async def test_nested_comment_cursors_agree(people, data):
+    agent = people["agent"]
+    document = (
+        "query($after: String) { tickets(first: 3) { edges { node { comments(first: 2,"
+        " after: $after) { pageInfo { hasNextPage endCursor } nodes { body } } } } } }"
+    )
+    first, _ = await _both(document, {}, agent)
+    cursor = first["tickets"]["edges"][0]["node"]["comments"]["pageInfo"]["endCursor"]
+    compiled, standard = await _both(document, {"after": cursor}, agent)
+    assert compiled is not None and compiled == standard.data
+    assert compiled["tickets"]["edges"][0]["node"]["comments"]["nodes"] == [{"body": "reply 11"}]
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        [("PRIORITY", "ASC"), ("CREATED_AT", "DESC")],
+        [("PRIORITY", "DESC"), ("UPDATED_AT", "ASC"), ("ID", "DESC")],
+        [("PRIORITY", "DESC"), ("ID", "ASC")],
+    ],
+)
+async def test_cursors_walk_orders_on_several_fields(people, data, sort):
+    """`sort` on several fields, mixed directions: every page agrees in both executors, and
+    walking either way visits every ticket once in the order Python's sort gives."""
+    agent = people["agent"]
+    given = [{"field": f, "direction": d} for f, d in sort]
+    whole, _ = await _both(
+        "query($s: [TicketOrderInput!]) { tickets(first: 100, sort: $s) { nodes { number"
+        " priority createdAt updatedAt } } }",
+        {"s": given},
+        agent,
+    )
+    rows = whole["tickets"]["nodes"]
+    key = {"PRIORITY": "priority", "CREATED_AT": "createdAt", "UPDATED_AT": "updatedAt"}
+    expected = sorted(rows, key=lambda r: r["number"], reverse=sort[-1][1] == "DESC")
+    for field, direction in reversed(sort):
+        if field != "ID":
+            expected.sort(key=lambda r, k=key[field]: r[k], reverse=direction == "DESC")
+    numbers = [r["number"] for r in expected]
+    assert [r["number"] for r in rows] == numbers
+    assert await _walk(agent, given, backward=False, key="s") == numbers
+    assert await _walk(agent, given, backward=True, key="s") == numbers

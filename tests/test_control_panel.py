@@ -495,7 +495,9 @@ async def test_close_is_seen_closed_through_graphql_and_nephthys(client, cust):
     assert response.json()["is_closed"] is True
     assert TIMESTAMP.match(response.json()["closed_at"])
     assert response.json()["vote"] is None
-    query = '{ ticket(id: "%d") { status comments { edges { node { body isInternal } } } } }'
+    query = (
+        '{ ticket(id: "%d") { status comments(first: 20) { edges { node { body isInternal } } } } }'
+    )
     body = await gql(client, query % number, cust)
     assert body["data"]["ticket"]["status"] == "CLOSED"
     edges = body["data"]["ticket"]["comments"]["edges"]

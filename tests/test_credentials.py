@@ -239,19 +239,20 @@ async def test_last_used_at_is_written_once_a_minute_off_the_read_path(
 async def test_tokens_used_within_a_minute_are_recorded_together(client, agent):
     """One write for every token in use, so the store's data version (and every ETag) changes
     at most once a minute however many clients poll; shutdown (drain) writes what is left.
-    (On PostgreSQL other databases' writes move the version too: up to ten tries.)"""
+    (On PostgreSQL other databases' writes also move the version: tried up to ten times.)"""
     url = "/helpdesk/api/tickets/"
+    used = 0
     for _ in range(10):
         raws = [(await tokens.create_token(SYSTEM, agent.id))[1] for _ in range(3)]
         tagged = await client.get(url, headers={"x-token": raws[0]})
         for raw in raws[1:]:  # other clients' first requests
             assert (await client.get(url, headers={"x-token": raw})).status_code == 200
-        again = await client.get(
-            url, headers={"x-token": raws[0], "If-None-Match": tagged.headers["etag"]}
-        )
-        if again.status_code == 304:
-            break
-    assert again.status_code == 304  # nothing written in between
+        used += len(raws)
+        conditional = {"x-token": raws[0], "If-None-Match": tagged.headers["etag"]}
+        if (await client.get(url, headers=conditional)).status_code == 304:
+            break  # nothing was written in between
+    else:
+        pytest.fail("no 304 in ten tries")
     assert await ApiToken.filter(last_used_at__isnull=False).count() == 0
     await credentials.drain()
-    assert await ApiToken.filter(last_used_at__isnull=True).count() == 0
+    assert await ApiToken.filter(last_used_at__isnull=False).count() == used

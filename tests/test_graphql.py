@@ -52,13 +52,13 @@ async def test_login_with_wrong_password(client, agent):
         'mutation { login(input: {email: "agent@example.com", password: "nope"}) { token } }',
     )
     assert error_codes(body) == ["UNAUTHENTICATED"]
-    assert body["data"] is None
+    assert body["data"] == {"login": None}  # only this field fails
 
 
 async def test_anonymous_and_bad_credentials(client):
     body = await gql(client, "{ viewer { username } }")
     assert body["data"] == {"viewer": None}
-    body = await gql(client, "{ tickets { totalCount } }")
+    body = await gql(client, "{ tickets(first: 20) { totalCount } }")
     assert error_codes(body) == ["UNAUTHENTICATED"]
     response = await client.post(
         "/graphql",
@@ -83,9 +83,9 @@ async def test_create_and_read_ticket_with_relations(client, customer, agent):
     assert ticket["openedBy"] == {"username": "customer"}
     await comments.add_comment(agent, ticket["number"], "looking", is_internal=False)
     await comments.add_comment(agent, ticket["number"], "internal note", is_internal=True)
-    query = """query($id: ID!) { ticket(id: $id) { title comments { totalCount
+    query = """query($id: ID!) { ticket(id: $id) { title comments(first: 20) { totalCount
                edges { node { body isInternal author { username } } } }
-               history { edges { node { kind } } } } }"""
+               history(first: 20) { edges { node { kind } } } } }"""
     as_customer = await gql(client, query, token, id=ticket["id"])
     seen = as_customer["data"]["ticket"]
     assert seen["comments"]["totalCount"] == 1
@@ -103,7 +103,7 @@ async def test_customer_cannot_reach_foreign_tickets(client, customer, other_cus
     token = await token_for(customer)
     body = await gql(client, "query($id: ID!) { ticket(id: $id) { title } }", token, id="1")
     assert error_codes(body) == ["NOT_FOUND"]
-    body = await gql(client, TICKETS, token)
+    body = await gql(client, TICKETS, token, first=20)
     assert body["data"]["tickets"]["totalCount"] == 0
     node = await gql(
         client, "query($id: ID!) { node(id: $id) { id } }", token, id=_global("Ticket", foreign.id)
@@ -147,17 +147,74 @@ async def test_relay_pagination_forward_and_backward(client, agent):
     assert numbers(back) == [2]
 
 
+async def test_cursors_do_not_drift_when_tickets_arrive(client, agent):
+    """Keyset cursors: a ticket created between two pages (newest first) neither repeats a
+    row nor hides one; deleting the cursor's own ticket does not matter either."""
+    for n in range(4):
+        await tickets.create_ticket(agent, title=f"t{n}")
+    token = await token_for(agent)
+    page1 = await gql(client, TICKETS, token, first=2)
+    assert numbers(page1) == [4, 3]
+    await tickets.create_ticket(agent, title="newcomer")
+    await tickets.delete_ticket(agent, 3)
+    cursor = page1["data"]["tickets"]["pageInfo"]["endCursor"]
+    page2 = await gql(client, TICKETS, token, first=2, after=cursor)
+    assert numbers(page2) == [2, 1]
+    assert page2["data"]["tickets"]["pageInfo"]["hasPreviousPage"]
+    assert not page2["data"]["tickets"]["pageInfo"]["hasNextPage"]
+
+
+async def test_cursors_are_tied_to_their_list_and_ordering(client, agent):
+    await tickets.create_ticket(agent, title="a")
+    token = await token_for(agent)
+    page = await gql(client, TICKETS, token, first=1)
+    cursor = page["data"]["tickets"]["pageInfo"]["endCursor"]
+    by_priority = {"field": "PRIORITY", "direction": "DESC"}
+    body = await gql(client, TICKETS, token, first=1, after=cursor, orderBy=by_priority)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"] == "This cursor belongs to another list or ordering."
+    import base64
+
+    forged = base64.b64encode(b"Ticket.created_at.desc|1|yesterday").decode()
+    body = await gql(client, TICKETS, token, first=1, after=forged)
+    assert body["errors"][0]["message"] == "Invalid cursor."
+    users = "query($a: String) { users(first: 1, after: $a) { nodes { username } } }"
+    assert error_codes(await gql(client, users, token, a=cursor)) == ["BAD_USER_INPUT"]
+
+
+async def test_nodes_shortcuts(client, agent, customer):
+    mine = await tickets.create_ticket(customer, title="mine")
+    other = await tickets.create_ticket(agent, title="staff only")
+    token = await token_for(customer)
+    body = await gql(
+        client,
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on Ticket { title } } }",
+        token,
+        ids=[_global("Ticket", mine.id), _global("Ticket", other.id), _global("User", customer.id)],
+    )
+    assert body["data"]["nodes"] == [
+        {"__typename": "Ticket", "title": "mine"},
+        None,
+        {"__typename": "User"},
+    ]
+    too_many = [_global("Ticket", mine.id)] * 101
+    body = await gql(client, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", token, ids=too_many)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    body = await gql(client, "{ tickets(first: 5) { nodes { title } } }", token)
+    assert body["data"]["tickets"]["nodes"] == [{"title": "mine"}]
+
+
 async def test_filters_and_order(client, agent):
     await tickets.create_ticket(agent, title="low", priority=5, tags=["x"])
     high = await tickets.create_ticket(agent, title="high", priority=1)
     await tickets.set_status(agent, high.id, "closed")
     token = await token_for(agent)
-    closed = await gql(client, TICKETS, token, filter={"status": ["CLOSED"]})
+    closed = await gql(client, TICKETS, token, first=20, filter={"status": ["CLOSED"]})
     assert numbers(closed) == [high.id]
-    tagged = await gql(client, TICKETS, token, filter={"tag": "x", "search": "lo"})
+    tagged = await gql(client, TICKETS, token, first=20, filter={"tag": "x", "search": "lo"})
     assert [e["node"]["title"] for e in tagged["data"]["tickets"]["edges"]] == ["low"]
     by_priority = await gql(
-        client, TICKETS, token, orderBy={"field": "PRIORITY", "direction": "ASC"}
+        client, TICKETS, token, first=20, orderBy={"field": "PRIORITY", "direction": "ASC"}
     )
     assert [e["node"]["priority"] for e in by_priority["data"]["tickets"]["edges"]] == [1, 5]
 
@@ -167,7 +224,10 @@ async def test_filters_and_order(client, agent):
     [
         ({"first": 101}, "first"),
         ({"first": -1}, "first"),
-        ({"after": "not-a-cursor"}, "after"),
+        ({}, "first"),
+        ({"last": 101}, "last"),
+        ({"first": 1, "after": "not-a-cursor"}, "after"),
+        ({"last": 1, "before": "VGlja2V0OjE="}, "before"),
         ({"first": 1, "last": 1}, "first"),
         ({"filter": {"assignedTo": "Ticket:1"}}, "filter.assignedTo"),
     ],
@@ -219,20 +279,82 @@ async def test_mutations_full_lifecycle(client, agent, customer):
         id=tid,
     )
     assert reopened["data"]["setTicketStatus"]["ticket"]["status"] == "REOPENED"
-    forbidden = await gql(
-        client,
-        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedId } }",
-        customer_token,
-        id=tid,
+    delete = (
+        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedTicketId deletedId"
+        " userErrors { field message code } } }"
     )
-    assert error_codes(forbidden) == ["FORBIDDEN"]
-    deleted = await gql(
+    forbidden = await gql(client, delete, customer_token, id=tid)
+    assert "errors" not in forbidden
+    assert forbidden["data"]["deleteTicket"] == {
+        "deletedTicketId": None,
+        "deletedId": None,
+        "userErrors": [{"field": None, "message": "Only staff may do this.", "code": "FORBIDDEN"}],
+    }
+    deleted = await gql(client, delete, agent_token, id=tid)
+    assert deleted["data"]["deleteTicket"] == {
+        "deletedTicketId": tid,
+        "deletedId": "1",
+        "userErrors": [],
+    }
+
+
+async def test_a_failing_mutation_does_not_hide_another(client, agent, customer):
+    """Expected failures are userErrors in that mutation's payload: the ticket created by the
+    first mutation of the document is in the answer, the failures are listed field by field."""
+    body = await gql(
         client,
-        "mutation($id: ID!) { deleteTicket(input: {id: $id}) { deletedId } }",
-        agent_token,
-        id=tid,
+        """mutation {
+          ok: createTicket(input: {title: "VPN down"}) { ticket { title } userErrors { code } }
+          bad: createTicket(input: {title: "", clientEmails: ["x"]}) {
+            ticket { title } userErrors { field message code } }
+          gone: setTicketStatus(input: {id: "999", status: CLOSED}) {
+            ticket { id } userErrors { field message code } }
+        }""",
+        await token_for(customer),
     )
-    assert deleted["data"]["deleteTicket"]["deletedId"] == "1"
+    assert "errors" not in body
+    assert body["data"]["ok"] == {"ticket": {"title": "VPN down"}, "userErrors": []}
+    assert body["data"]["bad"] == {
+        "ticket": None,
+        "userErrors": [
+            {"field": "title", "message": "title is required.", "code": "BAD_USER_INPUT"}
+        ],
+    }
+    assert body["data"]["gone"] == {
+        "ticket": None,
+        "userErrors": [{"field": None, "message": "Ticket 999 not found.", "code": "NOT_FOUND"}],
+    }
+    assert await tickets.filter_tickets(agent, tickets.TicketFilter()).count() == 1
+
+
+async def test_unexpected_mutation_errors_stay_top_level_and_masked(client, agent, monkeypatch):
+    async def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(tickets, "assign", boom)
+    token = await token_for(agent)
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": 'mutation { made: createTicket(input: {title: "x"}) { ticket { number } }'
+            ' broken: assignTicket(input: {id: "1"}) { ticket { number } } }'
+        },
+        headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-7"},
+    )
+    body = response.json()
+    assert body["data"] == {"made": {"ticket": {"number": 1}}, "broken": None}
+    assert body["errors"][0]["path"] == ["broken"]
+    assert body["errors"][0]["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": "req-7",
+    }
+    assert "disk on fire" not in response.text
+
+
+async def test_request_wide_failures_stay_top_level(client):
+    body = await gql(client, 'mutation { createTicket(input: {title: "x"}) { ticket { id } } }')
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["data"] == {"createTicket": None}
 
 
 async def test_conflicting_status_change(client, agent):
@@ -240,23 +362,35 @@ async def test_conflicting_status_change(client, agent):
     await tickets.set_status(agent, ticket.id, "closed")
     body = await gql(
         client,
-        'mutation { setTicketStatus(input: {id: "1", status: RESOLVED}) { ticket { status } } }',
+        'mutation { setTicketStatus(input: {id: "1", status: RESOLVED}) { ticket { status }'
+        " userErrors { field message code } } }",
         await token_for(agent),
     )
-    assert error_codes(body) == ["CONFLICT"]
+    assert body["data"]["setTicketStatus"] == {
+        "ticket": None,
+        "userErrors": [
+            {
+                "field": None,
+                "message": "Cannot change status from closed to resolved.",
+                "code": "CONFLICT",
+            }
+        ],
+    }
 
 
 async def test_validation_errors_list_fields(client, admin):
     body = await gql(
         client,
-        'mutation { createUser(input: {username: "bad name", password: "x"}) { user { id } } }',
+        'mutation { createUser(input: {username: "bad name", password: "x"}) { user { id }'
+        " userErrors { field message code } } }",
         await token_for(admin),
     )
-    assert error_codes(body) == ["BAD_USER_INPUT"]
-    assert body["errors"][0]["extensions"]["fields"] == [
+    assert body["data"]["createUser"]["user"] is None
+    assert body["data"]["createUser"]["userErrors"] == [
         {
             "field": "username",
             "message": "Usernames may contain letters, digits and @/./+/-/_ only.",
+            "code": "BAD_USER_INPUT",
         }
     ]
 
@@ -284,7 +418,7 @@ async def test_create_user_and_token(client, admin):
 
 
 async def test_users_visibility(client, agent, customer):
-    query = "{ users { totalCount edges { node { username } } } }"
+    query = "{ users(first: 20) { totalCount edges { node { username } } } }"
     staff = await gql(client, query, await token_for(agent))
     assert staff["data"]["users"]["totalCount"] == 2
     own = await gql(client, query, await token_for(customer))
@@ -294,8 +428,9 @@ async def test_users_visibility(client, agent, customer):
 async def test_depth_and_alias_limits(client, agent):
     token = await token_for(agent)
     realistic = (
-        "{ tickets { edges { node { comments { edges { node { author { username } } } } "
-        "history { edges { node { actor { username } } } } } } } }"
+        "{ tickets(first: 20) { edges { node { comments(first: 20) { edges { node { author {"
+        " username } } } } "
+        "history(first: 20) { edges { node { actor { username } } } } } } } }"
     )
     assert "errors" not in await gql(client, realistic, token)
     deep = '{ node(id: "1") { ... on Ticket { ' + "queue { " * 12 + "id" + " }" * 12 + " } } }"
@@ -312,13 +447,12 @@ async def test_unexpected_errors_are_masked(client, agent, monkeypatch):
 
     def broken_page(*args, **kwargs):
         raise RuntimeError("database password is hunter2")
-        yield  # a read (generator), as projections.ticket_page
+        yield  # a read (generator), as projections.ticket_keyset_page
 
-    monkeypatch.setattr(tickets, "list_tickets", boom)
-    monkeypatch.setattr(projections, "ticket_page", broken_page)
+    monkeypatch.setattr(projections, "ticket_keyset_page", broken_page)
     response = await client.post(
         "/graphql",
-        json={"query": "{ tickets { totalCount } }"},
+        json={"query": "{ tickets(first: 20) { totalCount } }"},
         headers={"Authorization": f"Bearer {await token_for(agent)}", "X-Request-ID": "req-42"},
     )
     error = response.json()["errors"][0]
@@ -380,7 +514,7 @@ async def test_internal_comment_files_stay_internal(client, settings, customer, 
         storage=storage,
     )
     query = """query($id: ID!) { ticket(id: $id) { attachments { filename }
-        comments { edges { node { attachments { filename } } } } } }"""
+        comments(first: 20) { edges { node { attachments { filename } } } } } }"""
     seen = await gql(client, query, await token_for(customer), id=str(ticket.id))
     assert seen["data"]["ticket"] == {
         "attachments": [{"filename": "screenshot.png"}],
@@ -401,10 +535,14 @@ async def test_ids_no_database_can_hold_are_bad_input(client, agent):
         assert body["errors"][0]["message"] == f"{shown(raw)} is not a valid Ticket id."
     body = await gql(
         client,
-        'mutation { createTicket(input: {title: "t", queue: "99999999999"}) { ticket { id } } }',
+        'mutation { createTicket(input: {title: "t", queue: "99999999999"}) { ticket { id }'
+        " userErrors { field code } } }",
         token,
     )
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["data"]["createTicket"] == {
+        "ticket": None,
+        "userErrors": [{"field": "queue", "code": "BAD_USER_INPUT"}],
+    }
     for type_name in ("Ticket", "User", "Comment", "Queue"):
         body = await gql(
             client,
@@ -448,15 +586,15 @@ async def test_custom_fields_nested_too_deeply_are_bad_input(client, agent):
     body = await gql(
         client,
         'mutation($cf: JSON) { createTicket(input: {title: "t", customFields: $cf}) '
-        "{ ticket { number } } }",
+        "{ ticket { number } userErrors { field message code } } }",
         await token_for(agent),
         cf={"a": deep},
     )
-    assert error_codes(body) == ["BAD_USER_INPUT"]
-    assert body["errors"][0]["extensions"]["fields"] == [
+    assert body["data"]["createTicket"]["userErrors"] == [
         {
-            "field": "custom_fields",
+            "field": "customFields",
             "message": "custom_fields may nest at most 16 lists or objects deep.",
+            "code": "BAD_USER_INPUT",
         }
     ]
 
@@ -466,16 +604,21 @@ async def test_nul_characters_are_bad_input_not_faults(client, agent):
     token = await token_for(agent)
     body = await gql(
         client,
-        "mutation($t: String!) { createTicket(input: {title: $t}) { ticket { id } } }",
+        "mutation($t: String!) { createTicket(input: {title: $t}) { ticket { id }"
+        " userErrors { field message code } } }",
         token,
         t="a\x00b",
     )
-    assert body["errors"][0]["extensions"]["fields"] == [
-        {"field": "title", "message": "title must not contain NUL characters."}
+    assert body["data"]["createTicket"]["userErrors"] == [
+        {
+            "field": "title",
+            "message": "title must not contain NUL characters.",
+            "code": "BAD_USER_INPUT",
+        }
     ]
     body = await gql(
         client,
-        "query($t: String!) { tickets(filter: {search: $t}) { totalCount } }",
+        "query($t: String!) { tickets(first: 1, filter: {search: $t}) { totalCount } }",
         token,
         t="\x00",
     )
@@ -494,7 +637,7 @@ async def test_date_times_with_no_utc_equivalent_are_bad_input(client, agent):
     for when in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
         body = await gql(
             client,
-            "query($d: DateTime) { tickets(filter: {createdAfter: $d}) { totalCount } }",
+            "query($d: DateTime) { tickets(first: 1, filter: {createdAfter: $d}) { totalCount } }",
             token,
             d=when,
         )
@@ -504,8 +647,11 @@ async def test_date_times_with_no_utc_equivalent_are_bad_input(client, agent):
         body = await gql(
             client,
             'mutation($d: DateTime) { createTicket(input: {title: "t", dueDate: $d}) '
-            "{ ticket { id } } }",
+            "{ ticket { id } userErrors { field code } } }",
             token,
             d=when,
         )
-        assert error_codes(body) == ["BAD_USER_INPUT"]
+        assert body["data"]["createTicket"] == {
+            "ticket": None,
+            "userErrors": [{"field": "dueDate", "code": "BAD_USER_INPUT"}],
+        }

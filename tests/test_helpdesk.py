@@ -46,7 +46,7 @@ ATTACHMENT_FIELDS = {"id", "followup", "file", "filename", "mime_type", "size"}
 DENIED = {"detail": "You do not have permission to perform this action."}
 NO_CREDENTIALS = {"detail": "Authentication credentials were not provided."}
 TICKET_QUERY = """query($id: ID!) { ticket(id: $id) { status resolution
-  comments { edges { node { body isInternal } } } } }"""
+  comments(first: 20) { edges { node { body isInternal } } } } }"""
 
 
 def basic(user: str, password: str = PASSWORD) -> dict[str, str]:

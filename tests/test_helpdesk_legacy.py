@@ -15,7 +15,7 @@ from tests.conftest import PASSWORD, gql, make_user, token_for
 
 API = "/helpdesk/api"
 COMMENTS_QUERY = """query($id: ID!) { ticket(id: $id) { status resolution
-  comments { edges { node { body isInternal } } } } }"""
+  comments(first: 20) { edges { node { body isInternal } } } } }"""
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
 """Compile a validated query document into a plan: what to fetch and how to render it.
 
-Covered: query operations whose root fields are `tickets` (forward pages), `ticket`, `viewer`
-and `me`, with any selection over Ticket, User, Queue and Comment scalars, global ids,
-`number`/`databaseId`, the to-one relations (queue, openedBy, assignedTo, closedBy, author),
-`tags`, `clientEmails`, a `comments` connection per ticket, `__typename`, aliases and
-fragments. Anything else (directives, history, attachments, mutations, introspection, …)
-raises `Unsupported`, and the request runs on Strawberry's executor instead.
+Covered: query operations whose root fields are `tickets` (keyset pages, either way),
+`ticket`, `viewer` and `me`, with any selection over Ticket, User, Queue and Comment scalars,
+global ids, `number`/`databaseId`, the to-one relations (queue, openedBy, assignedTo, closedBy,
+author), `tags`, `clientEmails`, a `comments` connection per ticket (`edges` or `nodes`),
+`__typename`, aliases and fragments. Anything else (directives, history, attachments,
+mutations, introspection, …) raises `Unsupported`, and the request runs on Strawberry's
+executor instead.
 
 A plan is a tree of small dataclasses; `schema.compiled.run` executes it.
 """
@@ -122,7 +123,7 @@ class NameList:
 
 @dataclass
 class ConnectionPlan:
-    """`edges { cursor node }`, `pageInfo`, `totalCount` over `node` rows."""
+    """`edges { cursor node }`, `nodes`, `pageInfo`, `totalCount` over `item` rows."""
 
     key: str
     field_def: GraphQLField
@@ -137,8 +138,7 @@ class ConnectionPlan:
 
     @property
     def needs_total(self) -> bool:
-        wanted = {name for _, name in self.selections}
-        return "totalCount" in wanted or any(n == "hasNextPage" for _, n in self.page_info or ())
+        return any(name == "totalCount" for _, name in self.selections)
 
 
 @dataclass
@@ -274,21 +274,23 @@ class Compiler:
         return Column(key, definition.python_name, _converter(field_def.type))
 
     def connection(self, key: str, field_def, node: FieldNode, conn_type) -> ConnectionPlan:
-        if any(arg.name.value in ("last", "before") for arg in node.arguments or ()):
-            raise Unsupported("backward pagination")
         edge_type = get_named_type(conn_type.fields["edges"].type)
         item_type = get_named_type(edge_type.fields["node"].type)
         plan = ConnectionPlan(key, field_def, node, conn_type.name, edge_type.name, None, [], [])
         for sub_key, sub in self.collect(node.selection_set, conn_type.name).items():
             name = sub.name.value
-            if name == "edges":
+            if name == "nodes":
+                if plan.item is not None:
+                    raise Unsupported("items selected twice")
+                plan.item = self.object(sub.selection_set, item_type.name)
+            elif name == "edges":
                 if plan.edge_selections:
                     raise Unsupported("edges selected twice")
                 for edge_key, edge in self.collect(sub.selection_set, edge_type.name).items():
                     edge_name = edge.name.value
                     if edge_name == "node":
                         if plan.item is not None:
-                            raise Unsupported("node selected twice")
+                            raise Unsupported("items selected twice")
                         plan.item = self.object(edge.selection_set, item_type.name)
                     plan.edge_selections.append((edge_key, edge_name))
             elif name == "pageInfo":

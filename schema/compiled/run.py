@@ -19,7 +19,7 @@ from strawberry.types.arguments import convert_arguments
 
 from resolvers import custom_fields, projections
 from resolvers.errors import NotFound
-from resolvers.pagination import Window
+from resolvers.pagination import Keyset
 from resolvers.permissions import Actor
 from resolvers.reads import Read
 from resolvers.sql import json_value
@@ -34,9 +34,9 @@ from schema.compiled.plans import (
     Relation,
     RootField,
 )
-from schema.connections import encode_cursor, forward_window
+from schema.connections import COMMENT_ORDER, encode_cursor, keyset_for, page_flags
 from schema.ids import parse_id
-from schema.tickets import ticket_query
+from schema.tickets import ticket_ordering, ticket_query
 
 Getter = Callable[[Any, "Related"], Any]
 SOURCES = {"User": "users", "Queue": "queues"}  # related type → Related attribute
@@ -54,8 +54,8 @@ class Related:
     queues: dict[int, tuple] = field(default_factory=dict)
     tags: dict[int, list[str]] = field(default_factory=dict)
     contacts: dict[int, list[str]] = field(default_factory=dict)
-    comments: dict[int, tuple[list, int]] = field(default_factory=dict)
-    comment_window: Window = field(default_factory=Window)
+    comments: dict[int, tuple[list, int, bool]] = field(default_factory=dict)
+    comment_keys: Keyset = field(default_factory=Keyset)
     rendered: dict = field(default_factory=dict)  # render function → {key: rendered object}
 
 
@@ -112,8 +112,9 @@ def _comments_getter(plan: ConnectionPlan) -> Getter:
     render_item = renderer(plan.item)
 
     def get(row, rel: Related):
-        items, total = rel.comments[row[0]]
-        return connection(plan, items, total, rel.comment_window, render_item, rel)
+        items, total, more = rel.comments[row[0]]
+        keys = rel.comment_keys
+        return connection(plan, items, total, keys, more, COMMENT_ORDER, render_item, rel)
 
     return get
 
@@ -158,8 +159,16 @@ def renderer(plan: ObjectPlan, names: list[str] | None = None):
     return helpers["render"]
 
 
-def connection(plan: ConnectionPlan, rows, total, win: Window, render_item, rel) -> dict:
-    """A Relay connection over offset-paged rows (as `schema.connections.Connection`)."""
+def connection(
+    plan: ConnectionPlan, rows, total, keys: Keyset, more: bool, ordering, render_item, rel
+) -> dict:
+    """A Relay connection over keyset-paged rows, each `(columns…, sort values…)` (as
+    `schema.connections.Connection`)."""
+    width, tag = len(ordering.sorts), ordering.tag
+
+    def cursor(row) -> str:
+        return encode_cursor(tag, row[0], row[-width:])
+
     out: dict[str, Any] = {}
     for key, name in plan.selections:
         if name == "totalCount":
@@ -167,19 +176,19 @@ def connection(plan: ConnectionPlan, rows, total, win: Window, render_item, rel)
         elif name == "__typename":
             out[key] = plan.type_name
         elif name == "edges":
-            out[key] = [
-                _edge(plan, win.offset + i, row, render_item, rel) for i, row in enumerate(rows)
-            ]
+            out[key] = [_edge(plan, cursor, row, render_item, rel) for row in rows]
+        elif name == "nodes":
+            out[key] = [render_item(row, rel) for row in rows]
         else:
-            out[key] = _page_info(plan, rows, total, win)
+            out[key] = _page_info(plan, rows, keys, more, cursor)
     return out
 
 
-def _edge(plan: ConnectionPlan, position: int, row, render_item, rel) -> dict:
+def _edge(plan: ConnectionPlan, cursor, row, render_item, rel) -> dict:
     out = {}
     for key, name in plan.edge_selections:
         if name == "cursor":
-            out[key] = encode_cursor(position)
+            out[key] = cursor(row)
         elif name == "node":
             out[key] = render_item(row, rel)
         else:
@@ -187,13 +196,13 @@ def _edge(plan: ConnectionPlan, position: int, row, render_item, rel) -> dict:
     return out
 
 
-def _page_info(plan: ConnectionPlan, rows, total, win: Window) -> dict:
-    last = win.offset + len(rows) - 1
+def _page_info(plan: ConnectionPlan, rows, keys: Keyset, more: bool, cursor) -> dict:
+    has_next, has_previous = page_flags(keys, more)
     values = {
-        "hasNextPage": total is not None and win.offset + len(rows) < total,
-        "hasPreviousPage": win.offset > 0,
-        "startCursor": encode_cursor(win.offset) if rows else None,
-        "endCursor": encode_cursor(last) if rows else None,
+        "hasNextPage": has_next,
+        "hasPreviousPage": has_previous,
+        "startCursor": cursor(rows[0]) if rows else None,
+        "endCursor": cursor(rows[-1]) if rows else None,
         "__typename": "PageInfo",
     }
     return {key: values[name] for key, name in plan.page_info}
@@ -242,13 +251,14 @@ def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Rela
     wanted: dict[str, set] = {name: set() for name in SOURCES}
     for part in plan.parts(ConnectionPlan):
         args = arguments(schema, part.field_def, part.node, rel.variables)
-        rel.comment_window = forward_window(args.get("first"), args.get("after"))
-        rel.comments = yield from projections.comment_pages(
-            actor, ids, rel.comment_window, part.item.columns(), with_total=part.needs_total
+        rel.comment_keys = _keys(args, COMMENT_ORDER, "comments")
+        rel.comments = yield from projections.comment_keyset_pages(
+            actor, ids, rel.comment_keys, part.item.columns(), with_total=part.needs_total
         )
         if part.item.parts(Relation):
             author = part.item.columns().index("author_id")
-            wanted["User"] |= {c[author] for items, _ in rel.comments.values() for c in items}
+            found = rel.comments.values()
+            wanted["User"] |= {c[author] for items, _, _ in found for c in items}
     for part in plan.parts(Relation):
         wanted[part.target.type_name] |= {row[index[part.column]] for row in rows}
     prepared = prepare(plan)
@@ -261,13 +271,20 @@ def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Rela
 def tickets_root(schema, root: RootField, actor, rel: Related) -> Read[dict]:
     conn: ConnectionPlan = root.plan
     args = arguments(schema, root.field_def, root.node, rel.variables)
-    filt, order = ticket_query(args.get("filter"), args.get("order_by"))
-    win = forward_window(args.get("first"), args.get("after"))
-    rows, total = yield from projections.ticket_page(
-        actor, filt, order, win, conn.item.columns(), with_total=conn.needs_total
+    filt, order = ticket_query(args.get("filter"), args.get("order_by"), args.get("sort"))
+    ordering = ticket_ordering(order)
+    keys = _keys(args, ordering, "tickets")
+    rows, total, more = yield from projections.ticket_keyset_page(
+        actor, filt, order, keys, conn.item.columns(), with_total=conn.needs_total
     )
     yield from fetch_related(schema, actor, conn.item, rows, rel)
-    return connection(conn, rows, total, win, renderer(conn.item), rel)
+    return connection(conn, rows, total, keys, more, ordering, renderer(conn.item), rel)
+
+
+def _keys(args: dict, ordering, name: str) -> Keyset:
+    return keyset_for(
+        args.get("first"), args.get("after"), args.get("last"), args.get("before"), ordering, name
+    )
 
 
 def ticket_root(schema, root: RootField, actor, rel: Related) -> Read[dict]:

@@ -443,7 +443,9 @@ PAYLOAD = {
     "email": "new-user@example.com",
     "password": "a-long-and-unremarkable-passphrase",
 }
-USERS_QUERY = """{ users(filter: {search: "new-user"}) { edges { node { username isActive } } } }"""
+USERS_QUERY = (
+    '{ users(first: 10, filter: {search: "new-user"}) { edges { node { username isActive } } } }'
+)
 WEAK_PASSWORDS = (
     "issue 17 difference 4: POST /users/ accepts this password; the original applies Django's "
     "password validators and answers 400 {'password': [...]}"

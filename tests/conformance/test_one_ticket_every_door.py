@@ -159,7 +159,7 @@ async def read_graphql(client, w, number: int) -> dict[str, Any]:
     body = await gql(
         client,
         """query($id: ID!) { ticket(id: $id) { title description status priority
-             submitterEmail queue { slug } comments { edges { node { body } } } } }""",
+             submitterEmail queue { slug } comments(first: 100) { edges { node { body } } } } }""",
         w["customer_token"],
         id=str(number),
     )

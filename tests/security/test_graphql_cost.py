@@ -40,10 +40,16 @@ async def test_cost_counts_variables_and_is_reported(client, agent, customer):
     assert compiled["extensions"]["cost"]["requested"] == 7 + 7 * 3
     assert compiled["extensions"]["cost"]["maximum"] == 25_000
     standard = await gql(  # `history` is answered by Strawberry's executor
-        client, "{ tickets(first: 4) { edges { node { history { totalCount } } } } }", token
+        client,
+        "{ tickets(first: 4) { edges { node { history(first: 20) { totalCount } } } } }",
+        token,
     )
     assert standard["extensions"]["cost"]["requested"] == 4 + 4 * 20
     assert standard["data"]["tickets"]["edges"][0]["node"]["history"]["totalCount"] >= 1
+    shortcut = await gql(  # `nodes` costs as `edges { node }` does
+        client, "{ tickets(first: 9) { nodes { comments(last: 5) { totalCount } } } }", token
+    )
+    assert shortcut["extensions"]["cost"]["requested"] == 9 + 9 * 5
 
 
 async def test_each_caller_has_a_cost_budget_per_minute(client_with, agent, admin):
@@ -66,7 +72,9 @@ async def test_documents_and_bodies_are_bounded_before_parsing(client, app, agen
     response = await client.post("/graphql", json={"query": long_document}, headers=headers)
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
-    huge_literal = '{ tickets(filter: {search: "' + "x" * 20 * 1024 * 1024 + '"}) { totalCount } }'
+    huge_literal = (
+        '{ tickets(first: 1, filter: {search: "' + "x" * 20 * 1024 * 1024 + '"}) { totalCount } }'
+    )
     response = await client.post("/graphql", json={"query": huge_literal}, headers=headers)
     assert response.status_code == 413
 
@@ -77,7 +85,7 @@ async def test_a_query_past_its_time_limit_is_cut_off(client_with, agent, monkey
 
     monkeypatch.setattr(reads, "run", stuck)
     async with client_with(graphql_timeout_seconds=0.05) as client:
-        body = await gql(client, "{ tickets { totalCount } }", await token_for(agent))
+        body = await gql(client, "{ tickets(first: 20) { totalCount } }", await token_for(agent))
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TIMEOUT"
     assert body["data"] is None
 

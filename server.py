@@ -27,8 +27,10 @@ from resolvers.files import LocalStorage
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
 from rest.budget import RequestBudget
-from rest.common import DialectGuard, JSONResponse
 from rest.conditional import ConditionalGet
+from rest.kit.guard import DialectGuard
+from rest.kit.http import JSONResponse
+from rest.registry import DIALECTS
 from schema import build_schema
 from schema.downloads import download
 from schema.http import GraphQLApp
@@ -36,17 +38,8 @@ from settings import Settings
 
 log = logging.getLogger("ticketgate")
 
-# (mount prefix, module under rest/). Longer prefixes first: the first match wins.
-DIALECTS: list[tuple[str, str]] = [
-    ("/api/v1", "platform_v1"),
-    ("/api", "nephthys"),
-    ("/support", "control_panel"),
-    ("/helpdesk/api", "helpdesk"),  # its routes include the legacy POST API's
-]
 # Dialects whose every answer carries X-RateLimit-* (their reference documents them).
 BUDGET_HEADERS = {"platform_v1"}
-
-
 GRAPHQL_CODES = {413: "PAYLOAD_TOO_LARGE"}  # of answers made outside the schema
 
 # Answers that change with the time of day, not only with the data (ETag buckets).
@@ -209,12 +202,12 @@ def build_app(
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
-    for prefix, module_name in DIALECTS:
-        module = __import__(f"rest.{module_name}", fromlist=["routes"])
-        render = module.error_response
+    for dialect in DIALECTS:
+        render = dialect.error
         guard = Middleware(DialectGuard, render=render, max_body_bytes=settings.max_body_bytes)
-        budget = Middleware(RequestBudget, render=render, headers=module_name in BUDGET_HEADERS)
-        routes.append(Mount(prefix, routes=module.routes, middleware=[guard, budget]))
+        budget = Middleware(RequestBudget, render=render, headers=dialect.name in BUDGET_HEADERS)
+        middleware = [guard, budget, *dialect.middleware]
+        routes.append(Mount(dialect.prefix, routes=dialect.routes, middleware=middleware))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -205,6 +205,14 @@ async def get_attachment(actor: Actor | None, attachment_id: int) -> Attachment:
     return att
 
 
+async def get_comment_attachment(actor: Actor | None, attachment_id: int) -> Attachment:
+    """A followup's attachment the actor may read (a ticket's own files are not one)."""
+    att = await get_attachment(actor, attachment_id)
+    if att.comment_id is None:
+        raise NotFound(f"Attachment {attachment_id} not found.")
+    return att
+
+
 async def read_attachment(actor: Actor | None, storage: Storage, attachment_id: int):
     """(metadata, bytes) of an attachment the actor may read."""
     att = await get_attachment(actor, attachment_id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
@@ -26,6 +27,7 @@ from resolvers.permissions import (
 
 MAX_TAGS = 20
 MAX_CONTACTS = 20
+MAX_TITLE = 255
 MAX_DESCRIPTION = 100_000
 MAX_CUSTOM_FIELDS = 50
 MAX_CUSTOM_FIELD_DEPTH = 16  # lists and objects within a custom value (the JSON column's
@@ -60,29 +62,6 @@ TRANSITIONS: dict[Status, set[Status]] = {
 }
 CUSTOMER_STATUSES = {Status.OPEN, Status.REOPENED, Status.RESOLVED, Status.CLOSED}
 
-# Fields a customer may change on a ticket they can see; staff may change every field.
-CUSTOMER_FIELDS = {
-    "title",
-    "description",
-    "tags",
-    "custom_fields",
-    "client_emails",
-    "client_aliased_name",
-    "status",
-}
-STAFF_FIELDS = CUSTOMER_FIELDS | {
-    "priority",
-    "queue_id",
-    "submitter_email",
-    "due_date",
-    "resolution",
-    "on_hold",
-    "message_ts",
-    "merged_into_id",
-    "assigned_to_id",
-}
-# A customer also picks the queue (the control panel's topic) when opening a ticket.
-CUSTOMER_CREATE_FIELDS = CUSTOMER_FIELDS | {"queue_id"}
 ORDER_FIELDS = {"created_at", "updated_at", "priority", "id"}
 
 
@@ -211,6 +190,12 @@ def utc(value: datetime, field: str) -> datetime:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
         raise Invalid(field, f"{field} is out of range in UTC.") from None
+
+
+def submitted_by(actor: Actor) -> TicketFilter | None:
+    """The tickets `actor` submitted (their e-mail is the submitter's: django-helpdesk's
+    user_tickets); None when they have no e-mail, so none."""
+    return TicketFilter(submitter_email=actor.email) if actor.email else None
 
 
 def filter_tickets(actor: Actor | None, filt: TicketFilter):
@@ -366,69 +351,119 @@ async def _queue(queue_id: object) -> int | None:
     return queue_id
 
 
+# ---------------------------------------------------------------- the ticket's fields
+
+Check = Callable[[Actor, Ticket | None, Any], Awaitable[Any]]
+Writer = Literal["customer", "customer_on_create", "staff"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One writable ticket field: its check (the normalised value, or Invalid) and who may
+    write it (`customer_on_create`: customers when opening a ticket, then staff only). Every
+    field lands in `ticket.updated`'s `changes` diff, except status and assignee, which have
+    their own events."""
+
+    check: Check
+    writer: Writer = "staff"
+
+
+def _sync(check: Callable[[Any], Any]) -> Check:
+    async def run(actor: Actor, ticket: Ticket | None, value: Any) -> Any:
+        return check(value)
+
+    return run
+
+
+def _optional_text(field: str, max_length: int) -> Check:
+    return _sync(lambda v: None if v is None else validation.text(field, v, max_length=max_length))
+
+
+def _boolean(field: str) -> Check:
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise Invalid(field, f"{field} must be true or false.")
+        return value
+
+    return _sync(check)
+
+
+async def _custom_values(actor: Actor, ticket: Ticket | None, value: Any) -> dict:
+    stored = ticket.custom_fields if ticket is not None else {}
+    return custom_fields.written_by(actor, stored, _custom_fields(value))
+
+
+async def _merge_target(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
+    if value is not None:
+        target = await visible_ticket(actor, value)
+        if ticket is not None and target.id == ticket.id:
+            raise Invalid("merged_into", "A ticket cannot be merged into itself.")
+    return value
+
+
+async def _assignee(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
+    user = await _staff_user("assigned_to", value)
+    return user.id if user else None
+
+
+async def _queue_of(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
+    return await _queue(value)
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "title": FieldSpec(
+        _sync(lambda v: validation.text("title", v, max_length=MAX_TITLE)), "customer"
+    ),
+    "description": FieldSpec(
+        _sync(
+            lambda v: validation.text(
+                "description", v or "", max_length=MAX_DESCRIPTION, required=False
+            )
+        ),
+        "customer",
+    ),
+    "tags": FieldSpec(_sync(lambda v: _tags(v)), "customer"),
+    "custom_fields": FieldSpec(_custom_values, "customer"),
+    "client_emails": FieldSpec(_sync(lambda v: _contacts(v)), "customer"),
+    "client_aliased_name": FieldSpec(_optional_text("client_aliased_name", MAX_TITLE), "customer"),
+    "status": FieldSpec(_sync(lambda v: parse_status(v)), "customer"),
+    "queue_id": FieldSpec(_queue_of, "customer_on_create"),
+    "priority": FieldSpec(_sync(lambda v: validation.integer("priority", v, low=1, high=5))),
+    "submitter_email": FieldSpec(
+        _sync(lambda v: validation.email("submitter_email", v, required=False))
+    ),
+    "due_date": FieldSpec(_sync(lambda v: _datetime_or_none("due_date", v))),
+    "resolution": FieldSpec(_optional_text("resolution", MAX_DESCRIPTION)),
+    "message_ts": FieldSpec(_optional_text("message_ts", 32)),
+    "on_hold": FieldSpec(_boolean("on_hold")),
+    "merged_into_id": FieldSpec(_merge_target),
+    "assigned_to_id": FieldSpec(_assignee),
+}
+
+
 async def _validated_fields(actor: Actor, ticket: Ticket | None, changes: dict[str, Any]) -> dict:
-    """Check each requested change; returns the normalised values."""
+    """Each requested change checked by its field's spec; returns the normalised values."""
     clean: dict[str, Any] = {}
     for name, value in changes.items():
-        if name == "title":
-            clean[name] = validation.text("title", value, max_length=255)
-        elif name == "description":
-            clean[name] = validation.text(
-                "description", value or "", max_length=MAX_DESCRIPTION, required=False
-            )
-        elif name == "priority":
-            clean[name] = validation.integer("priority", value, low=1, high=5)
-        elif name == "queue_id":
-            clean[name] = await _queue(value)
-        elif name == "tags":
-            clean[name] = _tags(value)
-        elif name == "custom_fields":
-            stored = ticket.custom_fields if ticket is not None else {}
-            clean[name] = custom_fields.written_by(actor, stored, _custom_fields(value))
-        elif name == "client_emails":
-            clean[name] = _contacts(value)
-        elif name == "client_aliased_name":
-            clean[name] = (
-                None
-                if value is None
-                else validation.text("client_aliased_name", value, max_length=255)
-            )
-        elif name == "submitter_email":
-            clean[name] = validation.email("submitter_email", value, required=False)
-        elif name == "due_date":
-            clean[name] = _datetime_or_none("due_date", value)
-        elif name in ("resolution", "message_ts"):
-            limit = MAX_DESCRIPTION if name == "resolution" else 32
-            clean[name] = None if value is None else validation.text(name, value, max_length=limit)
-        elif name == "on_hold":
-            if not isinstance(value, bool):
-                raise Invalid("on_hold", "on_hold must be true or false.")
-            clean[name] = value
-        elif name == "merged_into_id":
-            if value is not None:
-                target = await visible_ticket(actor, value)
-                if ticket is not None and target.id == ticket.id:
-                    raise Invalid("merged_into", "A ticket cannot be merged into itself.")
-            clean[name] = value
-        elif name == "assigned_to_id":
-            user = await _staff_user("assigned_to", value)
-            clean[name] = user.id if user else None
-        elif name == "status":
-            clean[name] = parse_status(value)
-        else:
+        spec = FIELDS.get(name)
+        if spec is None:
             raise Invalid(name, f"Unknown field {name!r}.")
+        clean[name] = await spec.check(actor, ticket, value)
     return clean
 
 
-def _check_allowed(
-    actor: Actor, changes: dict[str, Any], customer_fields: set[str] = CUSTOMER_FIELDS
-) -> None:
-    allowed = STAFF_FIELDS if actor.is_staff else customer_fields
+def _check_allowed(actor: Actor, changes: dict[str, Any], *, creating: bool = False) -> None:
+    """Staff write every field; customers those their specs allow (and the queue when they
+    open a ticket)."""
+    if actor.is_staff:
+        return
+    customer = ("customer", "customer_on_create") if creating else ("customer",)
     for name in changes:
-        if name not in allowed:
-            if name in STAFF_FIELDS:
-                raise Forbidden(f"Only staff may change {name.removesuffix('_id')}.")
+        spec = FIELDS.get(name)
+        if spec is None:
             raise Invalid(name, f"Unknown field {name!r}.")
+        if spec.writer not in customer:
+            raise Forbidden(f"Only staff may change {name.removesuffix('_id')}.")
 
 
 def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor) -> Status:
@@ -520,9 +555,9 @@ async def create_ticket(
     storage: Storage | None = None,
     **fields: Any,
 ) -> Ticket:
-    """Open a ticket. `fields` are any of the changeable fields (see STAFF_FIELDS)."""
+    """Open a ticket. `fields` are any of the writable fields (see FIELDS)."""
     actor = require_user(actor)
-    _check_allowed(actor, fields, CUSTOMER_CREATE_FIELDS)
+    _check_allowed(actor, fields, creating=True)
     if "status" in fields:
         raise Invalid("status", "A new ticket is always open.")
     clean = await _validated_fields(

@@ -37,7 +37,7 @@ DELIVERY_STATUSES = ("pending", "delivered", "failed")
 MAX_WEBHOOKS = 100
 MIN_SECRET, MAX_SECRET = 16, 255
 
-# Platform v1 vocabulary: webhook payloads speak it, and rest/platform_v1.py renders with it.
+# Platform v1 vocabulary: webhook payloads speak it, and rest/platform_v1/render.py renders with it.
 PLATFORM_STATUS = {
     "open": "open",
     "in_progress": "in_progress",

@@ -1,7 +1,7 @@
 """One request budget across every door (`resolvers.ratelimit.spend_request`).
 
 `server.py` puts `RequestBudget` in front of each door, inside its `DialectGuard`: it names
-the caller once (`rest.common.caller`, cached on the request for the door), spends one request
+the caller once (`web.caller`, cached on the request for the door), spends one request
 from that caller's budget and, when none is left, answers 429 with `Retry-After` in the door's
 own error format without running the door. Answered before any door runs: 304s
 (rest/conditional.py), `/healthz` and `/readyz` spend nothing.
@@ -17,7 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.errors import DomainError, RateLimited
 from resolvers.ratelimit import Budget, spend_request
-from rest.common import ErrorRenderer, caller, client_address
+from rest.kit.guard import ErrorRenderer
+from web import caller, client_address
 
 
 def throttled_message(retry_after: int) -> str:

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers import reads
-from rest.common import signed_in
+from web import signed_in
 
 CODE_VERSION = b"2"  # bump when a door's rendering changes, so old tags stop matching
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")

@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse, Response
 from resolvers import credentials, files
 from resolvers.errors import DomainError, NotFound
 from resolvers.validation import parse_id
-from rest.common import caller, file_response
+from rest.kit.http import file_response
+from web import caller
 
 STATUS = {"NOT_FOUND": 404, "FORBIDDEN": 403, "UNAUTHENTICATED": 401, "RATE_LIMITED": 429}
 

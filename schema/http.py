@@ -21,13 +21,13 @@ from strawberry.asgi import GraphQL
 
 from resolvers.errors import DomainError, RateLimited, Unauthenticated
 from resolvers.files import Storage
-from rest.common import caller, client_address
 from schema import build_schema
 from schema.compiled import CompiledQueries
 from schema.context import Context
 from schema.cost import QueryTooCostly
 from schema.errors import domain_extensions
 from settings import Settings
+from web import caller, client_address
 
 
 class GraphQLApp(GraphQL):

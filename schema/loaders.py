@@ -6,7 +6,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers import events, files, queues, slices, tickets, users
 from resolvers.pagination import Keyset, Slice
-from resolvers.permissions import Actor
+from resolvers.permissions import Actor, sees_internal
 
 
 def _batch(fetch, missing=None):
@@ -40,7 +40,7 @@ class Loaders:
         return self._page(events.histories_for, actor, keys)
 
     def _page(self, fetch, actor: Actor | None, keys: Keyset) -> DataLoader[int, Slice]:
-        key = (fetch, keys, actor is not None and actor.is_staff)
+        key = (fetch, keys, sees_internal(actor))
         if key not in self._pages:
 
             async def load(ids: list[int]) -> list[Slice]:

@@ -17,7 +17,7 @@ from resolvers import comments, slices, tickets
 from resolvers.errors import Invalid
 from resolvers.files import MAX_FILE_BYTES, MAX_FILES_PER_ITEM, NewFile
 from resolvers.tickets import TicketFilter, TicketOrder
-from rest.common import new_file
+from rest.kit.http import new_file
 from schema.connections import (
     AFTER,
     BEFORE,

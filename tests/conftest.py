@@ -4,7 +4,6 @@ TICKETGATE_TEST_DATABASE=postgres), emptied before every test; the ASGI app over
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
 import logging
@@ -20,20 +19,25 @@ from argon2 import PasswordHasher, profiles
 from tortoise import Tortoise, connections
 
 from models import db
-from resolvers import credentials, custom_fields, tokens, users
-from resolvers.permissions import SYSTEM
+from resolvers import credentials, custom_fields, users
 from server import build_app
 from settings import Settings, sqlite_url
 
-ON_POSTGRES = os.environ.get("TICKETGATE_TEST_DATABASE") == "postgres"
-PASSWORD = "correct-horse-battery"
+# PASSWORD, bearer, gql and token_for are re-exported for branches written before
+# tests/helpers.py; new tests import them from tests.helpers.
+from tests.helpers import (  # noqa: F401
+    ON_POSTGRES,
+    PASSWORD,
+    StatementCounter,
+    bearer,
+    gql,
+    make_user,
+    pg_admin_url,
+    token_for,
+)
 
 # argon2 at production strength costs ~0.7 s a hash; the tests check behaviour, not strength.
 users.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
-
-
-def _pg_admin_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +50,7 @@ async def database_url(data_dir: Path) -> AsyncIterator[str]:
     if not ON_POSTGRES:
         yield sqlite_url(data_dir / "test.sqlite3", "OFF")
         return
-    admin_url = _pg_admin_url()
+    admin_url = pg_admin_url()
     name = f"tg_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
     await conn.execute(f'CREATE DATABASE "{name}"')
@@ -131,18 +135,6 @@ def client_with(settings: Settings):
     return make
 
 
-async def make_user(username: str, role: str, **extra):
-    return await users.create_user(
-        SYSTEM,
-        username=username,
-        email=f"{username}@example.com",
-        name=username.title(),
-        role=role,
-        password=PASSWORD,
-        **extra,
-    )
-
-
 @pytest.fixture
 async def admin():
     return await make_user("admin", "admin")
@@ -163,20 +155,6 @@ async def other_customer():
     return await make_user("other", "customer")
 
 
-async def token_for(user) -> str:
-    _, raw = await tokens.create_token(SYSTEM, user.id, "test")
-    return raw
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def basic(user: str, password: str = PASSWORD) -> dict[str, str]:
-    """HTTP Basic credentials."""
-    return {"authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
-
-
 @pytest.fixture
 async def from_address(app):
     """HTTP clients of `app` seen as coming from a given client address."""
@@ -190,31 +168,6 @@ async def from_address(app):
     yield make
     for client in opened:
         await client.aclose()
-
-
-async def gql(client: httpx.AsyncClient, query: str, token: str | None = None, **variables):
-    """POST a GraphQL document; returns the decoded body (status is always 200 for GraphQL)."""
-    headers = bearer(token) if token else {}
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-class StatementCounter(logging.Handler):
-    """Counts SQL statements sent by Tortoise (its `tortoise.db_client` debug log)."""
-
-    VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage().lstrip()
-        if message.upper().startswith(self.VERBS):
-            self.statements.append(message)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import ON_POSTGRES, _pg_admin_url
+from tests.helpers import ON_POSTGRES, pg_admin_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,12 +26,12 @@ async def cli_env(tmp_path):
     if not ON_POSTGRES:
         yield env
         return
-    admin = _pg_admin_url().replace("postgres://", "postgresql://", 1)
+    admin = pg_admin_url().replace("postgres://", "postgresql://", 1)
     name = f"tg_cli_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    env["DATABASE_URL"] = _pg_admin_url().rsplit("/", 1)[0] + "/" + name
+    env["DATABASE_URL"] = pg_admin_url().rsplit("/", 1)[0] + "/" + name
     yield env
     conn = await asyncpg.connect(admin)
     await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -19,7 +19,7 @@ from resolvers.tickets import TicketFilter, TicketOrder, filter_tickets
 from schema import build_schema
 from schema.compiled import CompiledQueries
 from schema.context import Context
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 TICKET_SCALARS = [
     "id",
@@ -268,7 +268,7 @@ def _window():
 
 async def test_statements_per_page_are_pinned(client, people, data, count_sql):
     """A 100-ticket page with relations and comments: the same statements as a 10-ticket one."""
-    from tests.conftest import gql, token_for
+    from tests.helpers import gql, token_for
 
     token = await token_for(people["agent"])
     desk = await queues.create_queue(SYSTEM, title="Desk", slug="desk")

@@ -7,7 +7,7 @@ import pytest
 from models import ApiToken
 from resolvers import queues, tickets, tokens
 from resolvers.permissions import SYSTEM
-from tests.conftest import bearer, token_for
+from tests.helpers import bearer, token_for
 
 PAGE = "{ tickets(first: 100) { edges { node { number title openedBy { username } } } } }"
 

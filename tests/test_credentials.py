@@ -13,7 +13,7 @@ from resolvers import auth, clock, credentials, tokens, users
 from resolvers.errors import Unauthenticated
 from resolvers.permissions import SYSTEM
 from resolvers.ratelimit import RateLimiter
-from tests.conftest import PASSWORD, basic, gql, token_for
+from tests.helpers import PASSWORD, basic, gql, token_for
 
 SECRET = "a-test-secret-that-is-at-least-32-bytes-long"
 

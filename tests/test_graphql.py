@@ -5,7 +5,7 @@ import pytest
 from resolvers import comments, credentials, projections, tickets
 from resolvers.files import LocalStorage, NewFile
 from resolvers.validation import shown
-from tests.conftest import PASSWORD, gql, token_for
+from tests.helpers import PASSWORD, gql, token_for
 
 TICKETS = """
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TicketFilterInput,

@@ -3,7 +3,7 @@ vote, edit and delete comments, through the same domain functions and rules."""
 
 from models import Comment
 from resolvers import comments, tickets
-from tests.conftest import gql, token_for
+from tests.helpers import gql, token_for
 
 ERRORS = "userErrors { field message code }"
 

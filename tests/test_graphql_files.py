@@ -5,7 +5,7 @@ import json
 
 from resolvers import tickets
 from resolvers.files import MAX_FILE_BYTES
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 FIELDS = "ticket { number attachments { id filename mimeType size url } } userErrors { field code }"
 CREATE = 'mutation($f: [Upload!]) { createTicket(input: {title: "files", attachments: $f}) { %s } }'

@@ -6,7 +6,7 @@ import pytest
 
 from resolvers import queues, tickets
 from resolvers.permissions import SYSTEM
-from tests.conftest import gql, make_user, token_for
+from tests.helpers import gql, make_user, token_for
 
 QUERY = """query($f: TicketFilterInput) {
   tickets(first: 100, filter: $f, orderBy: {field: ID, direction: ASC}) {

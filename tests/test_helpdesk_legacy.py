@@ -11,7 +11,7 @@ from models import Status, Ticket, User
 from resolvers import clock, comments, queues, tickets, users
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
-from tests.conftest import PASSWORD, gql, make_user, token_for
+from tests.helpers import PASSWORD, gql, make_user, token_for
 
 API = "/helpdesk/api"
 COMMENTS_QUERY = """query($id: ID!) { ticket(id: $id) { status resolution

@@ -17,7 +17,7 @@ from resolvers import clock, comments, credentials, feed, queues, tickets
 from resolvers.permissions import SYSTEM
 from server import build_app
 from settings import Settings
-from tests.conftest import bearer, gql, make_user, token_for
+from tests.helpers import bearer, gql, make_user, token_for
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TICKET_FIELDS = {
@@ -466,3 +466,21 @@ async def test_user_id_with_a_nul_is_not_found(client, agent):
     """Found by fuzzing: a NUL in ?id= was a 500 on PostgreSQL (it cannot compare one)."""
     response = await client.get("/api/user?id=UAGENT1%00")
     assert (response.status_code, response.json()) == (404, {"error": "user_not_found"})
+
+
+async def test_openapi_document_lists_every_route(client):
+    doc = (await client.get("/api/openapi.json")).json()
+    assert doc["openapi"] == "3.1.0" and doc["servers"] == [{"url": "/api"}]
+    assert {path: set(ops) for path, ops in doc["paths"].items()} == {
+        path: {"get"}
+        for path in (
+            "/stats_v2",
+            "/stats",
+            "/stats/range",
+            "/tickets",
+            "/ticket",
+            "/user",
+            "/openapi.json",
+        )
+    }
+    assert all(op["get"]["operationId"] for op in doc["paths"].values())

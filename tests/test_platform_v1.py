@@ -15,7 +15,7 @@ from models import User
 from resolvers import auth, users
 from resolvers.ratelimit import RateLimiter
 from server import build_app
-from tests.conftest import PASSWORD, bearer, gql, make_user, token_for
+from tests.helpers import PASSWORD, bearer, gql, make_user, token_for
 
 API = "/api/v1"
 PRIORITY_ERROR = {

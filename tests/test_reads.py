@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from resolvers import reads
-from tests.conftest import ON_POSTGRES
+from tests.helpers import ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the reader pool is SQLite's")
 

@@ -25,7 +25,7 @@ from resolvers.files import LocalStorage, NewFile
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM, sees_internal
 from resolvers.tickets import TicketFilter, TicketOrder, filter_tickets
-from tests.conftest import make_user, token_for
+from tests.helpers import make_user, token_for
 
 CUSTOM = (
     '[{"name": "order_no", "label": "Order", "data_type": "varchar"},'

@@ -12,7 +12,7 @@ import pytest
 from resolvers import clock, comments, tickets
 from resolvers.permissions import SYSTEM
 from server import build_app
-from tests.conftest import bearer, gql, make_user, token_for
+from tests.helpers import bearer, gql, make_user, token_for
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 H, D, M = timedelta(hours=1), timedelta(days=1), timedelta(minutes=1)

@@ -13,7 +13,7 @@ import pytest
 from models import CLOSED_STATUSES, Status, Ticket
 from resolvers import clock, comments, seed, sql, stats, tickets
 from resolvers.permissions import SYSTEM
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 NOW = datetime(2026, 3, 10, 13, 30, tzinfo=UTC)  # 90 minutes from the nearest slot boundary
 D, H = timedelta(days=1), timedelta(hours=1)

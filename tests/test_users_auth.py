@@ -11,7 +11,7 @@ from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
 from resolvers.ratelimit import RateLimiter
 from resolvers.users import UserFilter
-from tests.conftest import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user
 
 SECRET = "a-test-secret-that-is-at-least-32-bytes-long"
 

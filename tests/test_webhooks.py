@@ -19,7 +19,7 @@ from models import User, WebhookDelivery
 from resolvers import clock
 from resolvers.webhook_worker import LEASE, MAX_ATTEMPTS, backoff, deliver_due
 from server import build_app
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 API = "/api/v1"
 SECRET = "s3cret-s3cret-s3cret"

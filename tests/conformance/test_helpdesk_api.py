@@ -26,7 +26,7 @@ from tests.conformance.helpdesk import (
     ticket,
     token,
 )
-from tests.conftest import gql
+from tests.helpers import gql
 
 OPEN_STATUS, RESOLVED_STATUS = 1, 3
 REQUIRED = ["This field is required."]

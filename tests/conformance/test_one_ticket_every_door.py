@@ -22,7 +22,7 @@ import pytest
 from resolvers import comments, queues
 from resolvers.permissions import SYSTEM
 from tests.conformance.helpdesk import basic
-from tests.conftest import PASSWORD, gql, token_for
+from tests.helpers import PASSWORD, gql, token_for
 
 TITLE, BODY, REPLY = "Printer on fire", "It burns.", "Try turning it off and on again."
 CREATING = ["graphql", "helpdesk", "helpdesk_legacy", "control_panel", "platform_v1"]

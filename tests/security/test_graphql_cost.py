@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from resolvers import reads, tickets
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 PAGE = "tickets(first: 100) { edges { node { title comments(first: 100) { totalCount } } } }"
 

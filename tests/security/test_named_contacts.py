@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from resolvers import tickets
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 FORBIDDEN = "Only the customer who opened this ticket, or staff, may change it."
 

@@ -1,7 +1,7 @@
 """Issue 14 Low 9: NUL characters in a topic key or a multipart content type are refused
 (PostgreSQL answered 500; SQLite stored a file no door could then serve), and `node(id:)` with
 the global id of a type that is not a Node is bad input, not an internal error. (NUL in every
-other field, door by door: tests/doors/test_rules_matrix.py; the data directory's modes:
+other field, door by door: tests/test_rules_matrix.py; the data directory's modes:
 tests/test_cli.py.)"""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from models import Attachment
 from resolvers import queues
 from resolvers.permissions import SYSTEM
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 
 async def test_a_topic_key_with_a_nul_is_invalid(client, customer):

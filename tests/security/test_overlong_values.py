@@ -11,7 +11,7 @@ import pytest
 from resolvers import queues
 from resolvers.permissions import SYSTEM
 from server import BoundedRecords
-from tests.conftest import basic, bearer, gql, token_for
+from tests.helpers import basic, bearer, gql, token_for
 
 HELPDESK = "/helpdesk/api/tickets/"
 LEGACY = "/helpdesk/api/list_queues/"

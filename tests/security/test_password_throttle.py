@@ -14,7 +14,7 @@ import pytest
 from resolvers import auth, credentials, users
 from resolvers.ratelimit import RateLimiter
 from server import build_app
-from tests.conftest import PASSWORD, basic, gql
+from tests.helpers import PASSWORD, basic, gql
 
 HELPDESK = "/helpdesk/api/tickets/"
 LEGACY = "/helpdesk/api/list_queues/"

@@ -12,7 +12,8 @@ import pytest
 
 import server
 from server import build_app
-from tests.conftest import PASSWORD, client_of, make_user, token_for
+from tests.conftest import client_of
+from tests.helpers import PASSWORD, make_user, token_for
 
 BUDGET = 4
 THROTTLED = "Request was throttled. Expected available in"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from resolvers import tickets
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 CUSTOM = (
     '[{"name": "seats", "label": "Seats", "data_type": "integer"},'

@@ -11,7 +11,7 @@ import pytest
 from models import WebhookDelivery
 from resolvers import outbound, webhooks
 from resolvers.webhook_worker import deliver_due
-from tests.conftest import bearer, token_for
+from tests.helpers import bearer, token_for
 
 REFUSED = [
     "127.0.0.1",

@@ -25,7 +25,7 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.db import transaction  # noqa: E402
 from helpdesk.models import FollowUp, Queue, Ticket  # noqa: E402
 
-# ticketgate status → django-helpdesk's number (as rest/helpdesk.py STATUS_INT renders it)
+# ticketgate status → django-helpdesk's number (as rest/helpdesk/parse.py STATUS_INT renders it)
 STATUS = {"open": 1, "in_progress": 1, "reopened": 2, "resolved": 3, "closed": 4, "duplicate": 5}
 BATCH = 2000
 

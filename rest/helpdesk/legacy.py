@@ -3,13 +3,13 @@
 Every request carries `user` and `password` form fields (staff only). Answers are plain text
 (`list_queues`: text/json): 200 with the new id or an empty body, 400/404 with a message,
 403 bad credentials, 429 when the password throttle (`resolvers/auth.LoginThrottle`) holds
-the login, 405 for anything but POST. Mounted by rest/helpdesk.py; see docs/helpdesk.md.
+the login, 405 for anything but POST. Mounted after the REST routes (rest/helpdesk/); see
+docs/helpdesk.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import orjson
 from starlette.datastructures import FormData
@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from models import Ticket, User
-from resolvers import auth, comments, queues, tickets, users
+from models import User
+from resolvers import auth, comments, queues, tickets, users, workflows
 from resolvers.errors import (
     DomainError,
     Forbidden,
@@ -28,10 +28,11 @@ from resolvers.errors import (
     RateLimited,
     Unauthenticated,
 )
-from resolvers.files import NewFile, Storage
 from resolvers.pagination import Window
+from resolvers.permissions import require_staff
 from resolvers.validation import parse_id
-from rest.common import HTTP_METHODS, client_address
+from rest.kit.mount import HTTP_METHODS
+from web import client_address
 
 MAX_QUEUES = 1000
 REQUIRED = "This field is required."
@@ -48,22 +49,6 @@ def _form_errors(errors: dict[str, list[str]]) -> Response:
         lines.append(f"* {field}")
         lines.extend(f"  * {m}" for m in messages)
     return _text(400, "\n".join(lines))
-
-
-async def open_ticket(
-    actor: User, *, files: list[NewFile] = (), storage: Storage | None = None, **fields: Any
-) -> Ticket:
-    """What both helpdesk APIs' ticket form does: the ticket, then a public followup titled
-    "Ticket Opened" (naming the assignee, if any) carrying the description and the files."""
-    ticket = await tickets.create_ticket(actor, **fields)
-    title = "Ticket Opened"
-    if ticket.assigned_to_id:
-        owner = await users.get_user(actor, ticket.assigned_to_id)
-        title = f"Ticket Opened & Assigned to {owner.name or owner.username}"
-    await comments.add_comment(
-        actor, ticket.id, ticket.description, title=title, files=files, storage=storage
-    )
-    return ticket
 
 
 def _invalid_choice(raw: str) -> list[str]:
@@ -121,7 +106,7 @@ async def create_ticket(user: User, form: FormData) -> Response:
     if errors:
         return _form_errors(errors)
     try:
-        ticket = await open_ticket(
+        ticket = await workflows.open_with_first_message(
             user, title=title, description=body, queue_id=queue_id, priority=priority, **fields
         )
     except Invalid as exc:
@@ -167,8 +152,7 @@ async def resolve(user: User, form: FormData) -> Response:
     resolution = form.get("resolution", "")
     if not resolution.strip():
         return _text(400, "Blank resolution")
-    await comments.add_comment(user, ticket_id, resolution, title="Resolved", new_status="resolved")
-    await tickets.update_ticket(user, ticket_id, resolution=resolution)
+    await workflows.resolve_with_note(user, ticket_id, resolution)
     return _text(200)
 
 
@@ -226,7 +210,9 @@ async def api(request: Request) -> Response:
     except RateLimited as exc:
         message = f"Request was throttled. Expected available in {exc.retry_after} seconds."
         return _text(429, message, **{"Retry-After": str(exc.retry_after)})
-    if not user.is_staff:
+    try:
+        require_staff(user)
+    except Forbidden:
         return _text(403, "Only staff may use this API")
     handler = METHODS.get(method)
     if handler is None:

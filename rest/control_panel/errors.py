@@ -1,0 +1,57 @@
+"""The control panel's errors: `{"error": {"code", "message", "field"}}` everywhere."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from resolvers.errors import DomainError, Invalid, RateLimited
+from rest.kit.http import JSONResponse
+from rest.kit.operation import Operation
+from rest.kit.status import status_for
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def error(
+    status: int, message: str, field: str | None = None, headers: dict | None = None
+) -> Response:
+    code = CODES.get(status, "error")
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return JSONResponse(body, status, headers=headers)
+
+
+class ControlPanelErrors:
+    method_first = True
+
+    def error(self, status: int, message: str) -> Response:
+        return error(status, message)
+
+    def domain_error(self, request: Request, exc: DomainError, op: Operation) -> Response:
+        if isinstance(exc, Invalid):
+            name = exc.field.split(".")[0]
+            shown = op.renames.get(name, name)
+            message = exc.message.replace(name, shown, 1) if shown != name else exc.message
+            return error(400, message, shown)
+        if isinstance(exc, RateLimited):
+            return error(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+        return error(status_for(exc), exc.message)
+
+    def not_allowed(self, request: Request, allow: str) -> Response:
+        return error(405, f"Method {request.method} not allowed.", headers={"Allow": allow})
+
+    def no_route(self, request: Request) -> Response:
+        return error(404, f"No route {request.url.path}.")
+
+
+STYLE = ControlPanelErrors()

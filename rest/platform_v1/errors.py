@@ -1,0 +1,68 @@
+"""The platform's errors: `{"error": {"code", "message", "details"}}`; invalid input is 422
+with one detail per field (in this API's field names)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from resolvers.errors import DomainError, Invalid, RateLimited
+from rest.kit.http import JSONResponse
+from rest.kit.operation import Operation
+from rest.kit.status import status_for
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "invalid_input",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+}
+# Domain field names that this API spells differently.
+FIELD_NAMES = {
+    "search": "q",
+    "body": "content",
+    "limit": "per_page",
+    "offset": "page",
+    "order_by": "sort",
+}
+NOT_FOUND = "Resource not found."
+
+
+def error_response(
+    status: int, message: str, details: list[dict[str, str]] | None = None
+) -> Response:
+    body = {"code": ERROR_CODES.get(status, "error"), "message": message, "details": details or []}
+    return JSONResponse({"error": body}, status)
+
+
+class PlatformErrors:
+    method_first = True
+
+    def error(self, status: int, message: str) -> Response:
+        return error_response(status, message)
+
+    def domain_error(self, request: Request, exc: DomainError, op: Operation) -> Response:
+        if isinstance(exc, Invalid):
+            details = [{"field": FIELD_NAMES.get(f, f), "message": m} for f, m in exc.fields]
+            return error_response(422, "The request data is invalid", details)
+        response = error_response(status_for(exc), exc.message)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def not_allowed(self, request: Request, allow: str) -> Response:
+        response = error_response(405, f"Method {request.method} not allowed.")
+        response.headers["Allow"] = allow
+        return response
+
+    def no_route(self, request: Request) -> Response:
+        return error_response(404, NOT_FOUND)
+
+
+STYLE = PlatformErrors()

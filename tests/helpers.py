@@ -1,0 +1,70 @@
+"""Helpers the tests share (import them from here; conftest.py holds fixtures only)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+
+import httpx
+
+from resolvers import tokens, users
+from resolvers.permissions import SYSTEM
+
+ON_POSTGRES = os.environ.get("TICKETGATE_TEST_DATABASE") == "postgres"
+PASSWORD = "correct-horse-battery"
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+async def make_user(username: str, role: str, **extra):
+    return await users.create_user(
+        SYSTEM,
+        username=username,
+        email=f"{username}@example.com",
+        name=username.title(),
+        role=role,
+        password=PASSWORD,
+        **extra,
+    )
+
+
+async def token_for(user) -> str:
+    _, raw = await tokens.create_token(SYSTEM, user.id, "test")
+    return raw
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def basic(user: str, password: str = PASSWORD) -> dict[str, str]:
+    """HTTP Basic credentials."""
+    return {"authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+async def gql(client: httpx.AsyncClient, query: str, token: str | None = None, **variables):
+    """POST a GraphQL document; returns the decoded body (status is always 200 for GraphQL)."""
+    headers = bearer(token) if token else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class StatementCounter(logging.Handler):
+    """Counts SQL statements sent by Tortoise (its `tortoise.db_client` debug log)."""
+
+    VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage().lstrip()
+        if message.upper().startswith(self.VERBS):
+            self.statements.append(message)

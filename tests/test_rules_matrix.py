@@ -1,0 +1,88 @@
+"""Every rule at every door (tests/doors/adapters.py): each test states a rule once and checks
+it through each door that has the operation, in that door's own error shape: customer
+isolation, internal comments hidden, an illegal transition, NUL refused, an out-of-range id,
+an oversized body, a wrong credential."""
+
+from __future__ import annotations
+
+import pytest
+
+from resolvers import comments, tickets
+from resolvers.permissions import SYSTEM
+from tests.doors.adapters import BIG_ID, DOORS, Door
+
+LIMIT = 4096  # bytes: the body limit of the app under test
+# What a door answers where the others answer the common kind.
+NUL_KIND = {"nephthys": "not_found"}  # a Slack id with a NUL matches nobody
+FOREIGN_KIND = {"helpdesk_legacy": "forbidden"}  # staff only: customers get nothing
+BIG_ID_KIND = {"graphql": "invalid"}  # an ID argument no id column can hold is bad input
+# DRF and the legacy form answer every authentication failure 403.
+STRANGER_KIND = {
+    "helpdesk": "forbidden",
+    "helpdesk_legacy": "forbidden",
+}  # an ID argument no id column can hold is bad input
+
+
+@pytest.fixture(params=DOORS, ids=lambda d: d.name)
+async def door(request, client_with):
+    async with client_with(max_body_bytes=LIMIT, graphql_max_body_bytes=LIMIT) as client:
+        yield request.param(client)
+
+
+def needs(door: Door, *methods: str) -> None:
+    missing = [m for m in methods if not hasattr(door, m)]
+    if missing or ("create" in methods and not door.can_write):
+        pytest.skip(f"{door.name} has no {', '.join(missing or methods)}")
+
+
+async def test_customers_see_only_their_own_tickets(door, customer, other_customer):
+    mine = await tickets.create_ticket(customer, title="mine")
+    who = await door.act_as(other_customer)
+    answer = await door.get(who, mine.id)
+    assert door.kind(answer) == FOREIGN_KIND.get(door.name, "not_found")
+    if hasattr(door, "list_ids") and door.name != "helpdesk_legacy":
+        theirs = await tickets.create_ticket(other_customer, title="theirs")
+        assert await door.list_ids(who) == [theirs.id]
+
+
+async def test_customers_never_see_internal_comments(door, agent, customer):
+    needs(door, "comment_bodies")
+    if not door.customers_read_comments:
+        pytest.skip(f"customers read no comments at {door.name}")
+    ticket = await tickets.create_ticket(customer, title="help")
+    await comments.add_comment(agent, ticket.id, "public answer")
+    await comments.add_comment(agent, ticket.id, "internal note", is_internal=True)
+    seen = await door.comment_bodies(await door.act_as(customer), ticket.id)
+    assert "internal note" not in seen and "public answer" in seen
+
+
+async def test_an_illegal_transition_is_refused(door, agent, customer):
+    if not door.can_change_status:
+        pytest.skip(f"{door.name} sets no status")
+    ticket = await tickets.create_ticket(customer, title="done")
+    await tickets.set_status(agent, ticket.id, "closed")  # closed → resolved is not allowed
+    answer = await door.set_status(await door.act_as(agent), ticket.id, "resolved")
+    assert door.kind(answer) == "conflict"
+    assert (await tickets.get_ticket(SYSTEM, ticket.id)).status == "closed"
+
+
+async def test_text_with_a_nul_is_refused(door, agent):
+    answer = await door.nul(await door.act_as(agent))
+    assert door.kind(answer) == NUL_KIND.get(door.name, "invalid")
+
+
+async def test_an_id_out_of_range_is_not_found(door, agent):
+    answer = await door.get(await door.act_as(agent), BIG_ID)
+    assert door.kind(answer) == BIG_ID_KIND.get(door.name, "not_found")
+
+
+async def test_an_oversized_body_is_refused(door, agent):
+    answer = await door.oversized(await door.act_as(agent), LIMIT * 2)
+    assert answer.status_code in (413, 200)  # GraphQL answers its errors with 200 or 413
+    assert door.kind(answer) == "too_large"
+
+
+async def test_a_wrong_credential_is_refused(door, customer):
+    ticket = await tickets.create_ticket(customer, title="private")
+    answer = await door.get(door.stranger(), ticket.id)
+    assert door.kind(answer) == STRANGER_KIND.get(door.name, "unauthenticated")

@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations schema bench bench-cpu bench-flat bench-stats wrk clean compare-helpdesk fuzz
+.PHONY: run test lint format migrations schema bench bench-cpu bench-flat bench-stats bench-writes wrk clean compare-helpdesk fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-flat: $(STAMP) wrk
 wrk:
 	@command -v wrk >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }
+
+# 50 clients creating tickets on SQLite beside the bare commit ceiling (docs/benchmarks.md).
+bench-writes: $(STAMP) wrk
+	$(BIN)/python -m bench.writes $(BENCH_ARGS)
 
 # Stats statements one by one on a million tickets, in-process (docs/benchmarks.md).
 bench-stats: $(STAMP)

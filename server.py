@@ -332,7 +332,7 @@ def _serve(settings: Settings, args) -> None:
     if args.workers < 1:
         raise SystemExit("ticketgate: --workers must be at least 1")
     if args.workers > 1 and settings.is_sqlite:
-        log.warning("several workers on SQLite serialise writes; use PostgreSQL to scale out")
+        log.info("%d workers take turns at SQLite's write lock", args.workers)
     if args.workers > 1 and settings.rate_limit_storage.startswith("memory"):
         log.warning(
             "rate limits and password throttles are counted per process without REDIS_URL:"

@@ -132,12 +132,12 @@ def flatness(runs: list[Run]) -> list[str]:
     return lines
 
 
-def write(path: Path, label: str, text: str) -> None:
-    """Put `text` into `path` under RESULTS_MARK, replacing the section of the same label."""
+def write(path: Path, label: str, text: str, mark: str = RESULTS_MARK) -> None:
+    """Put `text` into `path` under `mark`, replacing the section of the same label."""
     doc = path.read_text()
-    if RESULTS_MARK not in doc:
-        raise SystemExit(f"{path} has no line {RESULTS_MARK!r}")
+    if mark not in doc:
+        raise SystemExit(f"{path} has no line {mark!r}")
     section = re.compile(rf"^### {re.escape(label)}\n.*?(?=^### |^## |\Z)", re.S | re.M)
     doc = section.sub("", doc)
-    doc = doc.replace(RESULTS_MARK, f"{RESULTS_MARK}\n\n{text.rstrip()}\n", 1)
+    doc = doc.replace(mark, f"{mark}\n\n{text.rstrip()}\n", 1)
     path.write_text(re.sub(r"\n{3,}", "\n\n", doc))

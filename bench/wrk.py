@@ -60,6 +60,11 @@ def parse(report: str) -> Measured:
 
 
 def run(url: str, script: str, load: Load) -> Measured:
+    return replace(parse(report(url, script, load)), seconds=load.seconds)
+
+
+def report(url: str, script: str, load: Load) -> str:
+    """wrk's whole report (what the script's `done` writes included)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()
@@ -74,5 +79,4 @@ def run(url: str, script: str, load: Load) -> Measured:
             lua.name,
             url,
         ]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return replace(parse(done.stdout), seconds=load.seconds)
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -7,12 +7,23 @@ import asyncio
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as migrate_api
 
-from resolvers import reads
+from resolvers import reads, writes
+
+# How long a SQLite connection waits for another process's write lock before giving up
+# (several `serve --workers` on one file; resolvers/writes.py).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _with_busy_timeout(database_url: str) -> str:
+    if not database_url.startswith("sqlite") or "busy_timeout=" in database_url:
+        return database_url
+    joiner = "&" if "?" in database_url else "?"
+    return f"{database_url}{joiner}busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
 
 
 def tortoise_config(database_url: str) -> dict:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _with_busy_timeout(database_url)},
         "apps": {
             "models": {
                 "models": ["models"],
@@ -49,6 +60,7 @@ async def migrate(database_url: str) -> None:
 
 async def close_db() -> None:
     reads.close()  # (the lean readers hold the client they were opened for)
+    writes.close()
     await Tortoise.close_connections()
 
 

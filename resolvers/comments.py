@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from tortoise.expressions import Subquery
-from tortoise.transactions import in_transaction
 
 from models import Comment, Ticket
-from resolvers import clock, events, tickets, validation
+from resolvers import clock, events, tickets, validation, writes
 from resolvers.errors import Forbidden, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
 from resolvers.pagination import Page, Window, paginate
@@ -54,7 +53,7 @@ async def add_comment(
     if time_spent_seconds is not None:
         validation.integer("time_spent", time_spent_seconds, low=0, high=10**7)
     check_files(list(files))
-    async with in_transaction():
+    async with writes.transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
         comment = await Comment.create(
             ticket_id=ticket.id,
@@ -77,9 +76,10 @@ async def add_comment(
             payload={"comment_id": comment.id, "is_internal": is_internal},
             internal=is_internal,
         )
+        before = writes.columns(ticket)
         _touch_conversation(ticket, actor, comment)
         ticket.updated_at = comment.created_at
-        await ticket.save()
+        await writes.save_changed(ticket, before)
         if new_status is not None:
             await tickets.update_ticket(actor, ticket.id, status=new_status)
             comment.new_status = tickets.parse_status(new_status).value
@@ -136,7 +136,7 @@ async def update_comment(
         changes["time_spent_seconds"] = validation.integer(
             "time_spent", time_spent_seconds, low=0, high=10**7
         )
-    async with in_transaction():
+    async with writes.transaction():
         comment = await get_comment(actor, comment_id)
         was_internal = comment.is_internal
         changed = {k: v for k, v in changes.items() if getattr(comment, k) != v}
@@ -157,7 +157,7 @@ async def update_comment(
 async def delete_comment(actor: Actor | None, comment_id: int) -> None:
     """Staff delete a comment with its attachments; the event log keeps a record."""
     require_staff(actor)
-    async with in_transaction():
+    async with writes.transaction():
         comment = await get_comment(actor, comment_id)
         await events.record(
             events.COMMENT_DELETED,
@@ -177,7 +177,7 @@ async def attach_to_comment(
     if comment.author_id != actor.id and not actor.is_staff:
         raise Forbidden("Only the author or staff may add files to a comment.")
     check_files(list(files))
-    async with in_transaction():
+    async with writes.transaction():
         return await attach(
             actor, storage, list(files), ticket_id=comment.ticket_id, comment_id=comment.id
         )

@@ -46,10 +46,9 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from cachetools import TTLCache
-from tortoise.transactions import in_transaction
 
 from models import ApiToken, User
-from resolvers import clock
+from resolvers import clock, writes
 
 log = logging.getLogger("ticketgate.credentials")
 
@@ -218,7 +217,7 @@ async def _flush() -> None:
     if not batch:
         return
     try:
-        async with in_transaction():
+        async with writes.transaction():
             for token_id, when in batch.items():
                 await ApiToken.filter(id=token_id).update(last_used_at=when)
     except Exception:  # a lost timestamp must not surface anywhere else

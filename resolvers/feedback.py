@@ -11,10 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from models import CLOSED_STATUSES, Comment, Status, Ticket
-from resolvers import clock, comments, events, projections, queues, reads, tickets, validation
+from resolvers import (
+    clock,
+    comments,
+    events,
+    projections,
+    queues,
+    reads,
+    tickets,
+    validation,
+    writes,
+)
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_opener, require_user, visible_ticket
@@ -70,7 +78,7 @@ async def open_ticket(
             fields["queue_id"] = (await queues.queue_by_slug(actor, topic_key)).id
         except NotFound:
             raise NotFound(f"Topic {validation.shown(topic_key)} not found.") from None
-    async with in_transaction():
+    async with writes.transaction():
         ticket = await tickets.create_ticket(actor, title=summary, description=body, **fields)
         await comments.add_comment(actor, ticket.id, body, file_uuids=file_uuids)
     return await Ticket.get(id=ticket.id)
@@ -181,7 +189,7 @@ async def close_ticket(
         if score is not None:
             validation.integer("score", score, low=1, high=10)
         comment = _optional_text("comment", comment)
-    async with in_transaction():
+    async with writes.transaction():
         ticket = await tickets.set_status(actor, number, Status.CLOSED)
         if evaluates:
             ticket = await _evaluate(actor, ticket, score, comment)
@@ -206,7 +214,7 @@ async def evaluate_ticket(
     actor = _customer(actor)
     validation.integer("score", score, low=1, high=10)
     comment = _optional_text("comment", comment)
-    async with in_transaction():
+    async with writes.transaction():
         ticket = await visible_ticket(actor, number, for_update=True)
         return await _evaluate(actor, ticket, score, comment)
 
@@ -264,7 +272,7 @@ async def vote_comment(
     if isinstance(score, bool) or score not in (1, -1):
         raise Invalid("score", "score must be 1 or -1.")
     comment = _optional_text("comment", comment)
-    async with in_transaction():
+    async with writes.transaction():
         reply = await _public_comment(actor, comment_id)
         author = await reply.author
         if author is None or not author.is_staff:

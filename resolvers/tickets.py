@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from tortoise.expressions import Q, Subquery
-from tortoise.transactions import in_transaction
 
 from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
-from resolvers import clock, custom_fields, events, validation
+from resolvers import clock, custom_fields, events, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid
 from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
@@ -495,6 +494,7 @@ def _jsonable(value: Any) -> Any:
 
 async def _write_changes(ticket: Ticket, actor: Actor, clean: dict[str, Any]) -> dict:
     """Apply validated changes and record their events (inside a transaction)."""
+    before = writes.columns(ticket)
     diff: dict[str, dict[str, Any]] = {}
     tags = clean.pop("tags", None)
     contacts = clean.pop("client_emails", None)
@@ -528,7 +528,7 @@ async def _write_changes(ticket: Ticket, actor: Actor, clean: dict[str, Any]) ->
     if not diff and ticket.status == previous_status and assignee == previous_assignee:
         return {}
     ticket.updated_at = clock.now()
-    await ticket.save()
+    await writes.save_changed(ticket, before)
     if diff:
         await events.record(
             events.TICKET_UPDATED, actor, ticket_id=ticket.id, payload={"changes": diff}
@@ -567,7 +567,7 @@ async def create_ticket(
     tags, contacts = clean.pop("tags", []), clean.pop("client_emails", [])
     now = clock.now()
     clean.setdefault("submitter_email", actor.email)
-    async with in_transaction():
+    async with writes.transaction():
         ticket = await Ticket.create(
             **clean,
             opened_by_id=actor.id,
@@ -595,13 +595,25 @@ async def create_ticket(
     return ticket
 
 
-async def update_ticket(actor: Actor | None, ticket_id: int, **changes: Any) -> Ticket:
-    """Change any of a ticket's fields, its status or its assignee, as one transaction."""
+async def update_ticket(
+    actor: Actor | None,
+    ticket_id: int,
+    *,
+    expected_updated_at: datetime | None = None,
+    **changes: Any,
+) -> Ticket:
+    """Change any of a ticket's fields, its status or its assignee, as one transaction.
+
+    `expected_updated_at` (optimistic concurrency): Conflict, and nothing changed, unless the
+    ticket's `updated_at` is still that instant."""
     actor = require_user(actor)
     _check_allowed(actor, changes)
-    async with in_transaction():
+    expected = None if expected_updated_at is None else utc(expected_updated_at, "updated_at")
+    async with writes.transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
         require_opener(actor, ticket)
+        if expected is not None and ticket.updated_at != expected:
+            raise Conflict("The ticket has changed since expectedUpdatedAt; read it again.")
         clean = await _validated_fields(actor, ticket, changes)
         if "status" in clean:
             clean["status"] = _resolve_status(ticket, clean["status"], actor)
@@ -630,7 +642,7 @@ async def set_hold(actor: Actor | None, ticket_id: int, on_hold: bool) -> Ticket
 
 async def delete_ticket(actor: Actor | None, ticket_id: int) -> None:
     """Staff delete tickets (with their comments and attachments); the event log keeps a record."""
-    async with in_transaction():
+    async with writes.transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
         require_staff(actor)
         await events.record(

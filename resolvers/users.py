@@ -12,10 +12,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from models import Role, User
-from resolvers import clock, credentials, events, validation
+from resolvers import clock, credentials, events, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
@@ -115,7 +114,7 @@ async def create_user(
     if slack_id and await User.filter(slack_id=slack_id).exists():
         raise Conflict(f"A user with Slack id {slack_id!r} already exists.")
     try:
-        async with in_transaction():
+        async with writes.transaction():
             user = await _insert_user(
                 actor,
                 username=username,

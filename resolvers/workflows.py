@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from models import Ticket
-from resolvers import comments, tickets, users
+from resolvers import comments, tickets, users, writes
 from resolvers.files import NewFile, Storage
 from resolvers.permissions import Actor
 
@@ -22,7 +20,7 @@ async def open_with_first_message(
 ) -> Ticket:
     """django-helpdesk's ticket form: the ticket, then a public followup titled "Ticket
     Opened" (naming the assignee, if any) carrying the description and the files."""
-    async with in_transaction():
+    async with writes.transaction():
         ticket = await tickets.create_ticket(actor, **fields)
         title = "Ticket Opened"
         if ticket.assigned_to_id:
@@ -37,7 +35,7 @@ async def open_with_first_message(
 async def resolve_with_note(actor: Actor | None, ticket_id: int, resolution: str) -> None:
     """A public followup titled "Resolved" carrying the resolution, status Resolved, and the
     ticket's `resolution` set."""
-    async with in_transaction():
+    async with writes.transaction():
         await comments.add_comment(
             actor, ticket_id, resolution, title="Resolved", new_status="resolved"
         )

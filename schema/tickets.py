@@ -202,6 +202,10 @@ class UpdateTicketInput:
     resolution: str | None = strawberry.field(
         default=strawberry.UNSET, description="How it was resolved (staff only)."
     )
+    expected_updated_at: datetime | None = strawberry.field(
+        default=None,
+        description="Change nothing (CONFLICT) unless the ticket's updatedAt is still this.",
+    )
 
 
 @strawberry.input(description="A status change.")
@@ -331,8 +335,12 @@ class TicketMutations:
         input: Annotated[UpdateTicketInput, strawberry.argument(description=INPUT)],
     ) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
-        changes = _changes(input, skip=("id",))
-        return TicketPayload(ticket=await tickets.update_ticket(actor(info), ticket_id, **changes))
+        changes = _changes(input, skip=("id", "expected_updated_at"))
+        expected = input.expected_updated_at
+        ticket = await tickets.update_ticket(
+            actor(info), ticket_id, expected_updated_at=expected, **changes
+        )
+        return TicketPayload(ticket=ticket)
 
     @mutation("Move a ticket to another status (OPEN on a closed ticket reopens it).")
     async def set_ticket_status(

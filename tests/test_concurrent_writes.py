@@ -6,6 +6,7 @@ import asyncio
 
 from models import Event
 from resolvers import comments, events, tickets
+from tests.conftest import bearer, gql, token_for
 
 
 async def test_concurrent_changes_of_different_fields_are_all_kept(agent, customer):
@@ -41,3 +42,80 @@ async def test_concurrent_status_changes_leave_a_chain(agent, customer):
         assert event.payload["previous"] == current
         current = event.payload["current"]
     assert (await tickets.get_ticket(agent, ticket.id)).status == current
+
+
+async def test_doors_changing_one_ticket_at_once_lose_nothing(client, agent, customer):
+    """GraphQL, platform v1 and helpdesk change different fields of one ticket at the same
+    moment, while two doors move its status: every acknowledged change is there afterwards,
+    nothing answers 5xx, and the status history stays a chain."""
+    token = await token_for(agent)
+    ticket = await tickets.create_ticket(customer, title="contested")
+    tid = ticket.id
+    statuses = ["in_progress", "resolved", "open", "closed", "in_progress"]
+    for n, status in enumerate(statuses):
+        answers = await asyncio.gather(
+            gql(
+                client,
+                "mutation($id: ID!, $p: Int) { updateTicket(input: {id: $id, priority: $p}) "
+                "{ ticket { id } userErrors { code } } }",
+                token,
+                id=str(tid),
+                p=n % 5 + 1,
+            ),
+            client.patch(
+                f"/api/v1/tickets/{tid}", json={"title": f"title {n}"}, headers=bearer(token)
+            ),
+            client.patch(
+                f"/helpdesk/api/tickets/{tid}/",
+                json={"on_hold": n % 2 == 0, "resolution": f"r{n}"},
+                headers=bearer(token),
+            ),
+            client.patch(f"/api/v1/tickets/{tid}", json={"status": status}, headers=bearer(token)),
+            gql(
+                client,
+                "mutation($id: ID!) { setTicketStatus(input: {id: $id, status: IN_PROGRESS}) "
+                "{ ticket { id } } }",
+                token,
+                id=str(tid),
+            ),
+        )
+        graphql_update, v1, helpdesk, v1_status, _ = answers
+        assert graphql_update["data"]["updateTicket"]["userErrors"] == [], graphql_update
+        assert (v1.status_code, helpdesk.status_code) == (200, 200), (v1.text, helpdesk.text)
+        assert v1_status.status_code < 500, v1_status.text
+        now = await tickets.get_ticket(agent, tid)
+        assert (now.priority, now.title, now.on_hold, now.resolution) == (
+            n % 5 + 1,
+            f"title {n}",
+            n % 2 == 0,
+            f"r{n}",
+        )
+    changed = await Event.filter(ticket_id=tid, kind=events.TICKET_STATUS_CHANGED).order_by("id")
+    assert len(changed) >= len(statuses)
+    current = "open"
+    for event in changed:
+        assert event.payload["previous"] == current
+        current = event.payload["current"]
+    assert (await tickets.get_ticket(agent, tid)).status == current
+
+
+async def test_update_with_expected_updated_at_refuses_a_stale_copy(client, agent, customer):
+    token = await token_for(agent)
+    ticket = await tickets.create_ticket(customer, title="t")
+    read = await gql(
+        client, "query($id: ID!) { ticket(id: $id) { updatedAt } }", token, id=str(ticket.id)
+    )
+    seen = read["data"]["ticket"]["updatedAt"]
+    update = (
+        "mutation($id: ID!, $p: Int, $at: DateTime) { updateTicket(input: "
+        "{id: $id, priority: $p, expectedUpdatedAt: $at}) "
+        "{ ticket { priority updatedAt } userErrors { code } } }"
+    )
+    first = await gql(client, update, token, id=str(ticket.id), p=1, at=seen)
+    assert first["data"]["updateTicket"]["ticket"]["priority"] == 1
+    stale = await gql(client, update, token, id=str(ticket.id), p=2, at=seen)
+    assert stale["data"]["updateTicket"] == {"ticket": None, "userErrors": [{"code": "CONFLICT"}]}
+    assert (await tickets.get_ticket(agent, ticket.id)).priority == 1
+    fresh = first["data"]["updateTicket"]["ticket"]["updatedAt"]
+    again = await gql(client, update, token, id=str(ticket.id), p=2, at=fresh)
+    assert again["data"]["updateTicket"]["ticket"]["priority"] == 2

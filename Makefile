@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrations schema bench bench-cpu bench-flat bench-stats bench-writes wrk clean compare-helpdesk fuzz
+.PHONY: run test lint format migrations schema bench bench-cpu bench-flat bench-stats bench-writes bench-import wrk clean compare-helpdesk test-import fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ fuzz: $(DEV_STAMP)
 compare-helpdesk: $(DEV_STAMP)
 	$(BIN)/python bench/peers/compare_helpdesk.py
 
+# import-helpdesk from data made through the real django-helpdesk 2.6.1 (own virtualenv,
+# installed on first use; about a minute). Not in `make test`.
+test-import: $(DEV_STAMP)
+	TICKETGATE_IMPORT_PEER=1 $(BIN)/pytest -q -p no:cacheprovider tests/test_import_helpdesk_peer.py
+
 schema: $(STAMP)
 	$(BIN)/ticketgate export-schema > schema.graphql
 
@@ -67,6 +72,11 @@ BENCH_TICKETS ?= 10000
 BENCH_ARGS ?=
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
+	$(MAKE) bench-import
+
+# import-helpdesk of 10k and 100k tickets (3 followups each) from SQLite: time and peak RSS.
+bench-import: $(STAMP)
+	$(BIN)/python -m bench.import_helpdesk --tickets 10000,100000
 
 # CPU per request in process (no HTTP server): ratios that hold on a busy machine.
 bench-cpu: $(STAMP)

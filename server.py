@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from importers import cli as import_cli
 from models import db
 from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
@@ -278,6 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     public.add_argument("slug", help="the queue's slug")
     public.add_argument("state", choices=["on", "off"])
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    import_cli.add_parser(sub)
     return parser
 
 
@@ -324,6 +326,8 @@ def main(argv: list[str] | None = None) -> None:
         _create_token(settings, args)
     elif args.command == "queue-public":
         _queue_public(settings, args)
+    elif args.command == "import-helpdesk":
+        import_cli.run(settings, args)
 
 
 def _serve(settings: Settings, args) -> None:

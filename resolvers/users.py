@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from models import Role, User
-from resolvers import clock, credentials, events, validation, writes
+from resolvers import clock, credentials, django_hashes, events, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
@@ -54,13 +54,21 @@ async def _hash_off_loop(password: str) -> str:
 
 
 def _verify(stored: str | None, password: str) -> bool:
+    """argon2, or a Django hash brought by `import-helpdesk` (resolvers/django_hashes.py)."""
     global _dummy_hash
     if stored is None:
         _dummy_hash = _dummy_hash or _hasher.hash("timing-equaliser")
+    elif django_hashes.scheme(stored):
+        return django_hashes.verify(stored, password)
     try:
         return _hasher.verify(stored or _dummy_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _needs_rehash(stored: str) -> bool:
+    """Other argon2 parameters, or an imported Django hash: replaced at a successful login."""
+    return bool(django_hashes.scheme(stored)) or _hasher.check_needs_rehash(stored)
 
 
 def check_password_strength(password: object, username: str = "") -> str:
@@ -297,7 +305,7 @@ async def authenticate_password(
         ok = verified and stored is not None and user.is_active
         if throttle is not None:
             await (throttle.succeeded if ok else throttle.failed)(account)
-        if ok and _hasher.check_needs_rehash(user.password_hash):
+        if ok and _needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, password)
             await user.save(update_fields=["password_hash"])
             credentials.forget_user(user.id)

@@ -1,0 +1,1 @@
+"""Bringing another ticketing system's data into ticketgate (`ticketgate import-helpdesk`)."""

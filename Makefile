@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser audit-graphql graphiql-assets lint format migrations schema bench bench-cpu bench-flat bench-stats bench-writes bench-import wrk clean compare-helpdesk test-import
+.PHONY: run test test-browser audit-graphql graphiql-assets lint format migrations schema bench bench-cpu bench-flat bench-stats bench-writes bench-import wrk clean compare-helpdesk test-import fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,14 @@ format: $(DEV_STAMP)
 # Write a new migration after changing models/ (commit the file it creates).
 migrations: $(DEV_STAMP)
 	$(BIN)/tortoise -c models.db.MIGRATIONS_CONFIG makemigrations
+
+# Hostile inputs against a fresh server: schemathesis on every OpenAPI document and on the
+# GraphQL schema, FUZZ_SECONDS per target; fails on any 5xx, masked internal error or logged
+# traceback (docs/security.md). Not part of `make test`. Reports in fuzz-report/.
+FUZZ_SECONDS ?= 60
+FUZZ_PORT ?= 8765
+fuzz: $(DEV_STAMP)
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS) --port $(FUZZ_PORT)
 
 # Differential test against the real django-helpdesk (own virtualenv, not in `make test`).
 compare-helpdesk: $(DEV_STAMP)

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import admin_cli
@@ -34,6 +34,7 @@ from resolvers.files import LocalStorage
 from resolvers.live import EventHub
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker
+from rest.budget import RequestBudget
 from rest.conditional import ConditionalGet
 from rest.kit.guard import DialectGuard
 from rest.kit.http import JSONResponse
@@ -45,6 +46,10 @@ from schema.http import GraphQLApp
 from settings import Settings
 
 log = logging.getLogger("ticketgate")
+
+# Dialects whose every answer carries X-RateLimit-* (their reference documents them).
+BUDGET_HEADERS = {"platform_v1"}
+GRAPHQL_CODES = {413: "PAYLOAD_TOO_LARGE"}  # of answers made outside the schema
 
 # Answers that change with the time of day, not only with the data (ETag buckets).
 CLOCK_DEPENDENT = ("/api/stats", "/api/user")
@@ -103,8 +108,18 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def _graphql_render(status: int, message: str):
-    code = "PAYLOAD_TOO_LARGE" if status == 413 else "INTERNAL_SERVER_ERROR"
+    code = GRAPHQL_CODES.get(status, "INTERNAL_SERVER_ERROR")
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+def _graphql_throttled(message: str, retry_after: int):
+    extensions = {"code": "RATE_LIMITED", "retryAfter": retry_after}
+    return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 429)
+
+
+def _graphql_budget(app: ASGIApp) -> ASGIApp:
+    """The request budget every door shares, refused in GraphQL's shape (rest/budget.py)."""
+    return RequestBudget(app, _graphql_render, throttled=_graphql_throttled)
 
 
 class _GraphQLBodyLimit:
@@ -198,13 +213,18 @@ def build_app(
     storage = LocalStorage(settings.data_dir / "files")
     graphql_app = GraphQLApp(settings, storage)
     graphql = _GraphQLBodyLimit(
-        graphql_app, settings.graphql_max_body_bytes, settings.max_body_bytes
+        _graphql_budget(graphql_app), settings.graphql_max_body_bytes, settings.max_body_bytes
     )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
         *graphiql.routes(settings),
-        Route("/graphql/files/{id}", download, methods=["GET"], name="graphql_file"),
+        Route(
+            "/graphql/files/{id}",
+            _graphql_budget(request_response(download)),
+            methods=["GET"],
+            name="graphql_file",
+        ),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
@@ -212,10 +232,10 @@ def build_app(
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     routes += pages.routes  # `/` and the API docs pages
     for dialect in DIALECTS:
-        guard = Middleware(
-            DialectGuard, render=dialect.error, max_body_bytes=settings.max_body_bytes
-        )
-        middleware = [guard, *dialect.middleware]
+        render = dialect.error
+        guard = Middleware(DialectGuard, render=render, max_body_bytes=settings.max_body_bytes)
+        budget = Middleware(RequestBudget, render=render, headers=dialect.name in BUDGET_HEADERS)
+        middleware = [guard, budget, *dialect.middleware]
         routes.append(Mount(dialect.prefix, routes=dialect.routes, middleware=middleware))
 
     @contextlib.asynccontextmanager

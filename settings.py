@@ -66,7 +66,8 @@ class Settings:
     forwarded_allow_ips: str = ""
     # how long a process trusts a cached credential (docs/architecture.md); 0: no cache
     credential_cache_seconds: float = 5.0
-    # platform v1 budgets per user ("N/second|minute|hour|day"); raised only by benchmarks
+    # the request budget per user, shared by every door ("N/second|minute|hour|day");
+    # raised only by benchmarks (docs/security.md)
     rate_limit_standard: str = "100/minute"
     rate_limit_premium: str = "300/minute"
     # webhooks (docs/platform_v1.md)

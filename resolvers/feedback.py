@@ -25,7 +25,7 @@ from resolvers import (
 )
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
-from resolvers.permissions import Actor, require_user, visible_ticket
+from resolvers.permissions import Actor, require_opener, require_user, visible_ticket
 from resolvers.projections import Row
 from resolvers.ratelimit import Budget, RateLimiter
 from resolvers.reads import Read, marks
@@ -73,10 +73,11 @@ async def open_ticket(
     actor = require_user(actor)
     body = validation.text("body", body, max_length=MAX_MESSAGE)
     if topic_key is not None:
+        validation.no_nul("topic_key", topic_key)
         try:
             fields["queue_id"] = (await queues.queue_by_slug(actor, topic_key)).id
         except NotFound:
-            raise NotFound(f"Topic {topic_key!r} not found.") from None
+            raise NotFound(f"Topic {validation.shown(topic_key)} not found.") from None
     async with writes.transaction():
         ticket = await tickets.create_ticket(actor, title=summary, description=body, **fields)
         await comments.add_comment(actor, ticket.id, body, file_uuids=file_uuids)
@@ -118,8 +119,10 @@ def _list_filter(only_opened: bool, only_closed: bool, q: str | None) -> tickets
         statuses = tuple(s for s in Status if s not in CLOSED_STATUSES)
     if only_closed:
         statuses = CLOSED_STATUSES
-    term = validation.no_nul("q", q.strip()) if q is not None and q.strip() else None
-    return tickets.TicketFilter(statuses=statuses, search=term, search_comments=term is not None)
+    term = None
+    if q is not None:  # (checked here too, to be named `q` in the answer)
+        term = validation.text("q", q, max_length=validation.MAX_SEARCH, required=False).strip()
+    return tickets.TicketFilter(statuses=statuses, search=term or None, search_comments=bool(term))
 
 
 async def list_tickets(
@@ -217,6 +220,7 @@ async def evaluate_ticket(
 
 
 async def _evaluate(actor: Actor, ticket: Ticket, score: int | None, comment: str | None) -> Ticket:
+    require_opener(actor, ticket)
     if score is not None:
         ticket.evaluation_score = score
     if comment is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from resolvers.permissions import (
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES_PER_ITEM = 10
+# A media type as sent in a multipart part (parameters allowed): printable ASCII only, so it
+# can be stored (no NUL) and sent back as a Content-Type header.
+MIME_TYPE_RE = re.compile(r"[!-~]+/[ -~]+")
 DOWNLOAD_SECONDS = 3600  # how long a signed download link stays valid
 
 
@@ -74,6 +78,14 @@ def check_files(files: list[NewFile], field: str = "attachments") -> None:
         raise Invalid(field, f"At most {MAX_FILES_PER_ITEM} files may be attached.")
     for f in files:
         validation.text(f"{field}.filename", f.filename, max_length=255)
+        longest = validation.max_length(Attachment, "mime_type")
+        if f.mime_type and not (
+            len(f.mime_type) <= longest and MIME_TYPE_RE.fullmatch(f.mime_type)
+        ):
+            message = (
+                f"mime_type must be a media type like text/plain, of at most {longest} characters."
+            )
+            raise Invalid(f"{field}.mime_type", message)
         if len(f.data) > MAX_FILE_BYTES:
             raise Invalid(field, f"{f.filename}: files may be at most {MAX_FILE_BYTES} bytes.")
 
@@ -117,7 +129,7 @@ def _uuid(field: str, value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise Invalid(field, f"{value!r} is not a file uuid.") from None
+        raise Invalid(field, f"{validation.shown(value)} is not a file uuid.") from None
 
 
 async def claim(
@@ -172,7 +184,7 @@ async def read_upload(actor: Actor | None, storage: Storage, file_uuid: str):
     except ValueError:
         att = None
     if att is None:
-        raise NotFound(f"File {file_uuid} not found.")
+        raise NotFound(f"File {validation.shown(file_uuid)} not found.")
     return await read_attachment(actor, storage, att.id)
 
 

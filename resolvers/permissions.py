@@ -82,6 +82,14 @@ async def visible_ticket(
     return ticket
 
 
+def require_opener(actor: Actor, ticket: Ticket) -> None:
+    """Changing a ticket (fields, status, contacts, evaluation) is for staff and the customer
+    who opened it. People named on it (`client_emails`) read it and write public comments,
+    nothing more: they cannot add others, rename, close, reopen or rate it."""
+    if not actor.is_staff and ticket.opened_by_id != actor.id:
+        raise Forbidden("Only the customer who opened this ticket, or staff, may change it.")
+
+
 def sees_internal(actor: Actor | None) -> bool:
     return is_staff(actor)
 

@@ -96,8 +96,9 @@ async def get_queue(actor: Actor | None, queue_id: int) -> Queue:
 
 
 async def queue_by_slug(actor: Actor | None, slug: str) -> Queue:
+    """The queue with this slug; a value no slug can be (over-long, NUL, …) finds none."""
     require_user(actor)
-    queue = await Queue.get_or_none(slug=slug)
+    queue = await Queue.get_or_none(slug=slug) if SLUG_RE.fullmatch(slug) else None
     if queue is None:
-        raise NotFound(f"Queue {slug!r} not found.")
+        raise NotFound(f"Queue {validation.shown(slug)} not found.")
     return queue

@@ -1,4 +1,8 @@
-"""Request budgets (the `limits` library): in memory by default, Redis to share across processes."""
+"""Request budgets (the `limits` library): in memory by default, Redis to share across processes.
+
+`spend_request` is the one request budget every door shares (rest/budget.py spends it for
+every request of every door, so switching doors does not multiply it).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from limits.storage import storage_from_string
 from observe import metrics
 from resolvers import clock
 from resolvers.errors import RateLimited
+from resolvers.permissions import Actor
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,13 @@ class RateLimiter:
         self.storage = storage_from_string(storage_uri, **options)
         self.strategy = FixedWindowRateLimiter(self.storage)
 
-    async def hit(self, rate: str, *key: str, cost: int = 1) -> Budget:
-        """Spend `cost`; raises RateLimited (with the budget's numbers) when not enough is left."""
+    async def hit(self, rate: str, *key: str, cost: int = 1, report: bool = True) -> Budget | None:
+        """Spend `cost`; raises RateLimited (with the budget's numbers) when not enough is left.
+        Without `report`, an allowed hit returns None (one storage round trip fewer)."""
         item = parse(rate)
         allowed = await self.strategy.hit(item, *key, cost=cost)
+        if allowed and not report:
+            return None
         stats = await self.strategy.get_window_stats(item, *key)
         budget = Budget(item.amount, max(stats.remaining, 0), int(stats.reset_time))
         if not allowed:
@@ -51,3 +59,23 @@ class RateLimiter:
 
     async def reset(self) -> None:
         await self.storage.reset()
+
+
+async def spend_request(
+    limiter: RateLimiter,
+    actor: Actor | None,
+    address: str,
+    *,
+    standard: str,
+    premium: str,
+    report: bool = True,
+) -> Budget | None:
+    """One request from the caller's budget, whichever door it came through: per user when
+    signed in (all their tokens and JWTs share it; `premium` for `is_premium` users), else per
+    client address (anonymous callers and wrong credentials). RateLimited when it is spent."""
+    if actor is not None and actor.id is not None:
+        rate = premium if actor.is_premium else standard
+        key = ("request", "user", str(actor.id))
+    else:
+        rate, key = standard, ("request", "address", address)
+    return await limiter.hit(rate, *key, report=report)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from models import CLOSED_STATUSES, Role, Status, User
-from resolvers import clock, sql
+from resolvers import clock, sql, validation
 from resolvers.errors import Invalid, NotFound
 from resolvers.permissions import Actor, require_user
 
@@ -492,9 +492,10 @@ async def stats_v2(
 async def helper_stats(actor: Actor | None, slack_id: str, *, public: bool = False) -> HelperStats:
     """One user's numbers, found by Slack id (two statements)."""
     reader(actor, public)
-    user = None if "\x00" in slack_id else await User.get_or_none(slack_id=slack_id)
+    found = validation.storable(slack_id, validation.max_length(User, "slack_id"))
+    user = await User.get_or_none(slack_id=slack_id) if found else None
     if user is None:
-        raise NotFound(f"No user with Slack id {slack_id}.")
+        raise NotFound(f"No user with Slack id {validation.shown(slack_id)}.")
     p = _Params()
     uid = user.id
     resolution = sql.seconds_between("created_at", "closed_at")

@@ -17,6 +17,7 @@ from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
     Actor,
+    require_opener,
     require_staff,
     require_user,
     visible_ticket,
@@ -128,6 +129,25 @@ class TicketFilter:
             none_of=None,
         )
 
+    def __post_init__(self) -> None:
+        """Refuse text no stored value can match (NUL, over-long) before it reaches SQL."""
+        for name, label, longest in (
+            ("tag", "tag", validation.max_length(TicketTag, "name")),
+            ("search", "search", validation.MAX_SEARCH),
+            ("text", "search", validation.MAX_SEARCH),  # (GraphQL's `search`)
+            (
+                "submitter_email",
+                "submitter_email",
+                validation.max_length(Ticket, "submitter_email"),
+            ),
+        ):
+            if getattr(self, name) is not None:
+                validation.text(label, getattr(self, name), max_length=longest, required=False)
+        for tag in self.tags:
+            validation.text(
+                "tags", tag, max_length=validation.max_length(TicketTag, "name"), required=False
+            )
+
 
 @dataclass(frozen=True)
 class TicketOrder:
@@ -193,10 +213,10 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.opened_by_id is not None:
         tickets = tickets.filter(opened_by_id=filt.opened_by_id)
     if filt.tag:
-        tagged = TicketTag.filter(name=validation.no_nul("tag", filt.tag)).values("ticket_id")
+        tagged = TicketTag.filter(name=filt.tag).values("ticket_id")
         tickets = tickets.filter(id__in=Subquery(tagged))
     if filt.search:
-        term = validation.no_nul("search", filt.search.strip())
+        term = filt.search.strip()
         matches = Q(title__icontains=term) | Q(description__icontains=term)
         if filt.search_comments:
             public = Comment.filter(is_internal=False, body__icontains=term).values("ticket_id")
@@ -210,8 +230,7 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.updated_after is not None:
         tickets = tickets.filter(updated_at__gte=utc(filt.updated_after, "updated_after"))
     if filt.submitter_email:
-        email = validation.no_nul("submitter_email", filt.submitter_email.lower())
-        tickets = tickets.filter(submitter_email=email)
+        tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
     return tickets
 
 
@@ -598,6 +617,7 @@ async def update_ticket(
     expected = None if expected_updated_at is None else utc(expected_updated_at, "updated_at")
     async with writes.transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
+        require_opener(actor, ticket)
         if expected is not None and ticket.updated_at != expected:
             raise Conflict("The ticket has changed since expectedUpdatedAt; read it again.")
         clean = await _validated_fields(actor, ticket, changes)

@@ -190,7 +190,9 @@ def _matching_users(actor: Actor | None, filt: UserFilter):
     if filt.is_active is not None:
         users = users.filter(is_active=filt.is_active)
     if filt.search:
-        term = validation.no_nul("search", filt.search.strip())
+        term = validation.text(
+            "search", filt.search, max_length=validation.MAX_SEARCH, required=False
+        ).strip()
         users = users.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(username__icontains=term)
         )

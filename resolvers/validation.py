@@ -6,6 +6,7 @@ import re
 
 from resolvers.errors import Invalid
 
+MAX_SEARCH = 200  # characters of a search term
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -36,6 +37,23 @@ def integer(field: str, value: object, *, low: int, high: int) -> int:
     if not low <= value <= high:
         raise Invalid(field, f"{field} must be between {low} and {high}.")
     return value
+
+
+def storable(value: str, max_length: int) -> bool:
+    """Whether `value` could be in a column of `max_length` (no NUL): a lookup of anything else
+    finds nothing, and must not reach the database (over-long values and NUL fail there)."""
+    return len(value) <= max_length and "\x00" not in value
+
+
+def max_length(model: type, field: str) -> int:
+    """The declared length of a model's text column."""
+    return model._meta.fields_map[field].max_length
+
+
+def shown(value: object, limit: int = 64) -> str:
+    """`value` as an error message may echo it: its repr, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def no_nul(field: str, value: str) -> str:

@@ -21,13 +21,12 @@ import orjson
 
 from models import Comment, Event, Ticket, User, WebhookDelivery
 from observe import metrics
-from resolvers import clock, tickets
+from resolvers import clock, outbound, tickets
 from resolvers.clock import timestamp
 from resolvers.webhooks import (
     DELIVERED_AS,
     PLATFORM_STATUS,
     PRIORITY_NAMES,
-    check_target,
     receives,
     user_ref,
 )
@@ -38,7 +37,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(hours=1)
 LEASE = timedelta(seconds=60)  # longer than one attempt can take (TIMEOUT)
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT = outbound.TIMEOUT
 BATCH = 20
 MAX_ERROR = 500
 USER_AGENT = "ticketgate-webhooks/1"
@@ -147,9 +146,10 @@ async def _claim(delivery: WebhookDelivery, now: datetime) -> bool:
 
 
 async def _attempt(
-    client: httpx.AsyncClient, delivery: WebhookDelivery, allow_private: bool
+    client: httpx.AsyncClient, delivery: WebhookDelivery
 ) -> tuple[int | None, str | None]:
-    """One POST; returns (status code or None, error text or None)."""
+    """One POST (the client checks the target as it connects, resolvers/outbound.py);
+    returns (status code or None, error text or None)."""
     webhook, event = delivery.webhook, delivery.event
     try:
         body = orjson.dumps(await payload(event))
@@ -161,7 +161,6 @@ async def _attempt(
             "X-Ticketgate-Delivery": str(delivery.id),
             "X-Ticketgate-Signature": sign(webhook.secret, body),
         }
-        await check_target(webhook.url, allow_private=allow_private)
         response = await client.post(webhook.url, content=body, headers=headers)
     except Exception as exc:  # network error, refused target, …: recorded, worker keeps going
         return None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
@@ -170,14 +169,12 @@ async def _attempt(
     return response.status_code, f"HTTP {response.status_code}"
 
 
-async def _deliver(
-    client: httpx.AsyncClient, delivery: WebhookDelivery, now: datetime, allow_private: bool
-) -> None:
+async def _deliver(client: httpx.AsyncClient, delivery: WebhookDelivery, now: datetime) -> None:
     if not await _claim(delivery, now):
         return
     webhook = delivery.webhook
     if receives(webhook, webhook.owner, delivery.event):
-        code, error = await _attempt(client, delivery, allow_private)
+        code, error = await _attempt(client, delivery)
         give_up = delivery.attempts >= MAX_ATTEMPTS
     else:  # the owner lost their rights since the event: never send it
         code, error, give_up = None, "The webhook's owner may no longer receive this event.", True
@@ -200,7 +197,8 @@ async def deliver_due(
     allow_private: bool = False,
     limit: int = BATCH,
 ) -> int:
-    """One pass: attempt up to `limit` due deliveries of active webhooks, concurrently.
+    """One pass: attempt up to `limit` due deliveries of active webhooks, concurrently, with
+    `client` (default: `outbound.client(allow_private=...)`).
 
     Returns how many were due. Tests call this directly with a frozen `now`.
     """
@@ -216,9 +214,9 @@ async def deliver_due(
     if not due:
         return 0
     owns_client = client is None
-    client = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+    client = client or outbound.client(allow_private=allow_private)
     try:
-        await asyncio.gather(*(_deliver(client, d, now, allow_private) for d in due))
+        await asyncio.gather(*(_deliver(client, d, now) for d in due))
     finally:
         if owns_client:
             await client.aclose()
@@ -256,7 +254,7 @@ class WebhookWorker:
         self._task = None
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+        async with outbound.client(allow_private=self.allow_private) as client:
             while not self._stopping.is_set():
                 try:
                     due = await deliver_due(client=client, allow_private=self.allow_private)

@@ -69,13 +69,53 @@ def user_ref(user: User | Person | None) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- target checks
 
 
-def _forbidden_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return not ip.is_global or ip.is_multicast
+PRIVATE_TARGET = "Webhook targets on loopback or private networks are not allowed."
+# Prefixes that carry an IPv4 address inside an IPv6 one: the embedded address is judged.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Never a target, whatever they embed: IPv4-compatible (deprecated, ::/96), local-use NAT64,
+# Teredo (its client address is obfuscated), site-local; the 6to4 relay anycast block.
+REFUSED_NETWORKS = [
+    ipaddress.ip_network(net)
+    for net in ("::/96", "64:ff9b:1::/48", "2001::/32", "fec0::/10", "192.88.99.0/24")
+]
+
+
+def forbidden_address(address: str) -> bool:
+    """Whether a webhook may not connect to `address` (text, as getaddrinfo gives it): not
+    globally routable (loopback, private, link-local, shared, reserved, documentation, …),
+    multicast, or an IPv6 form embedding such an IPv4 address (IPv4-mapped, NAT64, 6to4)."""
+    ip = ipaddress.ip_address(address.split("%")[0])  # (an IPv6 zone id)
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in NAT64:
+            embedded = ipaddress.IPv4Address(ip.packed[12:])
+        if embedded is not None:
+            return forbidden_address(str(embedded))
+    if any(ip in net for net in REFUSED_NETWORKS if net.version == ip.version):
+        return True
+    return not ip.is_global or ip.is_multicast or ip.is_reserved
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (the system resolver); tests replace it."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+async def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses to connect to for `host`: all of them public, else Invalid("url")."""
+    try:
+        addresses = await resolve(host, port)
+    except (OSError, UnicodeError):
+        raise Invalid("url", f"Host {validation.shown(host)} cannot be resolved.") from None
+    if not addresses or any(forbidden_address(a) for a in addresses):
+        raise Invalid("url", PRIVATE_TARGET)
+    return addresses
 
 
 async def check_target(url: str, *, allow_private: bool) -> None:
-    """Only http(s); unless `allow_private`, every address the host resolves to must be public."""
+    """Only http(s); unless `allow_private`, every address the host resolves to must be public.
+    Checked when a webhook is saved, and again at each connection (resolvers/outbound.py)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -83,17 +123,8 @@ async def check_target(url: str, *, allow_private: bool) -> None:
         parts, port = None, None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise Invalid("url", "url must be an absolute http:// or https:// URL.")
-    if allow_private:
-        return
-    host = parts.hostname
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port or 443, type=socket.SOCK_STREAM
-        )
-    except (OSError, UnicodeError):
-        raise Invalid("url", f"Host {host!r} cannot be resolved.") from None
-    if any(_forbidden_address(info[4][0].split("%")[0]) for info in infos):
-        raise Invalid("url", "Webhook targets on loopback or private networks are not allowed.")
+    if not allow_private:
+        await public_addresses(parts.hostname, port or (443 if parts.scheme == "https" else 80))
 
 
 # ---------------------------------------------------------------- management

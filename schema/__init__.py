@@ -17,11 +17,11 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from resolvers.errors import DomainError, Invalid
+from resolvers.errors import Invalid
 from resolvers.pagination import MAX_PAGE_SIZE
 from schema.actions import TicketActions
 from schema.admin import AdminMutations, AdminQueries
-from schema.errors import CostReport, DomainErrors, IntrospectionSwitch
+from schema.errors import EXPECTED, CostReport, DomainErrors, IntrospectionSwitch
 from schema.stats import StatsQueries
 from schema.subscriptions import Subscription
 from schema.tickets import TicketMutations, TicketQueries
@@ -66,8 +66,7 @@ class TicketgateSchema(strawberry.Schema):
         unexpected = [
             e
             for e in errors
-            if e.original_error is not None
-            and not isinstance(e.original_error, DomainError | GraphQLError)
+            if e.original_error is not None and not isinstance(e.original_error, EXPECTED)
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)

@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from graphql.error import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
+from strawberry.relay.types import GlobalIDValueError
 
 from resolvers.errors import DomainError, Invalid, RateLimited
 
 log = logging.getLogger("ticketgate.graphql")
+NOT_A_NODE = "id is not the global id of an object with an id (a Node)."
+# Errors that are the caller's mistake, not faults (answered, never logged).
+EXPECTED = (DomainError, GraphQLError, GlobalIDValueError)
 
 
 def _with_extensions(error: GraphQLError, message: str, extensions: dict) -> GraphQLError:
@@ -65,6 +69,8 @@ class DomainErrors(SchemaExtension):
             return _with_extensions(error, original.message, domain_extensions(original))
         if isinstance(original, GraphQLError):
             return _with_extensions(error, error.message, {"code": "BAD_USER_INPUT"})
+        if isinstance(original, GlobalIDValueError):  # a decodable id of no Node type
+            return _with_extensions(error, NOT_A_NODE, {"code": "BAD_USER_INPUT"})
         request_id = self._request_id()
         log.error("unexpected error (request %s)", request_id, exc_info=original)
         return _with_extensions(

@@ -6,6 +6,7 @@ from strawberry import relay
 
 from resolvers.errors import Invalid
 from resolvers.validation import parse_id as database_id
+from resolvers.validation import shown
 
 ID_ARGUMENT = "A global id, or the integer id the REST doors use."
 
@@ -23,5 +24,5 @@ def parse_id(value: str | int, type_name: str, argument: str) -> int:
         node_id = gid.node_id if gid is not None and gid.type_name == type_name else ""
     number = database_id(node_id)
     if number is None:
-        raise Invalid(argument, f"{raw!r} is not a valid {type_name} id.")
+        raise Invalid(argument, f"{shown(raw)} is not a valid {type_name} id.")
     return number

@@ -161,6 +161,21 @@ async def other_customer():
 
 
 @pytest.fixture
+async def from_address(app):
+    """HTTP clients of `app` seen as coming from a given client address."""
+    opened: list[httpx.AsyncClient] = []
+
+    def make(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        opened.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+        return opened[-1]
+
+    yield make
+    for client in opened:
+        await client.aclose()
+
+
+@pytest.fixture
 def count_sql():
     @contextlib.contextmanager
     def counting():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 
@@ -37,6 +38,11 @@ async def token_for(user) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def basic(user: str, password: str = PASSWORD) -> dict[str, str]:
+    """HTTP Basic credentials."""
+    return {"authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 async def gql(client: httpx.AsyncClient, query: str, token: str | None = None, **variables):

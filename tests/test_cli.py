@@ -164,4 +164,5 @@ def test_make_run_steps_serve_demo_data(cli_env):
     assert "GraphiQL at http://127.0.0.1" in output
     # No proxy is trusted unless FORWARDED_ALLOW_IPS names it: the access log (and every
     # per-address limit) sees the connection's address, not the header's.
+    assert '"POST /graphql HTTP/1.1" 200' in output  # the access log (server.BoundedRecords)
     assert "127.0.0.1" in output and "203.0.113.9" not in output

@@ -4,6 +4,7 @@ import pytest
 
 from resolvers import comments, credentials, projections, tickets
 from resolvers.files import LocalStorage, NewFile
+from resolvers.validation import shown
 from tests.helpers import PASSWORD, gql, token_for
 
 TICKETS = """
@@ -531,7 +532,7 @@ async def test_ids_no_database_can_hold_are_bad_input(client, agent):
     for raw in ("99999999999999999999", "9" * 5000, "²", "0"):
         body = await gql(client, "query($id: ID!) { ticket(id: $id) { number } }", token, id=raw)
         assert error_codes(body) == ["BAD_USER_INPUT"], raw
-        assert body["errors"][0]["message"] == f"{raw!r} is not a valid Ticket id."
+        assert body["errors"][0]["message"] == f"{shown(raw)} is not a valid Ticket id."
     body = await gql(
         client,
         'mutation { createTicket(input: {title: "t", queue: "99999999999"}) { ticket { id }'

@@ -24,7 +24,13 @@ ERROR_CODES = {
     500: "internal_error",
 }
 # Domain field names that this API spells differently.
-FIELD_NAMES = {"body": "content", "limit": "per_page", "offset": "page", "order_by": "sort"}
+FIELD_NAMES = {
+    "search": "q",
+    "body": "content",
+    "limit": "per_page",
+    "offset": "page",
+    "order_by": "sort",
+}
 NOT_FOUND = "Resource not found."
 
 

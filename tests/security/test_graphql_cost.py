@@ -1,4 +1,5 @@
-"""GraphQL cost and size limits: refused before anything runs, reported on every answer."""
+"""Issue 14 High 3 and 4: GraphQL cost and size limits, refused before anything runs, reported
+on every answer; a per-caller cost budget; a time limit."""
 
 from __future__ import annotations
 

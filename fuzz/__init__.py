@@ -1,0 +1,1 @@
+"""`make fuzz`: schemathesis against the OpenAPI documents and the GraphQL schema."""

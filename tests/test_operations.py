@@ -107,10 +107,7 @@ async def test_login_failures_and_rate_limit_rejections(ops_client, customer):
     failures = "ticketgate_login_failures_total"
     assert value(after, failures) - value(before, failures) == 1
     rejected = "ticketgate_rate_limit_rejections_total"
-    assert (
-        value(after, rejected, budget="platform_v1") - value(before, rejected, budget="platform_v1")
-        == 1
-    )
+    assert value(after, rejected, budget="request") - value(before, rejected, budget="request") == 1
 
 
 async def test_webhook_queue_depth_and_failures(ops_client, admin):

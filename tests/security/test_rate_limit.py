@@ -143,9 +143,11 @@ async def test_deployments_on_one_redis_keep_their_budgets_apart(settings, redis
             await app.state.rate_limiter.reset()
 
 
-def test_several_workers_without_redis_are_warned_about(settings, monkeypatch, caplog):
+def test_several_workers_without_redis_are_warned_about(settings, monkeypatch, caplog, tmp_path):
     import uvicorn
 
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    # (serving with workers points the metrics at a shared directory: undone after the test)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     server._serve(settings, argparse.Namespace(workers=3, host="127.0.0.1", port=8104))
     assert "3 workers allow 3 times each budget" in caplog.text

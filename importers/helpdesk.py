@@ -288,11 +288,6 @@ async def _queues(source: Source, opts: Options, report: Report) -> dict[int, in
     next_id = max([0, *ours, *(r["id"] for r in rows)]) + 1
     mapping, new = {}, []
     for r in rows:
-        if r["email_address"]:
-            report.problem(
-                f"queues: {r['slug']!r} e-mail address {r['email_address']!r} not kept"
-                " (ticketgate receives no e-mail)"
-            )
         if r["slug"] in slugs:
             tally.present += 1
             mapping[r["id"]] = slugs[r["slug"]]
@@ -302,10 +297,13 @@ async def _queues(source: Source, opts: Options, report: Report) -> dict[int, in
         if r["id"] in ours:  # the id holds another queue
             mapping[r["id"]], next_id = next_id, next_id + 1
             report.problem(f"queues: {r['id']} {r['slug']!r} gets id {mapping[r['id']]} (taken)")
-        new.append((mapping[r["id"]], r["title"][:200], r["slug"][:64], clock.now(), False))
+        address = (r["email_address"] or "")[:254]
+        new.append(
+            (mapping[r["id"]], r["title"][:200], r["slug"][:64], clock.now(), False, address)
+        )
     if not opts.dry_run:
         async with in_transaction() as conn:
-            columns = ("id", "title", "slug", "created_at", "is_public")
+            columns = ("id", "title", "slug", "created_at", "is_public", "email_address")
             await target.insert(conn, "queues", columns, new)
     return mapping
 

@@ -13,6 +13,9 @@ class Queue(Model):
     is_public = fields.BooleanField(default=False)
     # An archived queue takes no new tickets; its tickets stay readable (docs/operations.md).
     archived_at = fields.DatetimeField(null=True)
+    # The address mail to this queue went to, as django-helpdesk kept it (kept by
+    # import-helpdesk: ticketgate itself receives no e-mail).
+    email_address = fields.CharField(max_length=254, default="")
 
     class Meta:
         table = "queues"

@@ -208,8 +208,6 @@ async def test_dry_run_lists_everything_and_writes_nothing(settings, source_db):
         "users: 4 'legacy' has a md5 password hash ticketgate cannot verify:"
         " they must set a new password",
         "users: 6 'bad name!': not a valid username",
-        "queues: 'support' e-mail address 'support@example.com' not kept"
-        " (ticketgate receives no e-mail)",
         f"attachments: 2: no file {source_db[1] / 'helpdesk/attachments/support-k/3/gone.png'}",
         "custom values: ticket 2 seats='many' left blank (A valid integer is required.)",
         "ccs: 3: 'not an address' is not an e-mail address",
@@ -308,6 +306,12 @@ async def test_history_totals_and_ids_after_import(settings, source_db):
         "cid@example.com",
         "cc@example.com",
     }
+    queue = await Queue.get(id=1)
+    assert (queue.slug, queue.title, queue.email_address) == (
+        "support",
+        "Support",
+        "support@example.com",
+    )
     made = await tickets.create_ticket(SYSTEM, title="after the move")  # sequences moved on
     assert made.id == 6
     assert (await Queue.create(title="New", slug="new", created_at=made.created_at)).id == 2

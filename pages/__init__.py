@@ -11,8 +11,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+
+from pages.assets import VersionedAssets
 
 ASSETS = Path(__file__).parent / "static"
 PREFIX = "/docs/assets"
@@ -79,22 +79,8 @@ async def door_docs(request: Request) -> Response:
     return _page(f"ticketgate · {title}", body, head, f' data-spec="{root}{escape(spec)}"')
 
 
-class _Assets(StaticFiles):
-    """The versioned directory never changes (cached for a year); our own file revalidates."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        if response.status_code in (200, 304):
-            versioned = "/" in path.strip("/")
-            response.headers["cache-control"] = (
-                "public, max-age=31536000, immutable" if versioned else "no-cache"
-            )
-        response.headers["x-content-type-options"] = "nosniff"
-        return response
-
-
 routes = [
     Route("/", landing, methods=["GET", "HEAD"]),
     Route("/docs/{door}", door_docs, methods=["GET", "HEAD"]),
-    Mount(PREFIX, _Assets(directory=ASSETS), name="docs-assets"),
+    Mount(PREFIX, VersionedAssets(directory=ASSETS), name="docs-assets"),
 ]

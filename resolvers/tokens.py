@@ -9,7 +9,7 @@ import secrets
 from models import ApiToken, Role, User
 from resolvers import clock, credentials, events, validation, writes
 from resolvers.errors import Forbidden, NotFound
-from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
+from resolvers.pagination import Keyset, Page, Slice, Window, paginate, paginate_by_id
 from resolvers.permissions import Actor, require_user
 
 PREFIX = "tg_"
@@ -54,15 +54,7 @@ async def list_tokens(actor: Actor | None, user_id: int | None, win: Window) -> 
 
 async def tokens_page(actor: Actor | None, user_id: int | None, keys: Keyset) -> Slice[ApiToken]:
     """A keyset page of API tokens by id (GraphQL)."""
-    found = _visible_tokens(actor, user_id)
-    total = await found.count()
-    if keys.after is not None:
-        found = found.filter(id__gt=keys.after[1])
-    if keys.before is not None:
-        found = found.filter(id__lt=keys.before[1])
-    rows = await found.order_by("-id" if keys.backward else "id").limit(keys.limit + 1)
-    items, more = trimmed(rows, keys)
-    return Slice(items, [(t.id,) for t in items], total, more)
+    return await paginate_by_id(_visible_tokens(actor, user_id), keys)
 
 
 async def revoke_token(actor: Actor | None, token_id: int) -> None:

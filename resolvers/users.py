@@ -17,7 +17,7 @@ from models import Role, User
 from observe import metrics
 from resolvers import clock, credentials, django_hashes, events, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from resolvers.pagination import Keyset, Page, Slice, Window, paginate, trimmed
+from resolvers.pagination import Keyset, Page, Slice, Window, paginate, paginate_by_id
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
 
 if TYPE_CHECKING:
@@ -205,15 +205,7 @@ async def list_users(actor: Actor | None, filt: UserFilter, win: Window) -> Page
 
 async def users_page(actor: Actor | None, filt: UserFilter, keys: Keyset) -> Slice[User]:
     """A keyset page of users by id (staff see everyone, others themselves)."""
-    users = _matching_users(actor, filt)
-    total = await users.count()
-    if keys.after is not None:
-        users = users.filter(id__gt=keys.after[1])
-    if keys.before is not None:
-        users = users.filter(id__lt=keys.before[1])
-    found = await users.order_by("-id" if keys.backward else "id").limit(keys.limit + 1)
-    items, more = trimmed(found, keys)
-    return Slice(items, [(u.id,) for u in items], total, more)
+    return await paginate_by_id(_matching_users(actor, filt), keys)
 
 
 async def update_user(

@@ -11,9 +11,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
+from pages.assets import VersionedAssets
 from settings import Settings
 
 ASSETS = Path(__file__).parent / "static"
@@ -59,22 +58,8 @@ def graphiql_page(request: Request) -> Response:
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
-class _Assets(StaticFiles):
-    """Versioned directories never change (cached for a year); our own two files revalidate."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        if response.status_code in (200, 304):
-            versioned = "/" in path.strip("/")
-            response.headers["cache-control"] = (
-                "public, max-age=31536000, immutable" if versioned else "no-cache"
-            )
-        response.headers["x-content-type-options"] = "nosniff"
-        return response
-
-
 def routes(settings: Settings) -> list[Mount]:
     """The assets' mount, when GraphiQL is on."""
     if not settings.graphiql_enabled:
         return []
-    return [Mount(PREFIX, _Assets(directory=ASSETS), name="graphiql-assets")]
+    return [Mount(PREFIX, VersionedAssets(directory=ASSETS), name="graphiql-assets")]

@@ -27,7 +27,9 @@ ROLES = ["admin", "agent", "customer"]
 
 def add_parsers(sub) -> None:
     """Register the `queue`, `user` and `token` command groups."""
-    queue = sub.add_parser("queue", help="create, list, rename, archive or restore queues")
+    queue = sub.add_parser(
+        "queue", help="create, list, rename, archive or restore queues; give agents queues"
+    )
     qsub = queue.add_subparsers(dest="action", required=True, parser_class=type(queue))
     create = qsub.add_parser("create", help="a new queue")
     create.add_argument("slug", help="short name: lower-case letters, digits, '-' and '_'")
@@ -41,6 +43,15 @@ def add_parsers(sub) -> None:
         qsub.add_parser(action, help=f"the queue will {text}").add_argument(
             "slug", help="the queue's slug"
         )
+    for action, text in (
+        ("grant", "give an agent the queue (per-queue staff permission)"),
+        ("revoke", "take the queue from an agent"),
+        ("members", "the agents who have the queue"),
+    ):
+        member = qsub.add_parser(action, help=text)
+        member.add_argument("slug", help="the queue's slug")
+        if action != "members":
+            member.add_argument("username", help="the agent's username")
 
     user = sub.add_parser("user", help="list users, change roles, deactivate, reset passwords")
     usub = user.add_subparsers(dest="action", required=True, parser_class=type(user))
@@ -151,6 +162,17 @@ async def _queue_change(args, **changes) -> list[str]:
     return [_queue_line(await queues.update_queue(SYSTEM, queue.id, **changes))]
 
 
+async def _queue_member(args, change) -> list[str]:
+    queue = await queues.queue_by_slug(SYSTEM, args.slug)
+    await change(SYSTEM, queue.id, (await _user(args.username)).id)
+    return [f"{args.username}: {'has' if change is queues.add_member else 'has not'} {args.slug}"]
+
+
+async def _queue_members(args) -> list[str]:
+    queue = await queues.queue_by_slug(SYSTEM, args.slug)
+    return [f"{u.id}\t{u.username}" for u in await queues.members_of(SYSTEM, queue.id)]
+
+
 async def _user(username: str):
     return await users.user_by_username(SYSTEM, username)
 
@@ -202,6 +224,9 @@ HANDLERS = {
     ("queue", "rename"): lambda args: _queue_change(args, title=args.title),
     ("queue", "archive"): lambda args: _queue_change(args, archived=True),
     ("queue", "restore"): lambda args: _queue_change(args, archived=False),
+    ("queue", "grant"): lambda args: _queue_member(args, queues.add_member),
+    ("queue", "revoke"): lambda args: _queue_member(args, queues.remove_member),
+    ("queue", "members"): _queue_members,
     ("user", "list"): _user_list,
     ("user", "deactivate"): lambda args: _user_update(args, is_active=False),
     ("user", "reactivate"): lambda args: _user_update(args, is_active=True),

@@ -29,7 +29,7 @@ from models import db
 from observe import logs, progress
 from observe.http import endpoint as metrics_endpoint
 from observe.middleware import Observe
-from resolvers import credentials, custom_fields, health
+from resolvers import credentials, custom_fields, health, permissions
 from resolvers.files import LocalStorage
 from resolvers.live import EventHub
 from resolvers.ratelimit import RateLimiter
@@ -268,6 +268,7 @@ def build_app(
     )
     credentials.configure(settings.credential_cache_seconds)
     custom_fields.configure(settings.helpdesk_custom_fields)
+    permissions.configure(per_queue=settings.helpdesk_enable_per_queue_staff_permission)
     return app
 
 

@@ -75,6 +75,8 @@ class Settings:
     webhooks_enabled: bool = True
     # helpdesk custom fields, a JSON list (docs/helpdesk.md)
     helpdesk_custom_fields: str = "[]"
+    # agents reach only their queues' tickets and those assigned to them (docs/helpdesk.md)
+    helpdesk_enable_per_queue_staff_permission: bool = False
     # browsers (docs/graphql.md "Browsers"): origins allowed to call every door; none = no CORS
     cors_allow_origins: tuple[str, ...] = ()
     graphiql_enabled: bool = True
@@ -132,6 +134,10 @@ class Settings:
             ),
             webhooks_enabled=_flag(env.get("WEBHOOKS_ENABLED"), cls.webhooks_enabled),
             helpdesk_custom_fields=env.get("HELPDESK_CUSTOM_FIELDS", cls.helpdesk_custom_fields),
+            helpdesk_enable_per_queue_staff_permission=_flag(
+                env.get("HELPDESK_ENABLE_PER_QUEUE_STAFF_PERMISSION"),
+                cls.helpdesk_enable_per_queue_staff_permission,
+            ),
             cors_allow_origins=_origins(env.get("CORS_ALLOW_ORIGINS", "")),
             graphiql_enabled=_flag(env.get("GRAPHIQL_ENABLED"), cls.graphiql_enabled),
             introspection_enabled=_flag(

@@ -3,7 +3,7 @@
 from models.attachments import Attachment
 from models.comments import Comment
 from models.events import Event
-from models.queues import Queue
+from models.queues import Queue, QueueMember
 from models.tickets import CLOSED_STATUSES, Status, Ticket, TicketContact, TicketTag
 from models.users import ApiToken, RevokedSession, Role, User
 from models.webhooks import Webhook, WebhookDelivery
@@ -15,6 +15,7 @@ __all__ = [
     "Comment",
     "Event",
     "Queue",
+    "QueueMember",
     "RevokedSession",
     "Role",
     "Status",

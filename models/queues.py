@@ -19,3 +19,18 @@ class Queue(Model):
 
     class Meta:
         table = "queues"
+
+
+class QueueMember(Model):
+    """A queue an agent works in (HELPDESK_ENABLE_PER_QUEUE_STAFF_PERMISSION).
+
+    With the setting on, an agent reaches the tickets of its queues and those assigned to it
+    (resolvers/permissions.py)."""
+
+    id = fields.IntField(primary_key=True)
+    queue = fields.ForeignKeyField("models.Queue", related_name="members", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="queues", on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "queue_members"
+        unique_together = (("user_id", "queue_id"),)

@@ -22,6 +22,8 @@ USER_UPDATED = "user.updated"  # role or active flag (payload: the changes)
 USER_PASSWORD_SET = "user.password_set"  # (never the password or its hash)
 QUEUE_CREATED = "queue.created"
 QUEUE_UPDATED = "queue.updated"  # title, is_public, archived_at (payload: the changes)
+QUEUE_MEMBER_ADDED = "queue.member_added"  # an agent's queue (payload: user_id)
+QUEUE_MEMBER_REMOVED = "queue.member_removed"
 TOKEN_REVOKED = "token.revoked"
 SESSION_REVOKED = "session.revoked"  # a login JWT signed out
 

@@ -240,13 +240,35 @@ def _public(ticket_id: int):
 
 
 async def read_comments(actor: Actor | None, number: int, win: Window) -> Page[Comment]:
-    """A ticket's public comments, oldest first, as they were before this read marked them."""
-    await visible_ticket(actor, number)
+    """A ticket's public comments, oldest first, as they were before this read marked them,
+    after its opening message (`opening`) when the ticket has none of its own."""
+    ticket = await visible_ticket(actor, number)
     page = await paginate(_public(number).order_by("created_at", "id"), win)
     unread = [c.id for c in page.items if not c.is_client_read]
     if unread:
         await _mark_read(actor, Comment.filter(id__in=unread))
-    return page
+    first = opening(ticket, page.items[0] if page.items else None)
+    if first is None or win.offset > 0:
+        return page
+    return Page([first, *page.items][: win.limit], page.total + 1, win.offset, win.limit)
+
+
+def opening(ticket: Ticket, first_comment: Comment | None) -> Comment | None:
+    """The conversation's first message when the ticket was opened without one (GraphQL and
+    platform v1 keep the text as the description only): its description, as an unsaved
+    comment with id 0 by whoever opened it, at its opening. None when the first comment is
+    already that text (opened here or through the helpdesk) or there is no text."""
+    if not ticket.description or (first_comment and first_comment.body == ticket.description):
+        return None
+    return Comment(
+        id=0,
+        ticket_id=ticket.id,
+        body=ticket.description,
+        is_internal=False,
+        author_id=ticket.opened_by_id,
+        created_at=ticket.created_at,
+        is_client_read=True,
+    )
 
 
 async def _public_comment(actor: Actor | None, comment_id: int) -> Comment:

@@ -29,7 +29,14 @@ from models import Event
 from resolvers import custom_fields
 from resolvers.errors import Conflict
 from resolvers.events import TICKET_DELETED
-from resolvers.permissions import Actor, is_staff, require_user, sees_internal, visible_tickets
+from resolvers.permissions import (
+    Actor,
+    is_staff,
+    require_user,
+    sees_every_ticket,
+    sees_internal,
+    visible_tickets,
+)
 
 log = logging.getLogger("ticketgate.live")
 
@@ -66,7 +73,7 @@ async def deliverable(
     actor = require_user(actor)
     internal_ok = sees_internal(actor)
     found = [e for e in events if wanted.asks_for(e) and (internal_ok or not e.internal)]
-    if found and (wanted.queue_id is not None or not is_staff(actor)):
+    if found and (wanted.queue_id is not None or not sees_every_ticket(actor)):
         tickets = visible_tickets(actor).filter(id__in={e.ticket_id for e in found})
         if wanted.queue_id is not None:
             tickets = tickets.filter(queue_id=wanted.queue_id)
@@ -75,7 +82,7 @@ async def deliverable(
             e
             for e in found
             if e.ticket_id in seen
-            or (e.kind == TICKET_DELETED and e.ticket_id in shown and not is_staff(actor))
+            or (e.kind == TICKET_DELETED and e.ticket_id in shown and not sees_every_ticket(actor))
         ]
         shown.update(seen)
     return found

@@ -6,11 +6,11 @@ import re
 
 from tortoise.exceptions import IntegrityError
 
-from models import Queue
+from models import Queue, QueueMember, Role, User
 from resolvers import clock, events, validation, writes
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
-from resolvers.permissions import Actor, require_admin, require_user
+from resolvers.permissions import Actor, require_admin, require_staff, require_user
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -70,6 +70,66 @@ async def update_queue(
             }
             await events.record(events.QUEUE_UPDATED, actor, payload=_payload(queue, changes=shown))
     return queue
+
+
+async def default_queue() -> Queue:
+    """Where a ticket opened without a queue goes: the oldest queue not archived, or a new
+    `default` queue when there is none (migration 0010 moved older queue-less tickets)."""
+    queue = await Queue.filter(archived_at=None).order_by("id").first()
+    if queue is not None:
+        return queue
+    try:
+        async with writes.transaction():
+            queue = await Queue.create(title="Default", slug="default", created_at=clock.now())
+            await events.record(events.QUEUE_CREATED, None, payload=_payload(queue))
+            return queue
+    except IntegrityError:  # created meanwhile, or archived
+        queue = await Queue.get(slug="default")
+    if queue.archived_at is not None:
+        raise Invalid("queue", "Every queue is archived: none takes new tickets.")
+    return queue
+
+
+async def _member(queue_id: int, user_id: int) -> tuple[Queue, User]:
+    queue = await Queue.get_or_none(id=queue_id)
+    if queue is None:
+        raise NotFound(f"Queue {queue_id} not found.")
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} not found.")
+    if user.role != Role.AGENT:
+        raise Invalid("user", "Only agents work in queues (admins reach every queue).")
+    return queue, user
+
+
+async def add_member(actor: Actor | None, queue_id: int, user_id: int) -> Queue:
+    """Give an agent this queue: with per-queue staff permission on, it reaches the queue's
+    tickets (docs/helpdesk.md). Adding a member twice changes nothing."""
+    require_admin(actor)
+    async with writes.transaction():
+        queue, user = await _member(queue_id, user_id)
+        if not await QueueMember.exists(queue_id=queue.id, user_id=user.id):
+            await QueueMember.create(queue_id=queue.id, user_id=user.id)
+            payload = _payload(queue, user_id=user.id)
+            await events.record(events.QUEUE_MEMBER_ADDED, actor, payload=payload)
+    return queue
+
+
+async def remove_member(actor: Actor | None, queue_id: int, user_id: int) -> Queue:
+    """Take this queue from an agent (nothing when it did not have it)."""
+    require_admin(actor)
+    async with writes.transaction():
+        queue, user = await _member(queue_id, user_id)
+        if await QueueMember.filter(queue_id=queue.id, user_id=user.id).delete():
+            payload = _payload(queue, user_id=user.id)
+            await events.record(events.QUEUE_MEMBER_REMOVED, actor, payload=payload)
+    return queue
+
+
+async def members_of(actor: Actor | None, queue_id: int) -> list[User]:
+    """The agents who have this queue, oldest account first (staff only)."""
+    require_staff(actor)
+    return await User.filter(queues__queue_id=queue_id).order_by("id")
 
 
 async def set_queue_public(actor: Actor | None, queue_id: int, is_public: bool) -> Queue:

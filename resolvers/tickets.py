@@ -11,13 +11,14 @@ from typing import Any, Literal
 from tortoise.expressions import Q, Subquery
 
 from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
-from resolvers import clock, custom_fields, events, validation, writes
+from resolvers import clock, custom_fields, events, queues, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid
 from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
     Actor,
     require_opener,
+    require_queue,
     require_staff,
     require_user,
     visible_ticket,
@@ -412,7 +413,14 @@ async def _assignee(actor: Actor, ticket: Ticket | None, value: Any) -> int | No
 
 
 async def _queue_of(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
-    return await _queue(value, ticket.queue_id if ticket is not None else None)
+    """A new ticket without one goes to the default queue (`create_ticket`); a ticket
+    never leaves its queue for none."""
+    if value is None and ticket is not None:
+        raise Invalid("queue", "Every ticket has a queue.")
+    queue_id = await _queue(value, ticket.queue_id if ticket is not None else None)
+    if ticket is None or queue_id != ticket.queue_id:
+        await require_queue(actor, queue_id)
+    return queue_id
 
 
 FIELDS: dict[str, FieldSpec] = {
@@ -572,8 +580,12 @@ async def create_ticket(
     check_files(list(files))
     tags, contacts = clean.pop("tags", []), clean.pop("client_emails", [])
     now = clock.now()
-    clean.setdefault("submitter_email", actor.email)
+    # Staff opening a ticket for the people it names open it on behalf of the first of them.
+    clean.setdefault("submitter_email", contacts[0] if actor.is_staff and contacts else actor.email)
     async with writes.transaction():
+        if clean.get("queue_id") is None:
+            clean["queue_id"] = (await queues.default_queue()).id
+            await require_queue(actor, clean["queue_id"])
         ticket = await Ticket.create(
             **clean,
             opened_by_id=actor.id,

@@ -100,6 +100,16 @@ class UpdateQueueInput:
     )
 
 
+@strawberry.input(description="Give an agent a queue, or take it away.")
+class SetQueueMemberInput:
+    queue: strawberry.ID = strawberry.field(description="The queue.")
+    user: strawberry.ID = strawberry.field(description="The agent.")
+    member: bool = strawberry.field(
+        description="True: the agent has the queue; false: it has not. With per-queue staff "
+        "permission on, an agent reaches the tickets of its queues and those assigned to it."
+    )
+
+
 @strawberry.type(description="The result of a mutation creating or changing a queue.")
 class QueuePayload:
     queue: Queue | None = strawberry.field(default=None, description="Null when it failed.")
@@ -170,6 +180,17 @@ class AdminMutations:
             is_public=input.is_public,
             archived=input.archived,
         )
+        return QueuePayload(queue=queue)
+
+    @mutation("Give an agent a queue or take it away (admins only).")
+    async def set_queue_member(
+        self,
+        info: Info,
+        input: Annotated[SetQueueMemberInput, strawberry.argument(description=INPUT)],
+    ) -> QueuePayload | None:
+        change = queues.add_member if input.member else queues.remove_member
+        queue_id = parse_id(input.queue, "Queue", "queue")
+        queue = await change(actor(info), queue_id, parse_id(input.user, "User", "user"))
         return QueuePayload(queue=queue)
 
     @mutation("Change a user's role, deactivate or reactivate them (admins only).")

@@ -24,7 +24,7 @@ from argon2 import PasswordHasher, profiles
 from tortoise import Tortoise, connections
 
 from models import db
-from resolvers import credentials, custom_fields, users
+from resolvers import credentials, custom_fields, permissions, users
 from server import build_app
 from settings import Settings, sqlite_url
 
@@ -92,10 +92,12 @@ def _tables() -> list[str]:
 @pytest.fixture(autouse=True)
 async def clean_db(database: str) -> None:
     """Every test starts from empty tables (and no cached credentials: ids are reused), with
-    no custom field definitions until it builds an app with some."""
+    no custom field definitions or per-queue staff permission until it builds an app with
+    them."""
     await credentials.drain()
     credentials.clear()
     custom_fields.configure("[]")
+    permissions.configure(per_queue=False)
     conn = connections.get("default")
     tables = _tables()
     if ON_POSTGRES:

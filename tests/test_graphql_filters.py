@@ -19,18 +19,19 @@ async def desk(agent, customer):
     other_agent = await make_user("agent2", "agent")
     billing = await queues.create_queue(SYSTEM, title="Billing", slug="billing")
     sales = await queues.create_queue(SYSTEM, title="Sales", slug="sales")
+    misc = await queues.create_queue(SYSTEM, title="Misc", slug="misc")
     specs = [
         ("VPN down at the office", billing, ["net"], 1, agent),
         ("Printer jammed", billing, ["hw", "net"], 2, None),
         ("VPN slow at home", sales, ["net"], 3, other_agent),
         ("Invoice missing", sales, [], 4, None),
-        ("Reprint the invoice", None, ["hw"], 5, agent),
-        ("Laptop broken", None, [], 3, None),
+        ("Reprint the invoice", misc, ["hw"], 5, agent),
+        ("Laptop broken", misc, [], 3, None),
     ]
     made = {}
     for n, (title, queue, tags, priority, assignee) in enumerate(specs, start=1):
         ticket = await tickets.create_ticket(
-            customer, title=title, description="", tags=tags, queue_id=queue and queue.id
+            customer, title=title, description="", tags=tags, queue_id=queue.id
         )
         await tickets.update_ticket(agent, ticket.id, priority=priority)
         if assignee is not None:

@@ -19,10 +19,6 @@ from resolvers import queues, tickets, tokens, users
 from resolvers.permissions import SYSTEM
 
 API = "/helpdesk/api"
-SUBMITTER_NOT_OWNER = (
-    "issue 17, one ticket every door: a ticket opened for a customer (submitter_email) is not "
-    "that customer's, so a customer's user_tickets leaves it out"
-)
 
 
 async def django_user(

@@ -15,7 +15,6 @@ import pytest
 
 from tests.conformance.helpdesk import (
     API,
-    SUBMITTER_NOT_OWNER,
     all_tickets,
     basic,
     django_user,
@@ -397,7 +396,6 @@ async def user_ticket_setup():
     return await queue("Test queue", "test-queue"), await django_user("test")
 
 
-@pytest.mark.xfail(strict=True, reason=SUBMITTER_NOT_OWNER)
 async def test_get_user_tickets(client, user_ticket_setup):
     """UserTicketTest.test_get_user_tickets"""
     test_queue, _ = user_ticket_setup

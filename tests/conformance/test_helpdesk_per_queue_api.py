@@ -2,37 +2,30 @@
 (PerQueueApiAuthorizationTestCase), ported to HTTP against /helpdesk/api/. The other classes
 there test the staff web UI (dashboard, reports, RSS, …), which ticketgate does not have.
 
-ticketgate has no per-queue staff permission yet (issue 17 difference 12): `per_queue_client`
-and `grant_queue` are the two places to wire it up when it lands. Until then every staff member
-reaches every queue, so the seven tests that expect a refusal are strict xfails and the six
-positive controls pass.
+`per_queue_client` turns HELPDESK_ENABLE_PER_QUEUE_STAFF_PERMISSION on or off and
+`grant_queue` gives an agent a queue (issue 17 difference 12, docs/helpdesk.md).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from resolvers import comments, tickets
+from resolvers import comments, queues, tickets
 from resolvers.files import LocalStorage, NewFile
 from resolvers.permissions import SYSTEM
 from tests.conformance.helpdesk import API, basic, django_user, queue, ticket
 
-NEEDS_PER_QUEUE = (
-    "issue 17 difference 12: no per-queue staff permission "
-    "(HELPDESK_ENABLE_PER_QUEUE_STAFF_PERMISSION): every agent reaches every queue"
-)
 STAFF, ROOT = basic("restricted_staff", "pass"), basic("root", "pass")
 
 
 def per_queue_client(client_with, enabled: bool):
-    """An app with HELPDESK_ENABLE_PER_QUEUE_STAFF_PERMISSION on or off. ticketgate has no such
-    setting yet (difference 12): pass it to `client_with` once it exists."""
-    return client_with()
+    """An app with HELPDESK_ENABLE_PER_QUEUE_STAFF_PERMISSION on or off."""
+    return client_with(helpdesk_enable_per_queue_staff_permission=enabled)
 
 
 async def grant_queue(user, the_queue) -> None:
-    """`user.user_permissions.add(<the queue's permission>)`. ticketgate has no queue
-    membership yet (difference 12): call the domain function here once it exists."""
+    """`user.user_permissions.add(<the queue's permission>)`."""
+    await queues.add_member(SYSTEM, the_queue.id, user.id)
 
 
 @pytest.fixture
@@ -88,7 +81,6 @@ async def ticket_ids(client, headers) -> list[int]:
 # ---------------------------------------------------------------- reads
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PER_QUEUE)
 async def test_ticket_list_only_shows_permitted_queues(client, world):
     """PerQueueApiAuthorizationTestCase.test_ticket_list_only_shows_permitted_queues"""
     ids = await ticket_ids(client, STAFF)
@@ -96,7 +88,6 @@ async def test_ticket_list_only_shows_permitted_queues(client, world):
     assert world["ticket_b"].id not in ids
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PER_QUEUE)
 async def test_foreign_ticket_cannot_be_retrieved(client, world):
     """PerQueueApiAuthorizationTestCase.test_foreign_ticket_cannot_be_retrieved"""
     response = await client.get(f"{API}/tickets/{world['ticket_b'].id}/", headers=STAFF)
@@ -104,7 +95,6 @@ async def test_foreign_ticket_cannot_be_retrieved(client, world):
     assert b"CONFIDENTIAL" not in response.content
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PER_QUEUE)
 async def test_foreign_internal_followup_cannot_be_retrieved(client, world):
     """PerQueueApiAuthorizationTestCase.test_foreign_internal_followup_cannot_be_retrieved"""
     response = await client.get(f"{API}/followups/{world['followup_b'].id}/", headers=STAFF)
@@ -112,7 +102,6 @@ async def test_foreign_internal_followup_cannot_be_retrieved(client, world):
     assert b"not for you" not in response.content
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PER_QUEUE)
 async def test_foreign_attachment_cannot_be_retrieved(client, world):
     """PerQueueApiAuthorizationTestCase.test_foreign_attachment_cannot_be_retrieved"""
     attachment_id = await attachment_b_id(client, world)
@@ -124,7 +113,6 @@ async def test_foreign_attachment_cannot_be_retrieved(client, world):
 # ---------------------------------------------------------------- writes
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PER_QUEUE)
 async def test_foreign_ticket_cannot_be_modified(client, world):
     """PerQueueApiAuthorizationTestCase.test_foreign_ticket_cannot_be_modified"""
     path = f"{API}/tickets/{world['ticket_b'].id}/"
@@ -138,7 +126,6 @@ async def _titles_of_followups(client, ticket_id: int) -> list[str]:
     return [f["title"] for f in response.json()["followup_set"]]
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PER_QUEUE)
 async def test_followup_cannot_be_created_against_a_foreign_ticket(client, world):
     """PerQueueApiAuthorizationTestCase.test_followup_cannot_be_created_against_a_foreign_ticket"""
     body = {"ticket": world["ticket_b"].id, "title": "intrusion", "comment": "x"}
@@ -148,7 +135,6 @@ async def test_followup_cannot_be_created_against_a_foreign_ticket(client, world
     assert "intrusion" not in await _titles_of_followups(client, world["ticket_b"].id)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PER_QUEUE)
 async def test_ticket_creation_in_a_foreign_queue_is_rejected_by_the_serializer(client, world):
     """PerQueueApiAuthorizationTestCase.
     test_ticket_creation_in_a_foreign_queue_is_rejected_by_the_serializer"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.helpdesk import API, SUBMITTER_NOT_OWNER, django_user, queue, ticket, token
+from tests.conformance.helpdesk import API, django_user, queue, ticket, token
 
 
 @pytest.fixture
@@ -35,7 +35,6 @@ async def test_an_account_without_an_address_gets_nothing(client, setup):
     assert await titles_for(client, no_address) == []
 
 
-@pytest.mark.xfail(strict=True, reason=SUBMITTER_NOT_OWNER)
 async def test_an_account_with_an_address_still_gets_its_own_tickets(client, setup):
     """UserTicketsIdentityTestCase.test_an_account_with_an_address_still_gets_its_own_tickets"""
     the_queue, _, owner = setup

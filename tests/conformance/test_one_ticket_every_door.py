@@ -36,28 +36,6 @@ READING = [
 ]
 PAIRS = [(made, read) for made in CREATING for read in READING if read != made]
 
-NO_FIRST_MESSAGE = (
-    "issue 17, one ticket every door: a ticket opened without a first message shows no body in "
-    "the control panel (the description must appear as its first message)"
-)
-NOT_THE_CUSTOMERS = (
-    "issue 17, one ticket every door: a ticket an agent opens on behalf of a customer "
-    "(client e-mails) must belong to that customer in every door's 'my tickets'"
-)
-NO_QUEUE = (
-    "issue 17, one ticket every door: a ticket opened without a queue answers queue: null; "
-    "every ticket has a queue (a default queue)"
-)
-KNOWN = {
-    ("graphql", "control_panel"): NO_FIRST_MESSAGE,
-    ("platform_v1", "control_panel"): NO_FIRST_MESSAGE,
-    ("graphql", "helpdesk"): NOT_THE_CUSTOMERS,
-    ("graphql", "helpdesk_user_tickets"): NOT_THE_CUSTOMERS,
-    ("platform_v1", "graphql"): NO_QUEUE,
-    ("platform_v1", "helpdesk"): NO_QUEUE,
-    ("platform_v1", "helpdesk_user_tickets"): NO_QUEUE,
-}
-
 
 @pytest.fixture
 async def world(agent, customer):
@@ -260,17 +238,9 @@ CREATE = {name: globals()[f"create_{name}"] for name in CREATING}
 READ = {name: globals()[f"read_{name}"] for name in READING}
 
 
-def _params():
-    for made, read in PAIRS:
-        marks = (
-            [pytest.mark.xfail(strict=True, reason=KNOWN[made, read])]
-            if (made, read) in KNOWN
-            else []
-        )
-        yield pytest.param(made, read, id=f"{made}->{read}", marks=marks)
-
-
-@pytest.mark.parametrize(("made_by", "read_by"), list(_params()))
+@pytest.mark.parametrize(
+    ("made_by", "read_by"), [pytest.param(m, r, id=f"{m}->{r}") for m, r in PAIRS]
+)
 async def test_one_ticket_reads_the_same_through_every_door(client, world, made_by, read_by):
     number, priority = await CREATE[made_by](client, world)
     await comments.add_comment(world["agent"], number, REPLY, is_internal=False)

@@ -232,3 +232,26 @@ async def test_archived_at_is_read_through_every_query_path(client, admin):
     when = listed["data"]["queues"][0]["archivedAt"]
     assert when is not None and when.startswith(archived.archived_at.strftime("%Y-%m-%dT%H:%M"))
     assert nested["data"]["tickets"]["edges"][0]["node"]["queue"]["archivedAt"] == when
+
+
+SET_QUEUE_MEMBER = """mutation($input: SetQueueMemberInput!) {
+  setQueueMember(input: $input) { queue { slug } userErrors { field message code } }
+}"""
+
+
+async def test_admins_give_agents_queues(client, admin, agent, customer):
+    queue = await queues.create_queue(SYSTEM, title="Sales", slug="sales")
+    change = {"queue": str(queue.id), "user": str(agent.id), "member": True}
+    body = await gql(client, SET_QUEUE_MEMBER, await token_for(agent), input=change)
+    assert body["data"]["setQueueMember"]["userErrors"][0]["code"] == "FORBIDDEN"
+    token = await token_for(admin)
+    for _ in range(2):  # twice: still one membership, one event
+        body = await gql(client, SET_QUEUE_MEMBER, token, input=change)
+        assert body["data"]["setQueueMember"] == {"queue": {"slug": "sales"}, "userErrors": []}
+    assert [u.id for u in await queues.members_of(SYSTEM, queue.id)] == [agent.id]
+    body = await gql(client, SET_QUEUE_MEMBER, token, input={**change, "user": str(customer.id)})
+    assert body["data"]["setQueueMember"]["userErrors"][0]["field"] == "user"
+    body = await gql(client, SET_QUEUE_MEMBER, token, input={**change, "member": False})
+    assert body["data"]["setQueueMember"]["userErrors"] == []
+    assert await queues.members_of(SYSTEM, queue.id) == []
+    assert await kinds() == ["queue.created", "queue.member_added", "queue.member_removed"]

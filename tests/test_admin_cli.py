@@ -23,6 +23,12 @@ def test_admin_commands(cli_env):  # noqa: F811
     assert ok(cli_env, "queue", "rename", "sales", "Sales EU") == "1\tsales\tprivate\tSales EU\n"
     assert ok(cli_env, "queue", "archive", "sales") == "1\tsales\tarchived\tSales EU\n"
     assert ok(cli_env, "queue", "list") == "1\tsales\tarchived\tSales EU\n"
+    assert ok(cli_env, "queue", "grant", "sales", "ann") == "ann: has sales\n"
+    assert ok(cli_env, "queue", "members", "sales") == "2\tann\n"
+    assert ok(cli_env, "queue", "revoke", "sales", "ann") == "ann: has not sales\n"
+    assert ok(cli_env, "queue", "members", "sales") == ""
+    not_an_agent = run(cli_env, "queue", "grant", "sales", "boss")
+    assert not_an_agent.returncode == 1 and "Only agents work in queues" in not_an_agent.stderr
     duplicate = run(cli_env, "queue", "create", "sales", "--title", "Again")
     assert duplicate.returncode == 1
     assert "ticketgate: A queue with slug 'sales' already exists.\n" in duplicate.stderr

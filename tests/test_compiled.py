@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Status
-from resolvers import comments, credentials, projections, queues, reads, tickets
+from resolvers import comments, credentials, permissions, projections, queues, reads, tickets
 from resolvers.permissions import SYSTEM
 from resolvers.tickets import TicketFilter, TicketOrder, filter_tickets
 from schema import build_schema
@@ -258,6 +258,33 @@ async def test_visibility_sql_matches_the_orm_rule(people, data):
             )
             assert [r[0] for r in rows] == list(orm), (role, filt)
             assert total == len(orm)
+
+
+async def test_per_queue_staff_permission_reads_the_same_both_ways(people, data):
+    """With per-queue staff permission on, an agent sees its queues' tickets and those assigned
+    to it, alike through the lean SQL, the ORM and compiled or standard GraphQL."""
+    sales = await queues.create_queue(SYSTEM, title="Sales", slug="sales")
+    restricted = await make_user("restricted", "agent")
+    await queues.add_member(SYSTEM, sales.id, restricted.id)
+    for ticket in data[:4]:
+        await tickets.update_ticket(SYSTEM, ticket.id, queue_id=sales.id)
+    await tickets.assign(SYSTEM, data[6].id, restricted.id)
+    permissions.configure(per_queue=True)
+    expected = {
+        restricted: {t.id for t in data[:4]} | {data[6].id},
+        people["agent"]: {t.id for n, t in enumerate(data) if n % 2},  # assigned to it
+        people["admin"]: {t.id for t in data},
+    }
+    document = "{ tickets(first: 20) { totalCount nodes { number title queue { slug } } } }"
+    for user, ids in expected.items():
+        rows, total = await reads.run(
+            projections.ticket_page(user, TicketFilter(), TicketOrder(), _window(), ["id"])
+        )
+        orm = await filter_tickets(user, TicketFilter()).values_list("id", flat=True)
+        assert {r[0] for r in rows} == set(orm) == ids and total == len(ids), user.username
+        compiled, standard = await _both(document, {}, user)
+        assert compiled == standard.data
+        assert {n["number"] for n in compiled["tickets"]["nodes"]} == ids
 
 
 def _window():

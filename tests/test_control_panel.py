@@ -787,3 +787,25 @@ async def test_search_with_a_nul_is_a_clean_error(client, customer):
     """Found by fuzzing: a NUL in ?q= was a 500 on PostgreSQL."""
     response = await client.get("/support/tickets?q=a%00b", headers=xt(await token_for(customer)))
     assert_error(response, 400, "q")
+
+
+async def test_a_ticket_opened_elsewhere_starts_with_its_description(client, agent, customer):
+    """GraphQL and platform v1 keep the opening text as the description only: here it is the
+    first message (id 0, by the opener, at the opening), shown once and never twice."""
+    token = await token_for(customer)
+    elsewhere = await tickets.create_ticket(customer, title="VPN", description="It is down.")
+    await comments.add_comment(agent, elsewhere.id, "Looking.")
+    here = await client.post(
+        "/support/tickets", json={"summary": "Mail", "comment_body": "Bounces."}, headers=xt(token)
+    )
+    silent = await tickets.create_ticket(customer, title="No text")
+    url = "/support/tickets/{}/comments"
+    listed = (await client.get(url.format(elsewhere.id), headers=xt(token))).json()["items"]
+    assert [c["body"] for c in listed] == ["It is down.", "Looking."]
+    first = listed[0]
+    assert set(first) == COMMENT_KEYS
+    assert (first["id"], first["is_client_author"], first["files"]) == (0, True, [])
+    assert first["sent_at"] == elsewhere.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    listed = (await client.get(url.format(here.json()["number"]), headers=xt(token))).json()
+    assert [c["body"] for c in listed["items"]] == ["Bounces."]
+    assert (await client.get(url.format(silent.id), headers=xt(token))).json()["items"] == []

@@ -1,13 +1,14 @@
 """Every rule at every door (tests/doors/adapters.py): each test states a rule once and checks
 it through each door that has the operation, in that door's own error shape: customer
-isolation, internal comments hidden, an illegal transition, NUL refused, an out-of-range id,
-an oversized body, a wrong credential."""
+isolation, per-queue staff permission, internal comments hidden, an illegal transition, NUL
+refused, an out-of-range id, an oversized body, a wrong credential."""
 
 from __future__ import annotations
 
 import pytest
 
-from resolvers import comments, tickets
+from resolvers import comments, queues, tickets
+from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
 from tests.doors.adapters import BIG_ID, DOORS, Door
 
@@ -16,11 +17,15 @@ LIMIT = 4096  # bytes: the body limit of the app under test
 NUL_KIND = {"nephthys": "not_found"}  # a Slack id with a NUL matches nobody
 FOREIGN_KIND = {"helpdesk_legacy": "forbidden"}  # staff only: customers get nothing
 BIG_ID_KIND = {"graphql": "invalid"}  # an ID argument no id column can hold is bad input
+# DRF validates the followup's `ticket` field: a ticket out of reach is a 400 on it.
+FOREIGN_QUEUE_COMMENT_KIND = {"helpdesk": "invalid"}
 # DRF and the legacy form answer every authentication failure 403.
 STRANGER_KIND = {
     "helpdesk": "forbidden",
     "helpdesk_legacy": "forbidden",
 }  # an ID argument no id column can hold is bad input
+# DRF validates the followup's `ticket` field: a ticket out of reach is a 400 on it.
+FOREIGN_QUEUE_COMMENT_KIND = {"helpdesk": "invalid"}
 
 
 @pytest.fixture(params=DOORS, ids=lambda d: d.name)
@@ -43,6 +48,37 @@ async def test_customers_see_only_their_own_tickets(door, customer, other_custom
     if hasattr(door, "list_ids") and door.name != "helpdesk_legacy":
         theirs = await tickets.create_ticket(other_customer, title="theirs")
         assert await door.list_ids(who) == [theirs.id]
+
+
+@pytest.fixture(params=DOORS, ids=lambda d: d.name)
+async def per_queue_door(request, client_with):
+    async with client_with(helpdesk_enable_per_queue_staff_permission=True) as client:
+        yield request.param(client)
+
+
+async def test_an_agent_with_per_queue_permission_reaches_only_its_queues(
+    per_queue_door, agent, customer
+):
+    """HELPDESK_ENABLE_PER_QUEUE_STAFF_PERMISSION: an agent reaches the tickets of its queues
+    and those assigned to it, nothing else (not found, as for a customer)."""
+    door = per_queue_door
+    mine = await queues.create_queue(SYSTEM, title="Mine", slug="mine")
+    other = await queues.create_queue(SYSTEM, title="Other", slug="other")
+    await queues.add_member(SYSTEM, mine.id, agent.id)
+    ours = await tickets.create_ticket(customer, title="ours", queue_id=mine.id)
+    foreign = await tickets.create_ticket(customer, title="foreign", queue_id=other.id)
+    assigned = await tickets.create_ticket(customer, title="assigned", queue_id=other.id)
+    await tickets.assign(SYSTEM, assigned.id, agent.id)
+    who = await door.act_as(agent)
+    assert door.kind(await door.get(who, foreign.id)) == "not_found"
+    for reachable in (ours, assigned):
+        assert door.found(await door.get(who, reachable.id))
+    if hasattr(door, "list_ids") and door.name != "helpdesk_legacy":
+        assert sorted(await door.list_ids(who)) == [ours.id, assigned.id]
+    if door.can_write:
+        answer = await door.comment(who, foreign.id, "let me in")
+        assert door.kind(answer) == FOREIGN_QUEUE_COMMENT_KIND.get(door.name, "not_found")
+        assert (await comments.list_comments(SYSTEM, foreign.id, Window(0, 10))).items == []
 
 
 async def test_customers_never_see_internal_comments(door, agent, customer):

@@ -12,7 +12,7 @@ from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
 from models import Event
-from resolvers import comments, live, tickets
+from resolvers import comments, live, queues, tickets
 from resolvers.clock import now
 from resolvers.live import EventHub, _Listener
 from resolvers.permissions import SYSTEM
@@ -106,6 +106,29 @@ async def test_a_customer_hears_only_its_tickets_and_no_internal_comment(
         event = await next_data(ws)  # events arrive in order: the two before were withheld
         assert (event["type"], event["ticketNumber"]) == ("ticket.status_changed", mine.id)
         assert event["payload"] == {"previous": "open", "current": "in_progress"}
+
+
+async def test_an_agent_with_per_queue_permission_hears_only_its_queues(settings, customer, agent):
+    app = build_app(
+        dataclasses.replace(
+            settings,
+            subscription_poll_seconds=0.01,
+            helpdesk_enable_per_queue_staff_permission=True,
+        ),
+        manage_db=False,
+    )
+    mine = await queues.create_queue(SYSTEM, title="Mine", slug="mine")
+    other = await queues.create_queue(SYSTEM, title="Other", slug="other")
+    await queues.add_member(SYSTEM, mine.id, agent.id)
+    foreign = await tickets.create_ticket(customer, title="Foreign", queue_id=other.id)
+    ours = await tickets.create_ticket(customer, title="Ours", queue_id=mine.id)
+    token = await token_for(agent)
+    async with connected(app, {"Authorization": f"Bearer {token}"}) as ws:
+        await subscribe(ws, EVENTS, app)
+        await comments.add_comment(customer, foreign.id, "Not for this agent")
+        await comments.add_comment(customer, ours.id, "For this agent")
+        event = await next_data(ws)  # in order: the one before was withheld
+        assert (event["type"], event["ticketNumber"]) == ("comment.created", ours.id)
 
 
 async def test_filters_by_ticket_queue_and_type(live_app, agent):

@@ -1,11 +1,14 @@
 """Domain rules for tickets: validation, transitions, timestamps, events, permissions per role."""
 
+import importlib
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from tortoise import connections
 
-from models import Event, Status, TicketContact
-from resolvers import clock, comments, tickets
+from models import Event, Queue, Status, Ticket, TicketContact
+from resolvers import clock, comments, permissions, queues, tickets
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
@@ -220,3 +223,76 @@ async def test_filters_and_ordering(frozen, agent, customer):
 async def test_system_actor_acts_as_admin():
     ticket = await tickets.create_ticket(SYSTEM, title="from cron")
     assert ticket.opened_by_id is None
+
+
+# ---------------------------------------------------------------- queues, owners (issue 17)
+
+
+async def test_every_ticket_has_a_queue(customer, agent):
+    first = await tickets.create_ticket(customer, title="no queue, no queues")
+    default = await queues.queue_by_slug(SYSTEM, "default")
+    assert first.queue_id == default.id
+    await queues.update_queue(SYSTEM, default.id, archived=True)
+    with pytest.raises(Invalid) as refused:
+        await tickets.create_ticket(customer, title="every queue archived")
+    assert refused.value.fields[0][0] == "queue"
+    sales = await queues.create_queue(SYSTEM, title="Sales", slug="sales")
+    await queues.create_queue(SYSTEM, title="Later", slug="later")
+    assert (await tickets.create_ticket(customer, title="oldest open")).queue_id == sales.id
+    with pytest.raises(Invalid):
+        await tickets.update_ticket(agent, first.id, queue_id=None)
+
+
+async def test_a_ticket_opened_for_a_customer_is_theirs(agent, customer, other_customer):
+    ticket = await tickets.create_ticket(
+        agent, title="for them", client_emails=[customer.email, other_customer.email]
+    )
+    assert ticket.submitter_email == customer.email
+    mine = await tickets.list_tickets(customer, TicketFilter(), Window(0, 10))
+    assert [t.id for t in mine.items] == [ticket.id]
+    await tickets.update_ticket(customer, ticket.id, title="renamed by its customer")
+    with pytest.raises(Forbidden):  # only named on it
+        await tickets.update_ticket(other_customer, ticket.id, title="renamed by another")
+    submitted = await tickets.create_ticket(
+        agent, title="submitted", submitter_email=other_customer.email
+    )
+    assert (await tickets.get_ticket(other_customer, submitted.id)).id == submitted.id
+    with pytest.raises(NotFound):
+        await tickets.get_ticket(customer, submitted.id)
+
+
+async def test_an_agent_with_per_queue_permission_files_tickets_only_in_its_queues(agent, customer):
+    mine = await queues.create_queue(SYSTEM, title="Mine", slug="mine")
+    other = await queues.create_queue(SYSTEM, title="Other", slug="other")
+    await queues.add_member(SYSTEM, mine.id, agent.id)
+    ticket = await tickets.create_ticket(customer, title="in mine", queue_id=mine.id)
+    permissions.configure(per_queue=True)
+    with pytest.raises(Invalid) as refused:
+        await tickets.create_ticket(agent, title="planted", queue_id=other.id)
+    assert refused.value.fields[0][0] == "queue"
+    with pytest.raises(Invalid):
+        await tickets.update_ticket(agent, ticket.id, queue_id=other.id)
+    await tickets.update_ticket(SYSTEM, ticket.id, queue_id=other.id)
+    with pytest.raises(NotFound):  # out of its queues, not assigned to it
+        await tickets.get_ticket(agent, ticket.id)
+    permissions.configure(per_queue=False)
+    assert (await tickets.get_ticket(agent, ticket.id)).queue_id == other.id
+
+
+async def test_migration_0010_moves_queueless_tickets_to_the_default_queue(customer):
+    """Tickets stored without a queue (before 0010) go to the oldest open queue, or to a new
+    `default` queue when there is none."""
+    step = importlib.import_module("migrations.0010_h_queues_queue_members").queue_the_queueless
+    editor = SimpleNamespace(client=connections.get("default"))
+    ticket = await tickets.create_ticket(customer, title="old")
+    await Ticket.filter(id=ticket.id).update(queue_id=None)
+    await Queue.all().delete()
+    await step(None, editor)
+    default = await Queue.get(slug="default")
+    assert (await Ticket.get(id=ticket.id)).queue_id == default.id
+    sales = await queues.create_queue(SYSTEM, title="Sales", slug="sales")
+    await queues.update_queue(SYSTEM, default.id, archived=True)
+    await Ticket.filter(id=ticket.id).update(queue_id=None)
+    await step(None, editor)
+    assert (await Ticket.get(id=ticket.id)).queue_id == sales.id
+    assert await Queue.all().count() == 2

@@ -99,10 +99,10 @@ async def test_ticket_has_exactly_the_reference_fields(client, at, admin, agent,
         "title": "Login",
         "description": "Login text",
         "status": "closed",  # resolved reads as closed
-        "opened_by": {"id": customer.id, "slack_id": None, "username": "customer"},
-        "closed_by": {"id": admin.id, "slack_id": None, "username": "admin"},
+        "opened_by": {"id": customer.id, "slack_id": "", "username": "customer"},
+        "closed_by": {"id": admin.id, "slack_id": "", "username": "admin"},
         "assigned_to": {"id": agent.id, "slack_id": "UAGENT1", "username": "agent"},
-        "reopened_by": {"id": customer.id, "slack_id": None, "username": "customer"},
+        "reopened_by": {"id": customer.id, "slack_id": "", "username": "customer"},
         "tags": ["auth", "web"],
         "created_at": "2026-03-10T09:00:00+00:00",
         "closed_at": "2026-03-10T11:50:00+00:00",
@@ -116,7 +116,7 @@ async def test_ticket_with_nobody_and_nothing(client, at, customer):
     assert set(body) == TICKET_FIELDS
     assert body["status"] == "open"
     assert body["closed_by"] is body["assigned_to"] is body["reopened_by"] is None
-    assert body["tags"] == [] and body["closed_at"] is None and body["message_ts"] is None
+    assert body["tags"] == [] and body["closed_at"] is None and body["message_ts"] == ""
 
 
 @pytest.mark.parametrize(
@@ -316,14 +316,14 @@ async def test_public_door_lists_only_public_queues_to_anonymous_readers(
     anonymous = (await client.get("/api/tickets?since=2000-01-01")).json()
     assert [t["id"] for t in anonymous] == [shown, theirs]
     # people without their login names: the reference's {id, slack_id}
-    assert anonymous[0]["opened_by"] == {"id": customer.id, "slack_id": None}
+    assert anonymous[0]["opened_by"] == {"id": customer.id, "slack_id": ""}
     assert anonymous[0]["assigned_to"] == {"id": agent.id, "slack_id": "UAGENT1"}
     assert anonymous[0]["tags"] == ["faq"]
     one = await client.get(f"/api/ticket?id={in_private}")
     assert (one.status_code, one.json()) == (404, {"error": "ticket_not_found"})
     assert (await client.get(f"/api/ticket?id={shown}")).json()["opened_by"] == {
         "id": customer.id,
-        "slack_id": None,
+        "slack_id": "",
     }
 
     # signed in: the visibility of every other door, whatever the queue
@@ -452,12 +452,12 @@ async def test_ticket_made_and_closed_through_graphql_moves_nephthys(client, age
     ]
 
 
-async def test_helpers_without_slack_id_show_null(client, at, customer):
+async def test_helpers_without_slack_id_show_an_empty_string(client, at, customer):
     helper = await make_user("nosl", "agent")
     ticket_id = await _open(at, customer, NOW, "Closed by nosl")
     await tickets.set_status(helper, ticket_id, "closed")
     board = (await client.get("/api/stats_v2")).json()["all_time"]["helpers_leaderboard"]
-    assert board == [{"id": helper.id, "slack_id": None, "count": 1}]
+    assert board == [{"id": helper.id, "slack_id": "", "count": 1}]
 
 
 async def test_user_id_with_a_nul_is_not_found(client, agent):

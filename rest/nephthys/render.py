@@ -20,9 +20,22 @@ STATUS_NAMES: dict[Status, str] = {
 }
 
 
+# Where the reference types a Slack identity `string`, people and tickets that never came from
+# Slack answer "" (docs/nephthys.md), never null.
+def _person(person: dict[str, Any] | None) -> dict[str, Any] | None:
+    if person is None or person["slack_id"] is not None:
+        return person
+    return {**person, "slack_id": ""}
+
+
+def _with_leaderboard(body: dict[str, Any]) -> dict[str, Any]:
+    body["helpers_leaderboard"] = [_person(e) for e in body["helpers_leaderboard"]]
+    return body
+
+
 def overall(settings: Settings, found: stats.OverallStats, base_url: str) -> dict[str, Any]:
     """`base_url`: PUBLIC_BASE_URL, else the request's own (rest/origin.py)."""
-    body = asdict(found)
+    body = _with_leaderboard(asdict(found))
     oldest = found.oldest_unanswered_ticket
     if oldest is not None:
         body["oldest_unanswered_ticket"] = {
@@ -40,14 +53,14 @@ def overall(settings: Settings, found: stats.OverallStats, base_url: str) -> dic
 
 def period(found: stats.TimeBoundStats) -> dict[str, Any]:
     """A time-bound stats block without its bounds."""
-    body = asdict(found)
+    body = _with_leaderboard(asdict(found))
     del body["since"], body["until"]
     return body
 
 
 def top3(entries: list[stats.LeaderboardEntry]) -> list[dict[str, Any]]:
     return [
-        {"user_id": e.id, "slack_id": e.slack_id, "closed_ticket_count": e.count}
+        {"user_id": e.id, "slack_id": e.slack_id or "", "closed_ticket_count": e.count}
         for e in entries[:3]
     ]
 
@@ -78,14 +91,14 @@ def ticket(row: dict[str, Any]) -> dict[str, Any]:
         "title": row["title"],
         "description": row["description"],
         "status": STATUS_NAMES[row["status"]],  # a StrEnum: its value finds it
-        "opened_by": row["opened_by"],
-        "closed_by": row["closed_by"],
-        "assigned_to": row["assigned_to"],
-        "reopened_by": row["reopened_by"],
+        "opened_by": _person(row["opened_by"]),
+        "closed_by": _person(row["closed_by"]),
+        "assigned_to": _person(row["assigned_to"]),
+        "reopened_by": _person(row["reopened_by"]),
         "tags": row["tags"],
         "created_at": row["created_at"],  # orjson writes datetimes as isoformat() does
         "closed_at": row["closed_at"],
-        "message_ts": row["message_ts"],
+        "message_ts": row["message_ts"] or "",
     }
 
 

@@ -1,7 +1,7 @@
 """A bounded, streamed read of many tickets with their people and tags (nephthys `/api/tickets`).
 
 Who sees what: a signed-in caller sees the tickets every door shows them (`visible_tickets`:
-staff all, customers those they opened or are named on). An anonymous reader, admitted only by a
+staff all or their queues', customers those they opened, submitted or are named on). An anonymous reader, admitted only by a
 public door, sees the tickets of public queues (`Queue.is_public`) and never people's usernames
 (`public_tickets`).
 

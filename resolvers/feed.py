@@ -1,9 +1,9 @@
 """A bounded, streamed read of many tickets with their people and tags (nephthys `/api/tickets`).
 
 Who sees what: a signed-in caller sees the tickets every door shows them (`visible_tickets`:
-staff all or their queues', customers those they opened, submitted or are named on). An anonymous reader, admitted only by a
-public door, sees the tickets of public queues (`Queue.is_public`) and never people's usernames
-(`public_tickets`).
+staff all or their queues', customers those they opened, submitted or are named on). An
+anonymous reader, admitted only by a public door, sees the tickets of public queues
+(`Queue.is_public`) and never people's usernames (`public_tickets`).
 
 Rows are read in keyset chunks ordered by (created_at, id): the ORM builds the statement (so the
 visibility rule is the usual one), the rows come back as plain tuples of the shown columns with

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from tortoise.expressions import Subquery
+
 from models import Attachment
 from resolvers import clock, validation
 from resolvers.errors import Invalid, NotFound
@@ -20,8 +22,10 @@ from resolvers.permissions import (
     Actor,
     require_staff,
     require_user,
+    sees_every_ticket,
     sees_internal,
     visible_ticket,
+    visible_tickets,
 )
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -220,9 +224,13 @@ async def read_attachment(actor: Actor | None, storage: Storage, attachment_id: 
 
 
 async def list_comment_attachments(actor: Actor | None, win: Window) -> Page[Attachment]:
-    """Every comment's attachment, oldest first: staff only (they see every comment)."""
+    """Every comment's attachment on the tickets the actor sees, oldest first: staff only
+    (they see every comment of those)."""
     require_staff(actor)
-    return await paginate(Attachment.filter(comment_id__not_isnull=True).order_by("id"), win)
+    found = Attachment.filter(comment_id__not_isnull=True)
+    if not sees_every_ticket(actor):
+        found = found.filter(comment__ticket_id__in=Subquery(visible_tickets(actor).values("id")))
+    return await paginate(found.order_by("id"), win)
 
 
 async def delete_attachment(actor: Actor | None, attachment_id: int) -> None:

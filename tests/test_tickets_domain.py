@@ -8,8 +8,9 @@ import pytest
 from tortoise import connections
 
 from models import Event, Queue, Status, Ticket, TicketContact
-from resolvers import clock, comments, permissions, queues, tickets
+from resolvers import clock, comments, files, permissions, queues, tickets
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from resolvers.files import LocalStorage, NewFile
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
 from resolvers.tickets import TicketFilter, TicketOrder
@@ -277,6 +278,24 @@ async def test_an_agent_with_per_queue_permission_files_tickets_only_in_its_queu
         await tickets.get_ticket(agent, ticket.id)
     permissions.configure(per_queue=False)
     assert (await tickets.get_ticket(agent, ticket.id)).queue_id == other.id
+
+
+async def test_per_queue_permission_lists_only_the_files_of_an_agents_queues(
+    settings, agent, customer
+):
+    mine = await queues.create_queue(SYSTEM, title="Mine", slug="mine")
+    other = await queues.create_queue(SYSTEM, title="Other", slug="other")
+    await queues.add_member(SYSTEM, mine.id, agent.id)
+    storage = LocalStorage(settings.data_dir / "files")
+    for queue in (mine, other):
+        ticket = await tickets.create_ticket(customer, title=queue.slug, queue_id=queue.id)
+        new = NewFile(f"{queue.slug}.txt", "text/plain", b"x")
+        await comments.add_comment(customer, ticket.id, "file", files=[new], storage=storage)
+    permissions.configure(per_queue=True)
+    listed = await files.list_comment_attachments(agent, Window(0, 10))
+    assert [a.filename for a in listed.items] == ["mine.txt"]
+    everything = await files.list_comment_attachments(SYSTEM, Window(0, 10))
+    assert [a.filename for a in everything.items] == ["mine.txt", "other.txt"]
 
 
 async def test_migration_0010_moves_queueless_tickets_to_the_default_queue(customer):

@@ -23,7 +23,7 @@ from models import Event, User, Webhook, WebhookDelivery
 from resolvers import clock, validation
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
-from resolvers.permissions import Actor, require_admin
+from resolvers.permissions import Actor, require_admin, sees_every_ticket
 
 EVENTS = (
     "ticket.created",
@@ -243,14 +243,16 @@ async def list_deliveries(
 
 
 def receives(webhook: Webhook, owner: User | None, event: Event) -> bool:
-    """Whether this webhook gets this event (subscription, activity, owner's rights)."""
+    """Whether this webhook gets this event (subscription, activity, owner's rights: its owner
+    must see every ticket, so an admin demoted to an agent under per-queue staff permission
+    gets none)."""
     kind = DELIVERED_AS.get(event.kind, event.kind)
     return (
         webhook.active
         and kind in webhook.events
         and owner is not None
         and owner.is_active
-        and owner.is_staff
+        and sees_every_ticket(owner)
     )
 
 

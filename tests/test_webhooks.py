@@ -15,8 +15,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from models import User, WebhookDelivery
-from resolvers import clock
+from models import Event, Role, User, Webhook, WebhookDelivery
+from resolvers import clock, permissions, webhooks
 from resolvers.webhook_worker import LEASE, MAX_ATTEMPTS, backoff, deliver_due
 from server import build_app
 from tests.helpers import bearer, gql, token_for
@@ -447,3 +447,15 @@ async def test_inactive_webhooks_wait(client, admin, customer, receiver):
     await client.patch(url, json={"active": True}, headers=await auth(admin))
     assert await deliver() == 1
     assert len(receiver.requests) == 1
+
+
+def test_an_owner_restricted_to_queues_receives_nothing():
+    """Webhooks carry every ticket's events: an owner must see every ticket (an admin demoted to
+    an agent keeps receiving only while per-queue staff permission is off)."""
+    hook = Webhook(active=True, events=["ticket.created"])
+    owner = User(role=Role.AGENT, is_active=True)
+    event = Event(kind="ticket.created")
+    assert webhooks.receives(hook, owner, event)
+    permissions.configure(per_queue=True)
+    assert not webhooks.receives(hook, owner, event)
+    assert webhooks.receives(hook, User(role=Role.ADMIN, is_active=True), event)

@@ -41,10 +41,6 @@ def configure(*, per_queue: bool) -> None:
     _per_queue = per_queue
 
 
-def per_queue() -> bool:
-    return _per_queue
-
-
 def sees_every_ticket(actor: Actor | None) -> bool:
     """Admins, and agents unless per-queue staff permission is on."""
     return actor is not None and (

@@ -235,7 +235,7 @@ def build_app(
         render = dialect.error
         guard = Middleware(DialectGuard, render=render, max_body_bytes=settings.max_body_bytes)
         budget = Middleware(RequestBudget, render=render, headers=dialect.name in BUDGET_HEADERS)
-        middleware = [guard, budget, *dialect.middleware]
+        middleware = [budget, guard, *dialect.middleware]
         routes.append(Mount(dialect.prefix, routes=dialect.routes, middleware=middleware))
 
     @contextlib.asynccontextmanager

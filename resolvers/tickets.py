@@ -365,7 +365,8 @@ Writer = Literal["customer", "customer_on_create", "staff"]
 @dataclass(frozen=True)
 class FieldSpec:
     """One writable ticket field: its check (the normalised value, or Invalid) and who may
-    write it (`customer_on_create`: customers when opening a ticket, then staff only). Every
+    write it (`customer_on_create`: customers when opening a ticket, then staff only: the
+    queue and the priority, as every door's documented create examples send them). Every
     field lands in `ticket.updated`'s `changes` diff, except status and assignee, which have
     their own events."""
 
@@ -433,7 +434,9 @@ FIELDS: dict[str, FieldSpec] = {
     "client_aliased_name": FieldSpec(_optional_text("client_aliased_name", MAX_TITLE), "customer"),
     "status": FieldSpec(_sync(lambda v: parse_status(v)), "customer"),
     "queue_id": FieldSpec(_queue_of, "customer_on_create"),
-    "priority": FieldSpec(_sync(lambda v: validation.integer("priority", v, low=1, high=5))),
+    "priority": FieldSpec(
+        _sync(lambda v: validation.integer("priority", v, low=1, high=5)), "customer_on_create"
+    ),
     "submitter_email": FieldSpec(
         _sync(lambda v: validation.email("submitter_email", v, required=False))
     ),

@@ -76,8 +76,6 @@ async def create_ticket(request: Request, actor: Actor, data: dict) -> Response:
     body = await read_json(request)
     parse.only(body, parse.TICKET_FIELDS | {"attachments"})
     changes = parse.ticket_changes(body)
-    if changes.get("priority") == parse.PRIORITIES["medium"]:
-        del changes["priority"]  # the default: the documented example works for customers too
     new_files = parse.attachments(request, body.get("attachments"))
     ticket = await tickets.create_ticket(
         actor,

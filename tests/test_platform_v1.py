@@ -179,9 +179,7 @@ async def test_create_ticket_as_documented(client, customer):
     assert_error(await client.get(path), 401, "unauthorized")
 
 
-async def test_a_customer_opens_a_ticket_with_any_priority_but_cannot_change_it(
-    client, customer
-):
+async def test_a_customer_opens_a_ticket_with_any_priority_but_cannot_change_it(client, customer):
     """Issue 17: the documented create example, sent by a customer, works with every priority
     (one domain rule: customers pick it when opening a ticket); changing it is for staff."""
     headers = await login(client, customer)
@@ -629,7 +627,7 @@ async def test_rate_limit_headers_and_429_in_memory(client, customer):
 
 
 async def test_each_api_key_has_its_own_budget_and_a_jwt_is_the_users_key(client, agent):
-    """"Rate limits are applied on a per-API key basis": each of a user's tokens counts
+    """ "Rate limits are applied on a per-API key basis": each of a user's tokens counts
     alone; a JWT (and a password) spends the user's own key."""
     one, two = bearer(await token_for(agent)), bearer(await token_for(agent))
     jwt = await login(client, agent)

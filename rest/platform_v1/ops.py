@@ -10,19 +10,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from resolvers import auth, comments, files, projections, reads, tickets
-from resolvers.clock import timestamp
 from resolvers.errors import Invalid, NotFound
 from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
-from resolvers.webhooks import user_ref
 from rest.kit import openapi
 from rest.kit.http import JSONResponse, file_response, read_json, storage
 from rest.kit.operation import Operation
+from rest.kit.times import timestamp
 from rest.platform_v1 import admin, parse, render
 from rest.platform_v1.parse import path_id
-from rest.platform_v1.render import Related
+from rest.platform_v1.render import Related, user_ref
 from web import client_address
 
 DETAIL_COMMENTS = 100  # comments embedded in GET /tickets/{id}; the rest via /comments

@@ -15,6 +15,7 @@ from resolvers import (
     clock,
     comments,
     events,
+    limits,
     projections,
     queues,
     reads,
@@ -31,7 +32,6 @@ from resolvers.ratelimit import Budget, RateLimiter
 from resolvers.reads import Read
 from resolvers.views import Related
 
-MAX_MESSAGE = 50_000  # a comment body, and an evaluation or vote comment
 TICKET_EVALUATED = "ticket.evaluated"
 COMMENT_VOTED = "comment.voted"
 EVALUATION_FIELDS = ["evaluation_score", "evaluation_comment", "evaluated_at"]
@@ -55,7 +55,7 @@ def _customer(actor: Actor | None) -> Actor:
 
 
 def _optional_text(field: str, value: str | None) -> str | None:
-    return None if value is None else validation.text(field, value, max_length=MAX_MESSAGE)
+    return None if value is None else validation.text(field, value, max_length=limits.MESSAGE)
 
 
 # ---------------------------------------------------------------- tickets
@@ -72,7 +72,7 @@ async def open_ticket(
 ) -> Ticket:
     """A new ticket whose description is also its first comment (carrying the files)."""
     actor = require_user(actor)
-    body = validation.text("body", body, max_length=MAX_MESSAGE)
+    body = validation.text("body", body, max_length=limits.MESSAGE)
     if topic_key is not None:
         validation.no_nul("topic_key", topic_key)
         try:
@@ -183,7 +183,7 @@ async def reopen_ticket(
     actor: Actor | None, number: int, *, body: str, file_uuids: list[str] = ()
 ) -> Ticket:
     """Reopen a closed or resolved ticket with a message (409 when it is not closed)."""
-    body = validation.text("body", body, max_length=MAX_MESSAGE)
+    body = validation.text("body", body, max_length=limits.MESSAGE)
     await comments.add_comment(
         actor, number, body, new_status=Status.REOPENED.value, file_uuids=file_uuids
     )

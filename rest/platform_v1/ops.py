@@ -249,12 +249,4 @@ OPERATIONS: list[Operation] = [
     _op("GET", f"{WEBHOOK}/deliveries", admin.list_deliveries, "A webhook's deliveries (admin)",
         query={"status": TEXT, **PAGING}),
 ]  # fmt: skip
-OPERATIONS.append(
-    _op(
-        "GET",
-        "/openapi.json",
-        openapi.served(lambda: openapi.document(OPERATIONS, INFO)),
-        "This OpenAPI document",
-        auth="public",
-    )
-)
+openapi.add_document(OPERATIONS, INFO, "This OpenAPI document", operation_id="get_openapi_json")

@@ -446,10 +446,6 @@ PAYLOAD = {
 USERS_QUERY = (
     '{ users(first: 10, filter: {search: "new-user"}) { edges { node { username isActive } } } }'
 )
-WEAK_PASSWORDS = (
-    "issue 17 difference 4: POST /users/ accepts this password; the original applies Django's "
-    "password validators and answers 400 {'password': [...]}"
-)
 
 
 async def _post_payload(client, headers, **overrides):
@@ -513,7 +509,6 @@ async def test_create_user_superuser(client):
     assert response.status_code == 201, response.text
 
 
-@pytest.mark.xfail(strict=True, reason=WEAK_PASSWORDS)
 async def test_create_user_password_refused_by_validators(client):
     """CreateUserTest.test_create_user_password_refused_by_validators"""
     staff = await token(await django_user("staff", is_superuser=True))
@@ -523,7 +518,6 @@ async def test_create_user_password_refused_by_validators(client):
     assert await _created_users(client) == []
 
 
-@pytest.mark.xfail(strict=True, reason=WEAK_PASSWORDS)
 async def test_create_user_password_too_similar_to_username(client):
     """CreateUserTest.test_create_user_password_too_similar_to_username"""
     staff = await token(await django_user("staff", is_superuser=True))

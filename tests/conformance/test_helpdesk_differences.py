@@ -139,3 +139,32 @@ async def test_options_answers_drf_metadata(client, staff, made):
     body = response.json()
     assert {"name", "description", "renders", "parses", "actions"} <= set(body)
     assert "POST" in body["actions"]
+
+
+@pytest.mark.parametrize(
+    ("password", "messages"),
+    [
+        (
+            "new-user-1",
+            ["The password is too similar to the username."],
+        ),
+        (
+            "1234",
+            [
+                "This password is too short. It must contain at least 8 characters.",
+                "This password is too common.",
+                "This password is entirely numeric.",
+            ],
+        ),
+        ("new-user@example.com", ["The password is too similar to the email address."]),
+        ("sunshine", ["This password is too common."]),
+        ("80451276339", ["This password is entirely numeric."]),
+    ],
+)
+async def test_create_user_password_lists_djangos_validator_messages(client, password, messages):
+    """Difference 4: Django's default validators, every problem in Django's words."""
+    admin = await token(await django_user("root", is_superuser=True))
+    body = {"username": "new-user", "email": "new-user@example.com", "password": password}
+    response = await client.post(f"{API}/users/", json=body, headers=admin)
+    assert response.status_code == 400
+    assert response.json() == {"password": messages}

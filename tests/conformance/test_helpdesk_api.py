@@ -136,11 +136,6 @@ async def test_create_api_ticket_authenticated_staff_user(client, test_queue):
     assert len(created["followup_set"]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17 difference 1: a non-staff assigned_to is refused (400), the original "
-    "accepts any active user",
-)
 async def test_create_api_ticket_with_basic_auth(client, test_queue):
     """TicketTest.test_create_api_ticket_with_basic_auth"""
     await django_user("admin", password="admin", is_staff=True)
@@ -176,11 +171,6 @@ async def test_create_api_ticket_with_basic_auth(client, test_queue):
     assert created["merged_to"] is None  # merged_to can not be set on creation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17 difference 1: a non-staff assigned_to is refused (400), the original "
-    "accepts any active user",
-)
 async def test_edit_api_ticket(client, test_queue):
     """TicketTest.test_edit_api_ticket"""
     staff = await token(await django_user("admin", is_staff=True))

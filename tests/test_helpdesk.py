@@ -502,8 +502,14 @@ async def test_followup_attachments_crud(client, staff, agent, queue):
     assert created.status_code == 201, created.text
     body = created.json()
     assert set(body) == ATTACHMENT_FIELDS and body["followup"] == comment.id and body["size"] == 4
+    named_first = await client.post(
+        f"{API}/followups-attachments/",
+        data={"followup": str(comment.id)},
+        files={"file": ("a.txt", b"a", "text/plain")},
+        headers=staff,
+    )
     listed = (await client.get(f"{API}/followups-attachments/", headers=staff)).json()
-    assert listed["results"] == [body]
+    assert listed["results"] == [named_first.json(), body]  # by file name, as the original
     url = f"{API}/followups-attachments/{body['id']}/"
     assert (await client.get(url, headers=staff)).json() == body
     assert (await client.get(body["file"], headers=staff)).content == b"line"

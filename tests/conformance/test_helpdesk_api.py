@@ -227,9 +227,8 @@ async def test_delete_api_ticket(client, test_queue):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 17 difference 9: custom_datetime comes back as '…T10:00:00+00:00', the "
-    "original answers '2026-10-01T10:00' (also email_recipients: [] where the original lists "
-    "the submitter, kept on purpose in docs/helpdesk.md)",
+    reason="email_recipients: [] where the original lists the submitter it e-mailed: "
+    "ticketgate sends no e-mail (kept on purpose, docs/helpdesk.md); the rest matches",
 )
 async def test_create_api_ticket_with_custom_fields(client_with, test_queue):
     """TicketTest.test_create_api_ticket_with_custom_fields. The original freezes the clock to
@@ -347,11 +346,6 @@ async def test_create_api_ticket_with_attachment(client, test_queue):
     assert (await client.get(attachment["file"], headers=staff)).content == b"file_content"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17 difference 8: attachments come back in upload order, the original orders "
-    "them by file name",
-)
 async def test_create_follow_up_with_attachments(client, test_queue):
     """TicketTest.test_create_follow_up_with_attachments"""
     staff = await token(await django_user("test", is_staff=True))

@@ -5,6 +5,8 @@ difference is fixed (docs/conformance.md)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conformance.helpdesk import API, django_user, queue, ticket, token
@@ -163,3 +165,16 @@ async def test_create_user_password_lists_djangos_validator_messages(client, pas
     response = await client.post(f"{API}/users/", json=body, headers=admin)
     assert response.status_code == 400
     assert response.json() == {"password": messages}
+
+
+async def test_temporal_custom_fields_come_back_as_sent(client_with, staff, made):
+    """Difference 9: `custom_<datetime>` (and date, time) round-trip as the client sent them."""
+    fields = [{"name": kind, "label": kind, "data_type": kind} for kind in ("date", "time")]
+    fields.append({"name": "when", "label": "When", "data_type": "datetime"})
+    sent = {"custom_date": "2026-10-01", "custom_time": "10:00", "custom_when": "2026-10-01T10:00"}
+    body = {"queue": 1, "title": "t", "description": "d", "priority": 3, **sent}
+    async with client_with(helpdesk_custom_fields=json.dumps(fields)) as client:
+        created = await client.post(f"{API}/tickets/", json=body, headers=staff)
+        assert created.status_code == 201, created.text
+        read = await _ticket(client, staff, created.json()["id"])
+    assert {key: read[key] for key in sent} == sent

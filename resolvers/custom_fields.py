@@ -181,7 +181,7 @@ def _typed(f: CustomField, text: str) -> Any:
         return text
     if kind == "email":
         try:
-            return validation.email(f.key, text)
+            return validation.address(f.key, text)
         except Invalid:
             raise Invalid(f.key, "Enter a valid email address.") from None
     if kind == "url":

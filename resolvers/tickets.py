@@ -192,8 +192,8 @@ def utc(value: datetime, field: str) -> datetime:
 
 
 def submitted_by(actor: Actor) -> TicketFilter | None:
-    """The tickets `actor` submitted (their e-mail is the submitter's: django-helpdesk's
-    user_tickets); None when they have no e-mail, so none."""
+    """The tickets `actor` submitted (their e-mail is the submitter's, exactly, case included:
+    django-helpdesk's user_tickets); None when they have no e-mail, so none."""
     return TicketFilter(submitter_email=actor.email) if actor.email else None
 
 
@@ -230,7 +230,7 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.updated_after is not None:
         tickets = tickets.filter(updated_at__gte=utc(filt.updated_after, "updated_after"))
     if filt.submitter_email:
-        tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
+        tickets = tickets.filter(submitter_email=filt.submitter_email)
     return tickets
 
 
@@ -444,7 +444,7 @@ FIELDS: dict[str, FieldSpec] = {
     "queue_id": FieldSpec(_queue_of, "customer_on_create"),
     "priority": FieldSpec(_sync(lambda v: validation.integer("priority", v, low=1, high=5))),
     "submitter_email": FieldSpec(
-        _sync(lambda v: validation.email("submitter_email", v, required=False))
+        _sync(lambda v: validation.address("submitter_email", v, required=False))
     ),
     "due_date": FieldSpec(_sync(lambda v: _datetime_or_none("due_date", v))),
     "resolution": FieldSpec(_optional_text("resolution", MAX_DESCRIPTION)),

@@ -178,3 +178,20 @@ async def test_temporal_custom_fields_come_back_as_sent(client_with, staff, made
         assert created.status_code == 201, created.text
         read = await _ticket(client, staff, created.json()["id"])
     assert {key: read[key] for key in sent} == sent
+
+
+async def test_submitter_email_is_kept_as_sent_and_matched_exactly(client, staff, made):
+    """Difference 10: `submitter_email` comes back as sent, and `user_tickets` matches it
+    case-sensitively, as the original does."""
+    owner = await token(await django_user("owner", email="owner@example.com"))
+    ids = {}
+    for submitter in ("Owner@Example.com", "owner@example.com"):
+        body = {"queue": 1, "title": submitter, "description": "d", "priority": 3}
+        response = await client.post(
+            f"{API}/tickets/", json={**body, "submitter_email": submitter}, headers=staff
+        )
+        assert response.status_code == 201, response.text
+        ids[submitter] = response.json()["id"]
+        assert (await _ticket(client, staff, ids[submitter]))["submitter_email"] == submitter
+    mine = (await client.get(f"{API}/user_tickets/", headers=owner)).json()["results"]
+    assert [t["id"] for t in mine] == [ids["owner@example.com"]]

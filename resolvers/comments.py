@@ -85,11 +85,11 @@ async def add_comment(
         ticket.updated_at = comment.created_at
         await writes.save_changed(ticket, before)
         if new_status is not None:
-            before = ticket.status
+            was = ticket.status
             ticket = await tickets.update_ticket(
                 actor, ticket.id, status=new_status, lenient=lenient
             )
-            if ticket.status != before:  # the status this comment moved the ticket to
+            if ticket.status != was:  # the status this comment moved the ticket to
                 comment.new_status = ticket.status.value
                 await comment.save(update_fields=["new_status"])
     return comment

@@ -483,7 +483,7 @@ def _check_allowed(actor: Actor, changes: dict[str, Any], *, creating: bool = Fa
             raise Forbidden(f"Only staff may change {name.removesuffix('_id')}.")
 
 
-def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor, lenient: bool) -> Status:
+def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor, lenient: bool = False) -> Status:
     if not actor.is_staff and wanted not in CUSTOMER_STATUSES:
         raise Forbidden(f"Customers cannot set status {wanted.value}.")
     if lenient and actor.is_staff:

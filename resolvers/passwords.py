@@ -14,8 +14,9 @@ import re
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from resolvers import limits
+
 MIN_LENGTH = 8
-MAX_LENGTH = 1024
 MAX_SIMILARITY = 0.7
 COMMON_LIST = Path(__file__).parent / "data" / "common-passwords.txt.gz"
 
@@ -42,7 +43,7 @@ def _too_similar(password: str, value: str) -> bool:
 def problems(password: str, attributes: tuple[tuple[str, str], ...] = ()) -> list[str]:
     """Every reason to refuse `password`, in Django's order and words. `attributes` are the
     user's (label, value) pairs, e.g. ("username", "ann"), ("email address", "ann@x.org")."""
-    if len(password) > MAX_LENGTH:
+    if len(password) > limits.PASSWORD:
         return ["This password is too long."]
     found = []
     for label, value in attributes:

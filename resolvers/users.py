@@ -15,7 +15,16 @@ from tortoise.expressions import Q
 
 from models import Role, User
 from observe import metrics
-from resolvers import clock, credentials, django_hashes, events, passwords, validation, writes
+from resolvers import (
+    clock,
+    credentials,
+    django_hashes,
+    events,
+    limits,
+    passwords,
+    validation,
+    writes,
+)
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, paginate_by_id
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
@@ -25,7 +34,7 @@ if TYPE_CHECKING:
 
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 MAX_EMAIL = 254
-MAX_PASSWORD = passwords.MAX_LENGTH
+MAX_PASSWORD = limits.PASSWORD
 
 # argon2 runs in threads (argon2-cffi releases the GIL), at most HASH_CONCURRENCY at a time, so
 # it never stalls the event loop and a flood of password checks queues instead of eating every
@@ -34,6 +43,8 @@ HASH_CONCURRENCY = 2
 _hash_slots = asyncio.Semaphore(HASH_CONCURRENCY)
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None  # verified when the login names nobody, so timing tells nothing
+
+NAME = validation.max_length(User, "name")
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
@@ -101,7 +112,7 @@ async def create_user(
     if not USERNAME_RE.match(username):
         raise Invalid("username", "Usernames may contain letters, digits and @/./+/-/_ only.")
     email = validation.email("email", email, required=False)
-    name = validation.text("name", name, max_length=200, required=False)
+    name = validation.text("name", name, max_length=NAME, required=False)
     if slack_id:
         validation.no_nul("slack_id", slack_id)
     try:

@@ -218,9 +218,11 @@ async def read_attachment(actor: Actor | None, storage: Storage, attachment_id: 
 
 
 async def list_comment_attachments(actor: Actor | None, win: Window) -> Page[Attachment]:
-    """Every comment's attachment, oldest first: staff only (they see every comment)."""
+    """Every comment's attachment by file name (django-helpdesk's order): staff only (they see
+    every comment)."""
     require_staff(actor)
-    return await paginate(Attachment.filter(comment_id__not_isnull=True).order_by("id"), win)
+    found = Attachment.filter(comment_id__not_isnull=True).order_by("filename", "id")
+    return await paginate(found, win)
 
 
 async def delete_attachment(actor: Actor | None, attachment_id: int) -> None:

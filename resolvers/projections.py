@@ -107,7 +107,7 @@ def _matching(filt: TicketFilter) -> tuple[str, list]:
                 values.append(utc(bound, compare.column) if is_time else bound)
     if filt.submitter_email:
         where.append("t.submitter_email = ?")
-        values.append(validation.no_nul("submitter_email", filt.submitter_email.lower()))
+        values.append(validation.no_nul("submitter_email", filt.submitter_email))
     for part in filt.all_of:
         found, more = _matching(part)
         if found:

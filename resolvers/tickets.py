@@ -184,8 +184,8 @@ def utc(value: datetime, field: str) -> datetime:
 
 
 def submitted_by(actor: Actor) -> TicketFilter | None:
-    """The tickets `actor` submitted (their e-mail is the submitter's: django-helpdesk's
-    user_tickets); None when they have no e-mail, so none."""
+    """The tickets `actor` submitted (their e-mail is the submitter's, exactly, case included:
+    django-helpdesk's user_tickets); None when they have no e-mail, so none."""
     return TicketFilter(submitter_email=actor.email) if actor.email else None
 
 
@@ -222,7 +222,7 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.updated_after is not None:
         tickets = tickets.filter(updated_at__gte=utc(filt.updated_after, "updated_after"))
     if filt.submitter_email:
-        tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
+        tickets = tickets.filter(submitter_email=filt.submitter_email)
     return tickets
 
 
@@ -322,14 +322,16 @@ def _datetime_or_none(field: str, value: object) -> datetime | None:
     raise Invalid(field, f"{field} must be a date-time.")
 
 
-async def _staff_user(field: str, user_id: object) -> User | None:
+async def _active_user(field: str, user_id: object, *, staff: bool) -> User | None:
     if user_id is None:
         return None
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise Invalid(field, f"{field} must be a user id.")
     user = await User.get_or_none(id=user_id)
-    if user is None or not user.is_active or not user.is_staff:
-        raise Invalid(field, f"User {user_id} does not exist or is not an active staff member.")
+    if user is None or not user.is_active:
+        raise Invalid(field, f"User {user_id} does not exist or is not active.")
+    if staff and not user.is_staff:
+        raise Invalid(field, f"User {user_id} is not an active staff member.")
     return user
 
 
@@ -359,12 +361,14 @@ Writer = Literal["customer", "customer_on_create", "staff"]
 class FieldSpec:
     """One writable ticket field: its check (the normalised value, or Invalid) and who may
     write it (`customer_on_create`: customers when opening a ticket, then staff only: the
-    queue and the priority, as every door's documented create examples send them). Every
-    field lands in `ticket.updated`'s `changes` diff, except status and assignee, which have
-    their own events."""
+    queue and the priority, as every door's documented create examples send them);
+    `lenient`, when set, replaces the check under django-helpdesk's rules (`update_ticket`).
+    Every field lands in `ticket.updated`'s `changes` diff, except status and assignee, which
+    have their own events."""
 
     check: Check
     writer: Writer = "staff"
+    lenient: Check | None = None
 
 
 def _sync(check: Callable[[Any], Any]) -> Check:
@@ -401,7 +405,12 @@ async def _merge_target(actor: Actor, ticket: Ticket | None, value: Any) -> int 
 
 
 async def _assignee(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
-    user = await _staff_user("assigned_to", value)
+    user = await _active_user("assigned_to", value, staff=True)
+    return user.id if user else None
+
+
+async def _any_assignee(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
+    user = await _active_user("assigned_to", value, staff=False)
     return user.id if user else None
 
 
@@ -433,25 +442,28 @@ FIELDS: dict[str, FieldSpec] = {
         _sync(lambda v: validation.integer("priority", v, low=1, high=5)), "customer_on_create"
     ),
     "submitter_email": FieldSpec(
-        _sync(lambda v: validation.email("submitter_email", v, required=False))
+        _sync(lambda v: validation.address("submitter_email", v, required=False))
     ),
     "due_date": FieldSpec(_sync(lambda v: _datetime_or_none("due_date", v))),
     "resolution": FieldSpec(_optional_text("resolution", limits.DESCRIPTION)),
     "message_ts": FieldSpec(_optional_text("message_ts", 32)),
     "on_hold": FieldSpec(_boolean("on_hold")),
     "merged_into_id": FieldSpec(_merge_target),
-    "assigned_to_id": FieldSpec(_assignee),
+    "assigned_to_id": FieldSpec(_assignee, lenient=_any_assignee),
 }
 
 
-async def _validated_fields(actor: Actor, ticket: Ticket | None, changes: dict[str, Any]) -> dict:
+async def _validated_fields(
+    actor: Actor, ticket: Ticket | None, changes: dict[str, Any], lenient: bool = False
+) -> dict:
     """Each requested change checked by its field's spec; returns the normalised values."""
     clean: dict[str, Any] = {}
     for name, value in changes.items():
         spec = FIELDS.get(name)
         if spec is None:
             raise Invalid(name, f"Unknown field {name!r}.")
-        clean[name] = await spec.check(actor, ticket, value)
+        check = spec.lenient if lenient and spec.lenient else spec.check
+        clean[name] = await check(actor, ticket, value)
     return clean
 
 
@@ -469,9 +481,11 @@ def _check_allowed(actor: Actor, changes: dict[str, Any], *, creating: bool = Fa
             raise Forbidden(f"Only staff may change {name.removesuffix('_id')}.")
 
 
-def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor) -> Status:
+def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor, lenient: bool = False) -> Status:
     if not actor.is_staff and wanted not in CUSTOMER_STATUSES:
         raise Forbidden(f"Customers cannot set status {wanted.value}.")
+    if lenient and actor.is_staff:
+        return wanted
     if ticket.is_closed and wanted == Status.OPEN:
         wanted = Status.REOPENED
     if wanted not in TRANSITIONS[ticket.status]:
@@ -557,15 +571,17 @@ async def create_ticket(
     description: str = "",
     files: list[NewFile] = (),
     storage: Storage | None = None,
+    lenient: bool = False,
     **fields: Any,
 ) -> Ticket:
-    """Open a ticket. `fields` are any of the writable fields (see FIELDS)."""
+    """Open a ticket. `fields` are any of the writable fields (see FIELDS); `lenient` as in
+    `update_ticket`."""
     actor = require_user(actor)
     _check_allowed(actor, fields, creating=True)
     if "status" in fields:
         raise Invalid("status", "A new ticket is always open.")
     clean = await _validated_fields(
-        actor, None, {"title": title, "description": description, **fields}
+        actor, None, {"title": title, "description": description, **fields}, lenient
     )
     check_files(list(files))
     tags, contacts = clean.pop("tags", []), clean.pop("client_emails", [])
@@ -604,12 +620,15 @@ async def update_ticket(
     ticket_id: int,
     *,
     expected_updated_at: datetime | None = None,
+    lenient: bool = False,
     **changes: Any,
 ) -> Ticket:
     """Change any of a ticket's fields, its status or its assignee, as one transaction.
 
     `expected_updated_at` (optimistic concurrency): Conflict, and nothing changed, unless the
-    ticket's `updated_at` is still that instant."""
+    ticket's `updated_at` is still that instant. `lenient`: django-helpdesk's rules, which its
+    API door asks for: staff set exactly the status they send (no TRANSITIONS, no reopening
+    for `open`) and may assign any active user, not only staff."""
     actor = require_user(actor)
     _check_allowed(actor, changes)
     expected = None if expected_updated_at is None else utc(expected_updated_at, "updated_at")
@@ -618,9 +637,9 @@ async def update_ticket(
         require_opener(actor, ticket)
         if expected is not None and ticket.updated_at != expected:
             raise Conflict("The ticket has changed since expectedUpdatedAt; read it again.")
-        clean = await _validated_fields(actor, ticket, changes)
+        clean = await _validated_fields(actor, ticket, changes, lenient)
         if "status" in clean:
-            clean["status"] = _resolve_status(ticket, clean["status"], actor)
+            clean["status"] = _resolve_status(ticket, clean["status"], actor, lenient)
         await _write_changes(ticket, actor, clean)
     return ticket
 

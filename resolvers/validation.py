@@ -22,13 +22,20 @@ def text(field: str, value: object, *, max_length: int, required: bool = True) -
     return value
 
 
-def email(field: str, value: object, *, required: bool = True) -> str:
+def address(field: str, value: object, *, required: bool = True) -> str:
+    """An e-mail address, checked and kept as sent (a ticket's submitter, a custom value)."""
     if not required and (value is None or value == ""):
         return ""
-    value = text(field, value, max_length=254).lower()
+    value = text(field, value, max_length=254)
     if not EMAIL_RE.match(value):
         raise Invalid(field, f"{value!r} is not a valid e-mail address.")
     return value
+
+
+def email(field: str, value: object, *, required: bool = True) -> str:
+    """An e-mail address that identifies someone (an account's login, a ticket's client
+    e-mails, which give customers access): lower-cased, so it is one regardless of case."""
+    return address(field, value, required=required).lower()
 
 
 def integer(field: str, value: object, *, low: int, high: int) -> int:

@@ -162,6 +162,11 @@ def attachment(r: Rendering, row: Row) -> dict[str, Any]:
     }
 
 
+def by_name(rows: list[Row]) -> list[Row]:
+    """ATTACHMENT_COLUMNS rows by file name, as the original's FollowUpAttachment orders them."""
+    return sorted(rows, key=lambda row: (row[2], row[0]))
+
+
 def followup(r: Rendering, ticket_id: int, row: Row) -> dict:
     """A followup from its FOLLOWUP_COLUMNS."""
     comment_id, author_id, title, body, is_internal, new_status, time_spent, created_at = row[:8]
@@ -174,7 +179,7 @@ def followup(r: Rendering, ticket_id: int, row: Row) -> dict:
         "public": not is_internal,
         "new_status": STATUS_INT[new_status] if new_status else None,
         "time_spent": duration_text(time_spent),
-        "followupattachment_set": [attachment(r, a) for a in files]
+        "followupattachment_set": [attachment(r, a) for a in by_name(files)]
         if (files := r.found.files.get(comment_id))
         else [],
         "date": when(created_at),

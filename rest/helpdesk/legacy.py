@@ -111,8 +111,8 @@ async def create_ticket(user: User, form: FormData) -> Response:
         )
     except Invalid as exc:
         found: dict[str, list[str]] = {}
-        for field, message in exc.fields:
-            found.setdefault(field.removesuffix("_id").split(".")[0], []).append(message)
+        for e in exc.fields:
+            found.setdefault(e.field.removesuffix("_id").split(".")[0], []).append(e.message)
         return _form_errors(found)
     return _text(200, str(ticket.id))
 

@@ -18,7 +18,13 @@ from resolvers.files import NewFile
 from resolvers.pagination import Window
 from resolvers.permissions import Actor
 from resolvers.validation import parse_id
-from rest.helpdesk.errors import field_errors, invalid_fields, invalid_page
+from rest.helpdesk.errors import (
+    api_name,
+    drf_message,
+    field_errors,
+    invalid_fields,
+    invalid_page,
+)
 from rest.kit import paging, params
 from rest.kit.http import MalformedBody, new_file, read_json
 
@@ -27,6 +33,7 @@ MAX_PAGE_SIZE = 1000  # the original has none
 MAX_FORM_FILES = 10
 MAX_TITLE = 200  # the original's Ticket.title and FollowUp.title
 Errors = dict[str, list[str]]
+CHECKED_ONLY = ("resolution", "on_hold", "merged_into_id")  # on create
 
 STATUS_INT = {
     Status.OPEN: 1,
@@ -225,8 +232,7 @@ async def ticket_changes(
         changes["priority"] = choice(errors, "priority", data["priority"], range(1, 6))
     if "due_date" in data:
         changes["due_date"] = date_time(errors, "due_date", data["due_date"])
-    if ticket is not None:  # resolution, on_hold, merged_to and status are ignored on create
-        await _later_changes(errors, changes, actor, data, ticket)
+    _state_changes(errors, changes, data, ticket)
     defs = custom_defs(request)
     try:
         values = custom_fields.clean(defs, data, partial=partial)
@@ -234,31 +240,35 @@ async def ticket_changes(
             changes["custom_fields"] = {**(ticket.custom_fields if ticket else {}), **values}
     except Invalid as exc:
         errors.update(invalid_fields(exc))
+    # the original's serializer checks these on create, then its TicketForm ignores them
+    unused = {k: changes.pop(k) for k in CHECKED_ONLY if k in changes} if ticket is None else {}
+    if errors or unused:  # with the domain's complaints about the other fields: all at once
+        asked = {**changes, **unused} if errors else unused
+        rest = {k: v for k, v in asked.items() if api_name(k) not in errors}
+        for error in await tickets.field_errors(actor, ticket, rest):
+            errors.setdefault(api_name(error.field), [drf_message(error)])
     if errors:
         raise field_errors(errors)
-    if ticket is None and not changes.get("description", "").strip():  # the form's `body`
-        raise field_errors({"description": ["This field is required."]})
+    if ticket is None and not changes.get("description", "").strip():
+        # the original's serializer hands the description to its TicketForm as `body`
+        raise field_errors({"body": ["This field is required."]})
     return changes
 
 
-async def _later_changes(
-    errors: Errors, changes: dict[str, Any], actor: Actor, data: dict, ticket: Ticket
+def _state_changes(
+    errors: Errors, changes: dict[str, Any], data: dict, ticket: Ticket | None
 ) -> None:
+    """resolution, on_hold, merged_to and status, checked on create too (a new ticket is
+    open whatever valid status it is sent with)."""
     if "resolution" in data:
         changes["resolution"] = data["resolution"]
     if "on_hold" in data:
         changes["on_hold"] = boolean(errors, "on_hold", data["on_hold"])
-    if "merged_to" in data:
-        target = pk(errors, "merged_to", data["merged_to"])
-        if target is not None:
-            try:
-                await tickets.get_ticket(actor, target)
-            except NotFound:
-                missing(errors, "merged_to", target)
-        changes["merged_into_id"] = target
+    if "merged_to" in data:  # the domain checks that the ticket exists
+        changes["merged_into_id"] = pk(errors, "merged_to", data["merged_to"])
     if "status" in data:
         wanted = choice(errors, "status", data["status"], range(1, 6))
-        if wanted is not None and wanted != STATUS_INT[ticket.status]:
+        if ticket is not None and wanted is not None and wanted != STATUS_INT[ticket.status]:
             changes["status"] = INT_STATUS[wanted]
 
 

@@ -31,6 +31,7 @@ FIELD_NAMES = {
     "body": "comment",
     "files": "attachments",
     "name": "first_name",
+    "client_emails": "submitter_email",  # the door's contacts are its submitter
 }
 
 
@@ -72,7 +73,9 @@ def invalid_fields(exc: Invalid) -> dict[str, list[str]]:
     """Every field of the domain's error, each under its name here, in DRF's words."""
     errors: dict[str, list[str]] = {}
     for error in exc.fields:
-        errors.setdefault(api_name(error.field), []).append(drf_message(error))
+        messages = errors.setdefault(api_name(error.field), [])
+        if (message := drf_message(error)) not in messages:
+            messages.append(message)
     return errors
 
 

@@ -3,6 +3,7 @@ every problem in DRF's words (`errors[field] = [message]`) before `field_errors`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,7 +65,10 @@ async def body(request: Request) -> Body:
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         if not await request.body():
             return Body({}, {})
-        return Body(await read_json(request), {})
+        try:
+            return Body(await read_json(request), {})
+        except MalformedBody as exc:
+            raise MalformedBody(json_error(await request.body()) or str(exc)) from None
     try:
         form = await request.form(max_files=MAX_FORM_FILES, max_fields=200)
     except HTTPException as exc:
@@ -77,6 +81,20 @@ async def body(request: Request) -> Body:
         else:
             data[key] = value
     return Body(data, found)
+
+
+def _strict_constant(name: str) -> None:
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def json_error(raw: bytes) -> str | None:
+    """DRF's JSONParser's words for a body it refuses (Python's json module's reason, the
+    body read as UTF-8); None when it would parse it."""
+    try:
+        json.loads(raw.decode("utf-8"), parse_constant=_strict_constant)
+    except ValueError as exc:  # (UnicodeDecodeError too)
+        return f"JSON parse error - {exc}"
+    return None
 
 
 def path_id(request: Request) -> int:

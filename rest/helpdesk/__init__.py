@@ -15,11 +15,11 @@ from rest.helpdesk.ops import NAMES, OPERATIONS
 from rest.kit.mount import mount
 
 routes = mount(
-    [*OPERATIONS, *metadata.register(OPERATIONS)],
+    [*OPERATIONS, *metadata.options_operations(OPERATIONS)],
     STYLE,
     names=NAMES,
     both_slashes=True,
     before_catch_all=legacy.routes,
 )
-MIDDLEWARE = [Middleware(metadata.AllowHeader, routes=routes)]
+MIDDLEWARE = [Middleware(metadata.AllowHeader, routes=routes, operations=OPERATIONS)]
 error_response = STYLE.error

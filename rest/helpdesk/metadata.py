@@ -123,12 +123,13 @@ class AllowHeader:
     """Every answer of a view carries its `Allow` header, as DRF's views send it (405s and
     errors included; not the router's 404 for unknown paths)."""
 
-    def __init__(self, app: ASGIApp, routes: list) -> None:
+    def __init__(self, app: ASGIApp, routes: list, operations: list[Operation]) -> None:
         self.app = app
+        found = {path: allow([op.method for op in ops]) for path, ops in _views(operations).items()}
         self.allow = {
             r.endpoint: value
             for r in routes
-            if isinstance(r, Route) and (value := ALLOW.get(r.path.rstrip("/") + "/"))
+            if isinstance(r, Route) and (value := found.get(r.path.rstrip("/") + "/"))
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -147,16 +148,15 @@ class AllowHeader:
         await self.app(scope, receive, send_with_allow)
 
 
-ALLOW: dict[str, str] = {}  # route path → Allow value, filled by `register`
-
-
-def register(operations: list[Operation]) -> list[Operation]:
-    """OPTIONS for each view of `operations` (with its permission), and their Allow values."""
-    methods: dict[str, list[str]] = {}
-    auth: dict[str, Any] = {}
+def _views(operations: list[Operation]) -> dict[str, list[Operation]]:
+    """The operations of each DRF view (a path of metadata.json)."""
+    found: dict[str, list[Operation]] = {}
     for op in operations:
         if op.path in DATA["views"]:
-            methods.setdefault(op.path, []).append(op.method)
-            auth.setdefault(op.path, op.auth)
-    ALLOW.update({path: allow(found) for path, found in methods.items()})
-    return [options(path, auth[path]) for path in methods]
+            found.setdefault(op.path, []).append(op)
+    return found
+
+
+def options_operations(operations: list[Operation]) -> list[Operation]:
+    """OPTIONS for each view of `operations`, behind the view's permission."""
+    return [options(path, ops[0].auth) for path, ops in _views(operations).items()]

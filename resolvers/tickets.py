@@ -12,7 +12,7 @@ from tortoise.expressions import Q, Subquery
 
 from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
 from resolvers import clock, custom_fields, events, limits, validation, writes
-from resolvers.errors import Conflict, Forbidden, Invalid
+from resolvers.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
@@ -172,7 +172,9 @@ def parse_status(value: object, field: str = "status") -> Status:
         return Status(str(value).lower())
     except ValueError:
         choices = ", ".join(s.value for s in Status)
-        raise Invalid(field, f"Status must be one of: {choices}.") from None
+        raise Invalid(
+            field, f"Status must be one of: {choices}.", "invalid_choice", value=value
+        ) from None
 
 
 def utc(value: datetime, field: str) -> datetime:
@@ -329,9 +331,16 @@ async def _active_user(field: str, user_id: object, *, staff: bool) -> User | No
         raise Invalid(field, f"{field} must be a user id.")
     user = await User.get_or_none(id=user_id)
     if user is None or not user.is_active:
-        raise Invalid(field, f"User {user_id} does not exist or is not active.")
+        raise Invalid(
+            field,
+            f"User {user_id} does not exist or is not active.",
+            "does_not_exist",
+            value=user_id,
+        )
     if staff and not user.is_staff:
-        raise Invalid(field, f"User {user_id} is not an active staff member.")
+        raise Invalid(
+            field, f"User {user_id} is not an active staff member.", "does_not_exist", value=user_id
+        )
     return user
 
 
@@ -345,9 +354,13 @@ async def _queue(queue_id: object, current: int | None) -> int | None:
         return queue_id
     queue = await Queue.get_or_none(id=queue_id).only("id", "archived_at")
     if queue is None:
-        raise Invalid("queue", f"Queue {queue_id} does not exist.")
+        raise Invalid(
+            "queue", f"Queue {queue_id} does not exist.", "does_not_exist", value=queue_id
+        )
     if queue.archived_at is not None:
-        raise Invalid("queue", f"Queue {queue_id} is archived: it takes no new tickets.")
+        raise Invalid(
+            "queue", f"Queue {queue_id} is archived: it takes no new tickets.", "not_allowed"
+        )
     return queue_id
 
 
@@ -397,10 +410,19 @@ async def _custom_values(actor: Actor, ticket: Ticket | None, value: Any) -> dic
 
 
 async def _merge_target(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
-    if value is not None:
-        target = await visible_ticket(actor, value)
-        if ticket is not None and target.id == ticket.id:
-            raise Invalid("merged_into", "A ticket cannot be merged into itself.")
+    """A visible ticket's id, other than the ticket's own (None: not merged)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("merged_into_id", "merged_into must be a ticket id.")
+    try:
+        await visible_ticket(actor, value)
+    except NotFound:
+        raise Invalid(
+            "merged_into_id", f"Ticket {value} does not exist.", "does_not_exist", value=value
+        ) from None
+    if ticket is not None and value == ticket.id:
+        raise Invalid("merged_into", "A ticket cannot be merged into itself.", "not_allowed")
     return value
 
 
@@ -454,17 +476,38 @@ FIELDS: dict[str, FieldSpec] = {
 
 
 async def _validated_fields(
-    actor: Actor, ticket: Ticket | None, changes: dict[str, Any], lenient: bool = False
+    actor: Actor,
+    ticket: Ticket | None,
+    changes: dict[str, Any],
+    lenient: bool = False,
+    found: Collector | None = None,
 ) -> dict:
-    """Each requested change checked by its field's spec; returns the normalised values."""
+    """Each requested change checked by its field's spec (its lenient check when `lenient`);
+    returns the normalised values, or raises one Invalid listing every invalid field (with
+    those already in `found`)."""
+    found = found or Collector()
     clean: dict[str, Any] = {}
     for name, value in changes.items():
-        spec = FIELDS.get(name)
-        if spec is None:
-            raise Invalid(name, f"Unknown field {name!r}.")
-        check = spec.lenient if lenient and spec.lenient else spec.check
-        clean[name] = await check(actor, ticket, value)
+        with found.check():
+            spec = FIELDS.get(name)
+            if spec is None:
+                raise Invalid(name, f"Unknown field {name!r}.", "unknown_field")
+            check = spec.lenient if lenient and spec.lenient else spec.check
+            clean[name] = await check(actor, ticket, value)
+    found.raise_any()
     return clean
+
+
+async def field_errors(
+    actor: Actor | None, ticket: Ticket | None, changes: dict[str, Any], lenient: bool = False
+) -> list[FieldError]:
+    """What creating (`ticket` None) or changing `ticket` with `changes` would find invalid,
+    without writing: for a door that found problems of its own to report them all at once."""
+    try:
+        await _validated_fields(require_user(actor), ticket, changes, lenient)
+    except Invalid as exc:
+        return exc.fields
+    return []
 
 
 def _check_allowed(actor: Actor, changes: dict[str, Any], *, creating: bool = False) -> None:
@@ -475,9 +518,7 @@ def _check_allowed(actor: Actor, changes: dict[str, Any], *, creating: bool = Fa
     customer = ("customer", "customer_on_create") if creating else ("customer",)
     for name in changes:
         spec = FIELDS.get(name)
-        if spec is None:
-            raise Invalid(name, f"Unknown field {name!r}.")
-        if spec.writer not in customer:
+        if spec is not None and spec.writer not in customer:
             raise Forbidden(f"Only staff may change {name.removesuffix('_id')}.")
 
 
@@ -578,12 +619,15 @@ async def create_ticket(
     `update_ticket`."""
     actor = require_user(actor)
     _check_allowed(actor, fields, creating=True)
+    found = Collector()
     if "status" in fields:
-        raise Invalid("status", "A new ticket is always open.")
+        found.fields.append(FieldError("status", "A new ticket is always open.", "not_allowed"))
+        fields = {k: v for k, v in fields.items() if k != "status"}
+    with found.check():
+        check_files(list(files))
     clean = await _validated_fields(
-        actor, None, {"title": title, "description": description, **fields}, lenient
+        actor, None, {"title": title, "description": description, **fields}, lenient, found
     )
-    check_files(list(files))
     tags, contacts = clean.pop("tags", []), clean.pop("client_emails", [])
     now = clock.now()
     clean.setdefault("submitter_email", actor.email)

@@ -229,7 +229,7 @@ async def test_create_validation_errors_are_drf_shaped(client, staff, queue):
     }
     # the original checks the description (its form's body) only once the rest is valid
     response = await post_ticket(client, staff, description=" ")
-    assert response.json() == {"description": ["This field is required."]}
+    assert response.json() == {"body": ["This field is required."]}
     response = await post_ticket(client, staff, queue=99, priority=9, due_date="soon")
     assert response.json() == {
         "queue": ['Invalid pk "99" - object does not exist.'],
@@ -243,6 +243,43 @@ async def test_create_validation_errors_are_drf_shaped(client, staff, queue):
     assert response.json() == {
         "queue": ["Incorrect type. Expected pk value, received str."],
         "title": ["Ensure this field has no more than 200 characters."],
+    }
+
+
+async def test_every_invalid_field_is_listed(client, staff, agent, queue):
+    """The door's own checks and the domain's (e-mail, assignee, merge target) answer together,
+    each field in DRF's words."""
+    response = await post_ticket(
+        client,
+        staff,
+        priority=0,
+        submitter_email="not-an-address",
+        assigned_to=99999,
+        merged_to=88888,
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "priority": ['"0" is not a valid choice.'],
+        "submitter_email": ["Enter a valid email address."],
+        "assigned_to": ['Invalid pk "99999" - object does not exist.'],
+        "merged_to": ['Invalid pk "88888" - object does not exist.'],
+    }
+    # alone, an unknown merge target is refused on create as well (then ignored when valid)
+    response = await post_ticket(client, staff, merged_to=88888)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"merged_to": ['Invalid pk "88888" - object does not exist.']},
+    )
+    ticket = await new_ticket(agent, queue)
+    response = await client.patch(
+        f"{API}/tickets/{ticket.id}/",
+        json={"title": "", "on_hold": "maybe", "merged_to": ticket.id},
+        headers=staff,
+    )
+    assert response.json() == {
+        "title": ["This field may not be blank."],
+        "on_hold": ["Must be a valid boolean."],
+        "merged_to": ["A ticket cannot be merged into itself."],
     }
 
 
@@ -332,7 +369,7 @@ async def test_list_pagination_and_status_filter(client, staff, agent, queue):
     page = (await client.get(f"{API}/tickets/?page_size=3", headers=staff)).json()
     assert page["count"] == 7 and [t["id"] for t in page["results"]] == [t.id for t in made[:3]]
     assert page["previous"] is None
-    assert page["next"] == f"http://testserver{API}/tickets/?page_size=3&page=2"
+    assert page["next"] == f"http://testserver{API}/tickets/?page=2&page_size=3"  # sorted, as DRF
     page2 = (await client.get(page["next"], headers=staff)).json()
     assert page2["previous"] == f"http://testserver{API}/tickets/?page_size=3"
     last = (await client.get(f"{API}/tickets/?page_size=3&page=3", headers=staff)).json()
@@ -769,3 +806,90 @@ async def test_durations_too_long_for_a_timedelta_are_field_errors(
         400,
         {"time_spent": ["The number of days must be between -999999999 and 999999999."]},
     )
+
+
+# ---------------------------------------------------------------- DRF's words and headers
+
+
+async def test_malformed_json_is_drfs_parse_error_with_pythons_reason(client, staff, queue):
+    for raw, reason in (
+        (b'{"title": ', "Expecting value: line 1 column 11 (char 10)"),
+        (b'{"priority": NaN}', "Out of range float values are not JSON compliant: 'NaN'"),
+    ):
+        response = await client.post(
+            f"{API}/tickets/", content=raw, headers={**staff, "Content-Type": "application/json"}
+        )
+        assert (response.status_code, response.json()) == (
+            400,
+            {"detail": f"JSON parse error - {reason}"},
+        )
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/", "GET, HEAD, OPTIONS"),
+        ("/tickets/", "GET, POST, HEAD, OPTIONS"),
+        ("/tickets/{id}/", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"),
+        ("/tickets/999/", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"),  # a 404 too
+        ("/user_tickets/", "GET, HEAD, OPTIONS"),
+        ("/followups-attachments/{id}/", "GET, DELETE, HEAD, OPTIONS"),
+        ("/users/", "POST, OPTIONS"),  # a 405
+    ],
+)
+async def test_every_answer_of_a_view_names_its_methods(client, staff, agent, queue, path, allow):
+    ticket = await new_ticket(agent, queue)
+    response = await client.get(API + path.format(id=ticket.id), headers=staff)
+    assert response.headers["allow"] == allow
+    anonymous = await client.get(API + path.format(id=ticket.id))
+    assert anonymous.headers["allow"] == allow  # (DRF's 403 as well)
+    assert "allow" not in (await client.get(f"{API}/no/such/path/")).headers  # the router's 404
+
+
+async def test_options_answers_drfs_metadata(client, staff, admin, agent, customer, queue):
+    response = await client.options(f"{API}/tickets/", headers=staff)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "Ticket List"
+    assert body["parses"] == [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ]
+    fields = body["actions"]["POST"]
+    assert fields["title"] == {
+        "type": "string",
+        "required": True,
+        "read_only": False,
+        "label": "Title",
+        "max_length": 200,
+    }
+    assert fields["status"]["choices"][0] == {"value": 1, "display_name": "Open"}
+    assert fields["followup_set"]["child"]["children"]["comment"]["type"] == "string"
+    ticket = await new_ticket(agent, queue)
+    item = (await client.options(f"{API}/tickets/{ticket.id}/", headers=staff)).json()
+    assert item["name"] == "Ticket Instance" and set(item["actions"]) == {"PUT"}
+    missing = await client.options(f"{API}/tickets/999/", headers=staff)
+    assert missing.status_code == 200 and "actions" not in missing.json()
+    mine = await client.options(f"{API}/user_tickets/", headers=basic("customer"))
+    assert mine.status_code == 200 and "actions" not in mine.json()
+    assert (await client.options(f"{API}/tickets/")).json() == {
+        "detail": "Authentication credentials were not provided."
+    }
+    agents = (await client.options(f"{API}/users/", headers=staff)).json()
+    assert "actions" not in agents  # creating users needs an admin
+    admins = (await client.options(f"{API}/users/", headers=basic("admin"))).json()
+    assert admins["actions"]["POST"]["password"]["required"] is True
+
+
+async def test_options_describes_the_custom_fields(client_with, agent, queue):
+    fields = '[{"name": "order_no", "label": "Order", "data_type": "varchar", "max_length": 20}]'
+    async with client_with(helpdesk_custom_fields=fields) as client:
+        body = (await client.options(f"{API}/tickets/", headers=basic("agent"))).json()
+    assert body["actions"]["POST"]["custom_order_no"] == {
+        "type": "string",
+        "required": False,
+        "read_only": False,
+        "label": "Order",
+        "max_length": 20,
+    }

@@ -6,7 +6,7 @@ from tortoise.expressions import Subquery
 
 from models import Comment, Ticket
 from resolvers import clock, events, limits, tickets, validation, writes
-from resolvers.errors import Forbidden, NotFound
+from resolvers.errors import Forbidden, Invalid, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
@@ -43,10 +43,14 @@ async def add_comment(
     files: list[NewFile] = (),
     storage: Storage | None = None,
     file_uuids: list[str] = (),
+    lenient: bool = False,
 ) -> Comment:
-    """Add a comment; customers cannot write internal ones. Optionally changes the status."""
+    """Add a comment; customers cannot write internal ones. Optionally changes the status
+    (`lenient` as in `tickets.update_ticket`); only a comment that does may be empty."""
     actor = require_user(actor)
-    body = validation.text("body", body, max_length=limits.COMMENT)
+    body = validation.text("body", body, max_length=limits.COMMENT, required=False).strip()
+    if not body and new_status is None:
+        raise Invalid("body", "body is required.")
     title = validation.text("title", title or "", max_length=TITLE, required=False)
     if is_internal and not sees_internal(actor):
         raise Forbidden("Customers cannot write internal comments.")
@@ -81,9 +85,13 @@ async def add_comment(
         ticket.updated_at = comment.created_at
         await writes.save_changed(ticket, before)
         if new_status is not None:
-            await tickets.update_ticket(actor, ticket.id, status=new_status)
-            comment.new_status = tickets.parse_status(new_status).value
-            await comment.save(update_fields=["new_status"])
+            was = ticket.status
+            ticket = await tickets.update_ticket(
+                actor, ticket.id, status=new_status, lenient=lenient
+            )
+            if ticket.status != was:  # the status this comment moved the ticket to
+                comment.new_status = ticket.status.value
+                await comment.save(update_fields=["new_status"])
     return comment
 
 

@@ -222,13 +222,13 @@ async def read_attachment(actor: Actor | None, storage: Storage, attachment_id: 
 
 
 async def list_comment_attachments(actor: Actor | None, win: Window) -> Page[Attachment]:
-    """Every comment's attachment on the tickets the actor sees, oldest first: staff only
-    (they see every comment of those)."""
+    """Every comment's attachment on the tickets the actor sees, by file name (django-helpdesk's
+    order): staff only (they see every comment of those)."""
     require_staff(actor)
     found = Attachment.filter(comment_id__not_isnull=True)
     if not sees_every_ticket(actor):
         found = found.filter(comment__ticket_id__in=Subquery(visible_tickets(actor).values("id")))
-    return await paginate(found.order_by("id"), win)
+    return await paginate(found.order_by("filename", "id"), win)
 
 
 async def delete_attachment(actor: Actor | None, attachment_id: int) -> None:

@@ -11,6 +11,7 @@ FILE_BYTES = 20 * 1024 * 1024  # one attached file, in every door
 FILES_PER_ITEM = 10  # files on one ticket or comment
 TAGS = 20
 CONTACTS = 20
+PASSWORD = 1024  # characters (the password rule's upper bound, resolvers/passwords.py)
 CUSTOM_FIELDS = 50
 CUSTOM_FIELD_DEPTH = 16  # lists and objects within a custom value (the JSON column's encoder
 # refuses more than 254)

@@ -38,5 +38,11 @@ DIALECTS: list[Dialect] = [
     Dialect("nephthys", "/api", nephthys.routes, nephthys.error_response),
     Dialect("control_panel", "/support", control_panel.routes, control_panel.error_response),
     # its routes include the legacy POST API's
-    Dialect("helpdesk", "/helpdesk/api", helpdesk.routes, helpdesk.error_response),
+    Dialect(
+        "helpdesk",
+        "/helpdesk/api",
+        helpdesk.routes,
+        helpdesk.error_response,
+        helpdesk.MIDDLEWARE,
+    ),
 ]

@@ -50,7 +50,10 @@ class PlatformErrors(Errors):
 
     def domain_error(self, request: Request, exc: DomainError, op: Operation) -> Response:
         if isinstance(exc, Invalid):
-            details = [{"field": FIELD_NAMES.get(f, f), "message": m} for f, m in exc.fields]
+            details = [
+                {"field": FIELD_NAMES.get(e.field, e.field), "message": e.message}
+                for e in exc.fields
+            ]
             return error_response(422, "The request data is invalid", details)
         return error_response(status_for(exc), exc.message)
 

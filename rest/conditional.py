@@ -8,6 +8,12 @@ HTML: GraphiQL's page, else data) and, for answers
 that depend on the clock (the nephthys stats), the current time bucket. A write committed
 through any door or process changes the version, so the next request gets a full answer.
 
+A ticket's own GET (platform v1, helpdesk, control panel) tags it `"<that tag>.<the ticket's
+version>"` (`ticket_etag`; `resolvers.tickets.version`): `If-None-Match` compares the first part,
+so it answers 304 exactly as before, and `If-Match` on the ticket's update compares the version
+(`if_match`, checked by the domain under the ticket's row lock), so a tag stays good for writing
+while other tickets change.
+
 A conditional request is authenticated before it may be answered 304 (an expired or revoked
 credential gets its door's own error instead); 304s do not spend rate-limit budgets. Docs:
 docs/architecture.md ("Conditional requests").
@@ -23,7 +29,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resolvers import reads
+from resolvers import reads, tickets
 from web import signed_in
 
 CODE_VERSION = b"2"  # bump when a door's rendering changes, so old tags stop matching
@@ -70,14 +76,15 @@ class ConditionalGet:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        tag = self.tag(version, scope, headers)
+        tag = scope["etag"] = self.tag(version, scope, headers)
         wanted = headers.get("if-none-match")
-        if wanted and _matches(wanted, tag) and await signed_in(Request(scope)):
+        matched = _matched(wanted, tag) if wanted else None
+        if matched and await signed_in(Request(scope)):
             await send(
                 {
                     "type": "http.response.start",
                     "status": 304,
-                    "headers": [(b"etag", tag), CACHE_CONTROL],
+                    "headers": [(b"etag", matched), CACHE_CONTROL],
                 }
             )
             await send({"type": "http.response.body", "body": b""})
@@ -86,20 +93,42 @@ class ConditionalGet:
         async def send_with_tag(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 200:
                 names = {name.lower() for name, _ in message.get("headers", [])}
-                if b"etag" not in names:
-                    extra = [(b"etag", tag)]
-                    if b"cache-control" not in names:
-                        extra.append(CACHE_CONTROL)
-                    message["headers"] = [*message.get("headers", []), *extra]
+                extra = [] if b"etag" in names else [(b"etag", tag)]  # (a ticket's own)
+                if b"cache-control" not in names:
+                    extra.append(CACHE_CONTROL)
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_tag)
 
 
-def _matches(if_none_match: str, tag: bytes) -> bool:
+def _matched(if_none_match: str, tag: bytes) -> bytes | None:
+    """The tag a 304 answers with: `tag`, or the ticket's tag that extends it (unchanged
+    with the store); None when no candidate matches."""
     wanted = tag.decode()
     for candidate in if_none_match.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == wanted:
-            return True
-    return False
+        candidate = candidate.strip().removeprefix("W/")
+        if candidate in ("*", wanted):
+            return tag
+        if candidate.startswith(wanted[:-1] + "."):
+            return candidate.encode()
+    return None
+
+
+def ticket_etag(request: Request, ticket_id: int, updated_at: object) -> str:
+    """The ETag of a ticket's own representation (the module docstring). A write's answer
+    (no tag of a GET in `scope`) carries the version alone: good for If-Match, never a 304."""
+    version = tickets.version(ticket_id, updated_at)
+    store = request.scope.get("etag")
+    return f'"{store.decode()[1:-1]}.{version}"' if store else f'"{version}"'
+
+
+def if_match(request: Request) -> list[str] | None:
+    """The ticket versions `If-Match` names, for `tickets.update_ticket(expected=…)`; None
+    without the header or with `*` (any current ticket matches). Weak tags (`W/"…"`) never
+    match, as If-Match compares strongly, and neither does a tag of another ticket."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    tags = (t.strip() for t in header.split(","))
+    return [".".join(t[1:-1].split(".")[-2:]) for t in tags if len(t) > 2 and t[0] == t[-1] == '"']

@@ -336,10 +336,9 @@ class TicketMutations:
     ) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         changes = _changes(input, skip=("id", "expected_updated_at"))
-        expected = input.expected_updated_at
-        ticket = await tickets.update_ticket(
-            actor(info), ticket_id, expected_updated_at=expected, **changes
-        )
+        at = input.expected_updated_at
+        expected = None if at is None else [at]
+        ticket = await tickets.update_ticket(actor(info), ticket_id, expected=expected, **changes)
         return TicketPayload(ticket=ticket)
 
     @mutation("Move a ticket to another status (OPEN on a closed ticket reopens it).")

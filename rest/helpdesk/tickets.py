@@ -6,11 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from resolvers import custom_fields, files, projections, reads, tickets, workflows
-from resolvers.errors import Conflict, NotFound
+from resolvers.errors import Conflict, NotFound, Stale
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
+from rest.conditional import if_match, ticket_etag
 from rest.helpdesk import parse, render
 from rest.helpdesk.errors import field_errors
 from rest.kit.http import JSONResponse, storage
@@ -62,7 +63,10 @@ async def get_ticket(request: Request, actor: Actor, data: dict) -> Response:
     if found is None:
         raise NotFound(request.path_params["id"])
     row, followups = found
-    return JSONResponse(render.ticket(render.rendering(request, followups), row))
+    etag = ticket_etag(request, row[0], row[render.UPDATED_AT])
+    return JSONResponse(
+        render.ticket(render.rendering(request, followups), row), headers={"ETag": etag}
+    )
 
 
 async def _update_ticket(request: Request, actor: Actor, *, partial: bool) -> Response:
@@ -70,10 +74,15 @@ async def _update_ticket(request: Request, actor: Actor, *, partial: bool) -> Re
     body = await parse.body(request)
     changes = await parse.ticket_changes(request, actor, body.data, ticket, partial=partial)
     try:
-        ticket = await tickets.update_ticket(actor, ticket.id, **changes)
+        ticket = await tickets.update_ticket(
+            actor, ticket.id, expected=if_match(request), **changes
+        )
+    except Stale:
+        raise
     except Conflict as exc:
         raise field_errors({"status": [exc.message]}) from None
-    return JSONResponse(await render.written_ticket(request, actor, ticket))
+    etag = ticket_etag(request, ticket.id, ticket.updated_at)
+    return JSONResponse(await render.written_ticket(request, actor, ticket), headers={"ETag": etag})
 
 
 async def put_ticket(request: Request, actor: Actor, data: dict) -> Response:

@@ -7,7 +7,10 @@ bare one-commit-per-write ceiling of the same disk, measured in one run (issue 1
 The server runs on a fresh copy of a small seeded data set (/tmp/tg-bench-1000, bench/data.py)
 with `SQLITE_SYNCHRONOUS=FULL`, like `make bench` (bench/run.py). Each row is one wrk run
 (`bench/wrk.py`) posting a new ticket on every request; "acknowledged" counts 2xx answers
-without a GraphQL error, and the tickets table must have grown by at least that much.
+without a GraphQL error, and the tickets table must have grown by at least that much. The last
+door of each round reads the 100-ticket GraphQL page (as `make bench`), for the processes'
+ratio on reads; with several `--workers` counts, each door's ratio to the first count closes
+the section.
 `--postgres URL` drops and recreates that database and measures the same against it (the
 SQLite commit ceiling is still measured, for reference).
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench import data, report, run, wrk
+from bench import data, report, run, scenarios, wrk
 from bench.servers import Server, running
 
 TICKETS = 1000
@@ -54,6 +57,7 @@ class Door:
     path: str
     body: str
     headers: dict[str, str]
+    writes: bool = True  # False: a read (CPU per answer, nothing written)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Result:
 
 def doors(token: str, jwt: str) -> list[Door]:
     graphql = GRAPHQL_BODY % json.dumps(CREATE)
+    page = json.dumps({"query": scenarios.TICKETS_PAGE % 100})
     return [
         Door(
             "graphql",
@@ -82,6 +87,14 @@ def doors(token: str, jwt: str) -> list[Door]:
             "/api/v1/tickets",
             '{"title": "bench write", "description": "bench"}',
             {"Authorization": f"Bearer {jwt}", "Content-Type": "application/json"},
+        ),
+        Door(
+            "graphql-100",
+            "read: GraphQL `tickets(first: 100)` page",
+            "/graphql",
+            page,
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            writes=False,
         ),
     ]
 
@@ -165,7 +178,8 @@ def measure(server: Server, door: Door, load: wrk.Load, db: Path | str, workers:
     written = count_tickets(db) - before
     used = group_cpu_seconds(server.process.pid) - cpu
     acked = acknowledged(measured, errors)
-    return Result(door, measured, acked, written, 1000 * used / max(written, 1), workers)
+    per = written if door.writes else acked
+    return Result(door, measured, acked, written, 1000 * used / max(per, 1), workers)
 
 
 def main() -> None:
@@ -266,19 +280,30 @@ def markdown(results, ceiling, load, store, command, load_average) -> str:
         f"**{ceiling:,.0f} commits/s**. Server CPU: all its processes, per ticket written; "
         "the share is of one core over the run.",
         "",
-        "| door | processes | acknowledged creates/s | p50 ms | p99 ms | rows written | failed "
-        "| server CPU ms per create | server CPU share |",
+        "| door | processes | acknowledged creates/s (read: answers/s) | p50 ms | p99 ms "
+        "| rows written | failed | server CPU ms per create (read: per answer) "
+        "| server CPU share |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         m = r.measured
         rate = r.acknowledged / m.seconds
         failed = m.requests - r.acknowledged
-        share = r.cpu_ms_per_create * r.written / (10 * m.seconds)
+        share = r.cpu_ms_per_create * (r.written if r.door.writes else r.acknowledged)
+        share /= 10 * m.seconds
         lines.append(
             f"| {r.door.label} | {r.workers} | {rate:,.0f} | {m.p50_ms:,.1f} | {m.p99_ms:,.1f} | "
             f"{r.written:,} | {failed} | {r.cpu_ms_per_create:.1f} | {share:.0f} % |"
         )
+    first = results[0].workers if results else 1
+    ratios = [
+        f"{r.door.label}: {r.acknowledged / base.acknowledged:.2f}x"
+        for r in results
+        for base in results
+        if r.workers != first and base.workers == first and base.door == r.door
+    ]
+    if ratios:
+        lines += ["", f"Ratio to {first} process(es), same run: " + "; ".join(ratios) + "."]
     return "\n".join(lines) + "\n"
 
 

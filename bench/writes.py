@@ -214,7 +214,7 @@ def main() -> None:
                 command_line = [data.TICKETGATE, "serve", "--workers", str(n)]
                 server = Server("ticketgate", command_line, env, log)
                 servers.append(server)
-                server.wait_ready("/graphql")
+                server.wait_ready("/graphql", attempts=1200)  # (slow to start on a busy host)
                 jwt = _login(server.url, saved)
                 for door in doors(saved["token"], jwt):
                     print(f"  {door.label}, {n} process(es) …", flush=True)

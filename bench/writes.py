@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import sqlite3
@@ -68,6 +69,8 @@ class Result:
     written: int  # rows the tickets table grew by
     cpu_ms_per_create: float
     workers: int
+    db_ms: float | None  # PostgreSQL's backends, per create or answer (None: SQLite, in process)
+    wrk_ms: float  # the load generator, per request
 
 
 def doors(token: str, jwt: str) -> list[Door]:
@@ -136,17 +139,28 @@ async def _pg(url: str, sql: str):
         await conn.close()
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU of every process in the server's process group (its workers)."""
+def cpu_seconds(pgid: int | None = None, database: str | None = None) -> float:
+    """User + system CPU of every process in process group `pgid` (the server and its
+    workers), or of PostgreSQL's backends connected to `database` (their command line)."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            if database is not None:
+                command = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
         except OSError:  # (gone meanwhile)
             continue
-        if int(fields[2]) == pgid:
+        if int(fields[2]) == pgid or (
+            database is not None and command.startswith("postgres: ") and f" {database} " in command
+        ):
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """CPU of the finished child processes (wrk)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def acknowledged(measured: wrk.Measured, errors: int) -> int:
@@ -170,16 +184,29 @@ def graphql_errors_script(script: str) -> str:
 
 def measure(server: Server, door: Door, load: wrk.Load, db: Path | str, workers: int) -> Result:
     script = graphql_errors_script(wrk.lua_script("POST", door.body.encode(), door.headers))
-    before, cpu = count_tickets(db), group_cpu_seconds(server.process.pid)
+    database = db.rsplit("/", 1)[1] if isinstance(db, str) else None
+    before, cpu = count_tickets(db), cpu_seconds(server.process.pid)
+    db_cpu, wrk_cpu = cpu_seconds(database=database) if database else 0, children_cpu_seconds()
     text = wrk.report(server.url + door.path, script, load)
+    wrk_used = children_cpu_seconds() - wrk_cpu
     measured = replace(wrk.parse(text), seconds=load.seconds)
     errors = int(re.search(r"^graphql errors: (\d+)", text, re.M)[1])
     server.settle()
     written = count_tickets(db) - before
-    used = group_cpu_seconds(server.process.pid) - cpu
+    used = cpu_seconds(server.process.pid) - cpu
+    db_used = cpu_seconds(database=database) - db_cpu if database else None
     acked = acknowledged(measured, errors)
-    per = written if door.writes else acked
-    return Result(door, measured, acked, written, 1000 * used / max(per, 1), workers)
+    per = max(written if door.writes else acked, 1)
+    return Result(
+        door,
+        measured,
+        acked,
+        written,
+        1000 * used / per,
+        workers,
+        None if db_used is None else 1000 * db_used / per,
+        1000 * wrk_used / max(measured.requests, 1),
+    )
 
 
 def main() -> None:
@@ -278,12 +305,14 @@ def markdown(results, ceiling, load, store, command, load_average) -> str:
         f"wrk -t{load.threads} -c{load.connections} -d{load.seconds}s, load average {la} at the "
         f"end. Bare sqlite3 commit loop on the same disk (one fsync'd commit per write): "
         f"**{ceiling:,.0f} commits/s**. Server CPU: all its processes, per ticket written; "
-        "the share is of one core over the run.",
+        "the share is of one core over the run. PostgreSQL CPU: its backends serving this "
+        "database (same machine); wrk CPU: the load generator, per request sent.",
         "",
         "| door | processes | acknowledged creates/s (read: answers/s) | p50 ms | p99 ms "
         "| rows written | failed | server CPU ms per create (read: per answer) "
-        "| server CPU share |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server CPU share | PostgreSQL CPU ms per create (read: per answer) "
+        "| wrk CPU ms per request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         m = r.measured
@@ -293,14 +322,15 @@ def markdown(results, ceiling, load, store, command, load_average) -> str:
         share /= 10 * m.seconds
         lines.append(
             f"| {r.door.label} | {r.workers} | {rate:,.0f} | {m.p50_ms:,.1f} | {m.p99_ms:,.1f} | "
-            f"{r.written:,} | {failed} | {r.cpu_ms_per_create:.1f} | {share:.0f} % |"
+            f"{r.written:,} | {failed} | {r.cpu_ms_per_create:.1f} | {share:.0f} % | "
+            f"{'—' if r.db_ms is None else f'{r.db_ms:.1f}'} | {r.wrk_ms:.2f} |"
         )
     first = results[0].workers if results else 1
     ratios = [
         f"{r.door.label}: {r.acknowledged / base.acknowledged:.2f}x"
         for r in results
         for base in results
-        if r.workers != first and base.workers == first and base.door == r.door
+        if r.workers != first and base.workers == first and base.door.name == r.door.name
     ]
     if ratios:
         lines += ["", f"Ratio to {first} process(es), same run: " + "; ".join(ratios) + "."]

@@ -457,7 +457,7 @@ async def test_create_ticket_answers_equal(people, data, role):
 @pytest.mark.parametrize(
     ("role", "given"),
     [
-        ("customer", {"title": "mine", "priority": 1}),  # Forbidden: staff only
+        ("customer", {"title": "mine", "assignedTo": "AGENT"}),  # Forbidden: staff only
         ("agent", {"title": ""}),  # Invalid
         ("agent", {"title": "q", "queue": "999999"}),  # NotFound
         ("anonymous", {"title": "who"}),  # Unauthenticated: a top-level error
@@ -465,6 +465,8 @@ async def test_create_ticket_answers_equal(people, data, role):
 )
 async def test_create_ticket_failures_go_to_strawberry_unwritten(people, data, role, given):
     before = await tickets.Ticket.all().count()
+    agent = str(people["agent"].id)
+    given = {k: agent if v == "AGENT" else v for k, v in given.items()}
     compiled, standard, _ = await _created(people[role], given)
     assert compiled is None
     assert standard.errors or standard.data["made"]["userErrors"]
@@ -492,7 +494,8 @@ async def test_create_ticket_over_http_writes_once(client, people):
     made = await gql(client, CREATE, token, **{"in": {"title": "over http"}})
     assert made["data"]["made"]["ticket"]["title"] == "over http"
     assert made["extensions"]["cost"]["requested"] >= 1
-    refused = await gql(client, CREATE, token, **{"in": {"title": "no", "priority": 1}})
+    staff_only = {"title": "no", "assignedTo": str(people["agent"].id)}
+    refused = await gql(client, CREATE, token, **{"in": staff_only})
     assert refused["data"]["made"] == {
         "ticket": None,
         "userErrors": [{"field": None, "code": "FORBIDDEN"}],

@@ -33,6 +33,8 @@ def test_admin_commands(cli_env):  # noqa: F811
     assert ok(cli_env, "user", "reactivate", "ann") == "ann: customer, active\n"
     last_admin = run(cli_env, "user", "deactivate", "boss")
     assert last_admin.returncode == 1 and "last active administrator" in last_admin.stderr
+    # the refused write's batch ends before the database closes (it used to outlive it)
+    assert '"level":"ERROR"' not in last_admin.stderr, last_admin.stderr
     reset = ok(cli_env, "user", "reset-password", "ann", "--password", "another-pass-7")
     assert reset == "ann: password changed\n"
 

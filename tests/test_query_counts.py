@@ -1,7 +1,11 @@
 """The SQL statements of each door's create, get, list and comment, pinned exactly in
 tests/query_counts.json (per database: the statement kinds in order, credential lookups left
 out as they are cached). A change that adds a statement fails here; when it is meant, rewrite
-the baseline with TICKETGATE_REWRITE_QUERY_COUNTS=1 (once per database) and commit it."""
+the baseline with TICKETGATE_REWRITE_QUERY_COUNTS=1 (once per database) and commit it.
+
+Deliberate switches: GraphQL's create gained one SELECT (issue 12): the compiled executor reads
+the created ticket back on the lean path (a keyed read on the reader pool, after the commit)
+instead of resolving it field by field through Strawberry, which halves the create's CPU."""
 
 from __future__ import annotations
 

@@ -90,6 +90,7 @@ def test_migrate_seed_users_and_tokens(cli_env):
     assert "not seeding" in seeded.stdout  # ops exists already
     bulk = run(cli_env, "seed", "--tickets", "500")
     assert bulk.returncode == 0 and "inserted 500 tickets" in bulk.stdout
+    assert bulk.stderr == ""  # no progress bar off a terminal
 
 
 def test_data_stays_private_to_the_server_user(cli_env, tmp_path):

@@ -98,8 +98,13 @@ async def clean_db(database: str) -> None:
     custom_fields.configure("[]")
     conn = connections.get("default")
     tables = _tables()
-    if ON_POSTGRES:
-        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    if ON_POSTGRES:  # DELETE: TRUNCATE rewrites every table's files (~30 times slower here)
+        await conn.execute_script(
+            "SET session_replication_role = replica;"  # no foreign keys or triggers to fire
+            + "".join(f"DELETE FROM {t};" for t in tables)
+            + "SET session_replication_role = DEFAULT;"
+            " SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S';"
+        )
     else:
         await conn.execute_script(
             "PRAGMA foreign_keys=OFF;"

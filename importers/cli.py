@@ -9,9 +9,7 @@ import shlex
 import tempfile
 from pathlib import Path
 
-import httpx
-
-from importers import helpdesk, helpdesk_api, verify
+from importers import helpdesk, verify
 from importers.django_db import Source, SQLiteSource, open_source
 from models import db
 from observe import progress
@@ -74,6 +72,10 @@ async def _from_database(settings: Settings, args):
 
 async def _through_api(settings: Settings, args, notes: list[str]):
     """Copy what the API shows into a temporary helpdesk database, then import that."""
+    import httpx  # (with httpx's own command line: not loaded for the other commands)
+
+    from importers import helpdesk_api
+
     if not args.user:
         raise ValueError("--api needs --user (a staff user of the helpdesk)")
     password = args.password if args.password is not None else getpass.getpass("Password: ")

@@ -3,7 +3,7 @@
 import argparse
 import os
 
-import server
+import commands
 from tests.test_cli import cli_env, run  # noqa: F401 (the fixture)
 
 
@@ -54,7 +54,7 @@ def _parsers(parser: argparse.ArgumentParser):
 
 
 def test_every_option_and_argument_has_help_text():
-    for parser in _parsers(server._parser()):
+    for parser in _parsers(commands._parser()):
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):  # its commands carry the help
                 for command in action._choices_actions:

@@ -112,7 +112,7 @@ def test_two_processes_share_one_postgresql_and_one_redis(cli_env, redis_url):  
     ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(
-            [sys.executable, str(ROOT / "server.py"), "serve", "--port", str(port)],
+            [sys.executable, str(ROOT / "commands.py"), "serve", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ from models import WebhookDelivery
 from resolvers import webhooks
 from tests.conftest import bearer, free_port, token_for
 
-SERVER = Path(__file__).resolve().parents[1] / "server.py"
+SERVER = Path(__file__).resolve().parents[1] / "commands.py"
 SHUTDOWN_TIMEOUT = 5  # the bound under test
 WAIT = 30  # seconds any one step may take on a busy machine
 EVENTS = 'subscription { ticketEvents(after: "0") { type ticketNumber } }'

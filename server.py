@@ -26,13 +26,13 @@ from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
 from resolvers.live import EventHub
 from resolvers.ratelimit import RateLimiter
-from resolvers.webhook_worker import WebhookWorker
+from resolvers.webhook_worker import WebhookWorker, use_payloads
 from rest.budget import RequestBudget
 from rest.conditional import ConditionalGet
 from rest.kit.guard import DialectGuard
 from rest.kit.http import JSONResponse
 from rest.origin import PublicOrigin, parse_base_url
-from rest.registry import DIALECTS
+from rest.registry import DIALECTS, WEBHOOK_PAYLOADS
 from schema import graphiql
 from schema.downloads import download
 from schema.http import GraphQLApp
@@ -228,7 +228,7 @@ def build_app(
         render = dialect.error
         guard = Middleware(DialectGuard, render=render, max_body_bytes=settings.max_body_bytes)
         budget = Middleware(RequestBudget, render=render, headers=dialect.name in BUDGET_HEADERS)
-        middleware = [guard, budget, *dialect.middleware]
+        middleware = [budget, guard, *dialect.middleware]
         routes.append(Mount(dialect.prefix, routes=dialect.routes, middleware=middleware))
 
     @contextlib.asynccontextmanager
@@ -252,6 +252,7 @@ def build_app(
     )
     app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, conditional))
     app.state.settings = settings
+    use_payloads(WEBHOOK_PAYLOADS)
     app.state.webhook_worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
     app.state.worker_expected = run_worker
     app.state.event_hub = EventHub(settings.subscription_poll_seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import Subquery
 
 from models import Comment, Ticket
-from resolvers import clock, events, tickets, validation, writes
+from resolvers import clock, events, limits, tickets, validation, writes
 from resolvers.errors import Forbidden, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
 from resolvers.pagination import Page, Window, paginate
@@ -18,7 +18,7 @@ from resolvers.permissions import (
     visible_tickets,
 )
 
-MAX_BODY = 100_000
+TITLE = validation.max_length(Comment, "title")
 
 
 def _touch_conversation(ticket: Ticket, actor: Actor, comment: Comment) -> None:
@@ -46,8 +46,8 @@ async def add_comment(
 ) -> Comment:
     """Add a comment; customers cannot write internal ones. Optionally changes the status."""
     actor = require_user(actor)
-    body = validation.text("body", body, max_length=MAX_BODY)
-    title = validation.text("title", title or "", max_length=200, required=False)
+    body = validation.text("body", body, max_length=limits.COMMENT)
+    title = validation.text("title", title or "", max_length=TITLE, required=False)
     if is_internal and not sees_internal(actor):
         raise Forbidden("Customers cannot write internal comments.")
     if time_spent_seconds is not None:
@@ -127,9 +127,9 @@ async def update_comment(
     require_staff(actor)
     changes: dict = {}
     if title is not None:
-        changes["title"] = validation.text("title", title, max_length=200, required=False)
+        changes["title"] = validation.text("title", title, max_length=TITLE, required=False)
     if body is not None:
-        changes["body"] = validation.text("body", body, max_length=MAX_BODY)
+        changes["body"] = validation.text("body", body, max_length=limits.COMMENT)
     if is_internal is not None:
         changes["is_internal"] = bool(is_internal)
     if time_spent_seconds is not None:

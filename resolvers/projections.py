@@ -270,6 +270,11 @@ def queues_by_ids(ids: Iterable[int], names: Sequence[str]) -> Read[dict[int, Ro
     return (yield from _by_ids(Queue, "queues", ids, names))
 
 
+def comments_by_ids(ids: Iterable[int], names: Sequence[str]) -> Read[dict[int, Row]]:
+    """Comments by id, whoever may see them (the caller has checked)."""
+    return (yield from _by_ids(Comment, "comments", ids, names))
+
+
 def _names_for(table: str, column: str, ids: Sequence[int]) -> Read[dict[int, list[str]]]:
     found: dict[int, list[str]] = defaultdict(list)
     if ids:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from tortoise.expressions import Q, Subquery
 
 from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
-from resolvers import clock, custom_fields, events, validation, writes
+from resolvers import clock, custom_fields, events, limits, validation, writes
 from resolvers.errors import Conflict, Forbidden, Invalid
 from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
@@ -23,14 +23,6 @@ from resolvers.permissions import (
     visible_ticket,
     visible_tickets,
 )
-
-MAX_TAGS = 20
-MAX_CONTACTS = 20
-MAX_TITLE = 255
-MAX_DESCRIPTION = 100_000
-MAX_CUSTOM_FIELDS = 50
-MAX_CUSTOM_FIELD_DEPTH = 16  # lists and objects within a custom value (the JSON column's
-# encoder refuses more than 254)
 
 # Where each status may go. Asking for `open` on a closed ticket means reopening it.
 TRANSITIONS: dict[Status, set[Status]] = {
@@ -273,8 +265,8 @@ async def contacts_for(ticket_ids: list[int]) -> dict[int, list[str]]:
 def _tags(value: object) -> list[str]:
     if not isinstance(value, list | tuple):
         raise Invalid("tags", "tags must be a list of strings.")
-    if len(value) > MAX_TAGS:
-        raise Invalid("tags", f"At most {MAX_TAGS} tags.")
+    if len(value) > limits.TAGS:
+        raise Invalid("tags", f"At most {limits.TAGS} tags.")
     names = [validation.text("tags", v, max_length=64) for v in value]
     return list(dict.fromkeys(names))
 
@@ -284,16 +276,16 @@ def _contacts(value: object) -> list[str]:
         return []
     if not isinstance(value, list | tuple):
         raise Invalid("client_emails", "client_emails must be a list of e-mail addresses.")
-    if len(value) > MAX_CONTACTS:
-        raise Invalid("client_emails", f"At most {MAX_CONTACTS} addresses.")
+    if len(value) > limits.CONTACTS:
+        raise Invalid("client_emails", f"At most {limits.CONTACTS} addresses.")
     return list(dict.fromkeys(validation.email("client_emails", v) for v in value))
 
 
 def _custom_fields(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Invalid("custom_fields", "custom_fields must be an object.")
-    if len(value) > MAX_CUSTOM_FIELDS:
-        raise Invalid("custom_fields", f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+    if len(value) > limits.CUSTOM_FIELDS:
+        raise Invalid("custom_fields", f"At most {limits.CUSTOM_FIELDS} custom fields.")
     for key in value:
         validation.text("custom_fields", key, max_length=100)
     _check_json(value)
@@ -302,14 +294,15 @@ def _custom_fields(value: object) -> dict[str, Any]:
 
 def _check_json(value: object) -> None:
     """Every string in a custom value NUL-free, lists and objects nested at most
-    MAX_CUSTOM_FIELD_DEPTH deep (walked without recursion)."""
+    limits.CUSTOM_FIELD_DEPTH deep (walked without recursion)."""
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if depth > MAX_CUSTOM_FIELD_DEPTH:
+        if depth > limits.CUSTOM_FIELD_DEPTH:
             raise Invalid(
                 "custom_fields",
-                f"custom_fields may nest at most {MAX_CUSTOM_FIELD_DEPTH} lists or objects deep.",
+                f"custom_fields may nest at most {limits.CUSTOM_FIELD_DEPTH} lists or objects"
+                " deep.",
             )
         if isinstance(item, str):
             validation.no_nul("custom_fields", item)
@@ -365,7 +358,8 @@ Writer = Literal["customer", "customer_on_create", "staff"]
 @dataclass(frozen=True)
 class FieldSpec:
     """One writable ticket field: its check (the normalised value, or Invalid) and who may
-    write it (`customer_on_create`: customers when opening a ticket, then staff only). Every
+    write it (`customer_on_create`: customers when opening a ticket, then staff only: the
+    queue and the priority, as every door's documented create examples send them). Every
     field lands in `ticket.updated`'s `changes` diff, except status and assignee, which have
     their own events."""
 
@@ -417,12 +411,12 @@ async def _queue_of(actor: Actor, ticket: Ticket | None, value: Any) -> int | No
 
 FIELDS: dict[str, FieldSpec] = {
     "title": FieldSpec(
-        _sync(lambda v: validation.text("title", v, max_length=MAX_TITLE)), "customer"
+        _sync(lambda v: validation.text("title", v, max_length=limits.TITLE)), "customer"
     ),
     "description": FieldSpec(
         _sync(
             lambda v: validation.text(
-                "description", v or "", max_length=MAX_DESCRIPTION, required=False
+                "description", v or "", max_length=limits.DESCRIPTION, required=False
             )
         ),
         "customer",
@@ -430,15 +424,19 @@ FIELDS: dict[str, FieldSpec] = {
     "tags": FieldSpec(_sync(lambda v: _tags(v)), "customer"),
     "custom_fields": FieldSpec(_custom_values, "customer"),
     "client_emails": FieldSpec(_sync(lambda v: _contacts(v)), "customer"),
-    "client_aliased_name": FieldSpec(_optional_text("client_aliased_name", MAX_TITLE), "customer"),
+    "client_aliased_name": FieldSpec(
+        _optional_text("client_aliased_name", limits.TITLE), "customer"
+    ),
     "status": FieldSpec(_sync(lambda v: parse_status(v)), "customer"),
     "queue_id": FieldSpec(_queue_of, "customer_on_create"),
-    "priority": FieldSpec(_sync(lambda v: validation.integer("priority", v, low=1, high=5))),
+    "priority": FieldSpec(
+        _sync(lambda v: validation.integer("priority", v, low=1, high=5)), "customer_on_create"
+    ),
     "submitter_email": FieldSpec(
         _sync(lambda v: validation.email("submitter_email", v, required=False))
     ),
     "due_date": FieldSpec(_sync(lambda v: _datetime_or_none("due_date", v))),
-    "resolution": FieldSpec(_optional_text("resolution", MAX_DESCRIPTION)),
+    "resolution": FieldSpec(_optional_text("resolution", limits.DESCRIPTION)),
     "message_ts": FieldSpec(_optional_text("message_ts", 32)),
     "on_hold": FieldSpec(_boolean("on_hold")),
     "merged_into_id": FieldSpec(_merge_target),

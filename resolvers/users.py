@@ -36,6 +36,8 @@ _hash_slots = asyncio.Semaphore(HASH_CONCURRENCY)
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None  # verified when the login names nobody, so timing tells nothing
 
+NAME = validation.max_length(User, "name")
+
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
     """Other argon2 parameters: tests use `argon2.profiles.CHEAPEST`; servers keep the default
@@ -106,7 +108,7 @@ async def create_user(
     if not USERNAME_RE.match(username):
         raise Invalid("username", "Usernames may contain letters, digits and @/./+/-/_ only.")
     email = validation.email("email", email, required=False)
-    name = validation.text("name", name, max_length=200, required=False)
+    name = validation.text("name", name, max_length=NAME, required=False)
     if slack_id:
         validation.no_nul("slack_id", slack_id)
     try:

@@ -677,9 +677,9 @@ async def test_head_is_answered_like_get(client, staff, agent, queue):
 
 
 async def test_refused_attachment_creates_nothing(client, staff, queue, monkeypatch):
-    from resolvers import files
+    from resolvers import limits
 
-    monkeypatch.setattr(files, "MAX_FILE_BYTES", 3)
+    monkeypatch.setattr(limits, "FILE_BYTES", 3)
     response = await client.post(
         f"{API}/tickets/",
         data={"queue": "1", "title": "t", "description": "d", "priority": "3"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers import comments, files, tickets, users
+from resolvers import comments, files, limits, tickets, users
 from resolvers.errors import Conflict, NotFound
 from resolvers.permissions import Actor
 from rest.helpdesk import parse, render
@@ -36,7 +36,7 @@ async def create_followup(request: Request, actor: Actor, data: dict) -> Respons
         errors["ticket"] = ["This field may not be null."]
     title = parse.text(errors, "title", data.get("title", ""), required=False, max_length=MAX_TITLE)
     text = parse.text(
-        errors, "comment", data.get("comment", ""), required=False, max_length=comments.MAX_BODY
+        errors, "comment", data.get("comment", ""), required=False, max_length=limits.COMMENT
     )
     public = parse.boolean(errors, "public", data.get("public", False))
     new_status = None
@@ -87,7 +87,7 @@ async def _update_followup(request: Request, actor: Actor, *, partial: bool) -> 
         title = title or ""
     if "comment" in data:
         text = parse.text(
-            errors, "comment", data["comment"], required=True, max_length=comments.MAX_BODY
+            errors, "comment", data["comment"], required=True, max_length=limits.COMMENT
         )
     if "public" in data:
         public = parse.boolean(errors, "public", data["public"])

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from models import User
-from resolvers import auth, comments, queues, tickets, users, workflows
+from resolvers import auth, comments, limits, queues, tickets, users, workflows
 from resolvers.errors import (
     DomainError,
     Forbidden,
@@ -85,8 +85,10 @@ async def create_ticket(user: User, form: FormData) -> Response:
     title = form.get("title", "").strip()
     if not title:
         errors["title"] = [REQUIRED]
-    elif len(title) > 100:
-        errors["title"] = [f"Ensure this value has at most 100 characters (it has {len(title)})."]
+    elif len(title) > limits.LEGACY_TITLE:
+        errors["title"] = [
+            f"Ensure this value has at most {limits.LEGACY_TITLE} characters (it has {len(title)})."
+        ]
     body = (form.get("body") or form.get("description") or "").strip()
     if not body:
         errors["body"] = [REQUIRED]

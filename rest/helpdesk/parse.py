@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from models import Status, Ticket
-from resolvers import custom_fields, queues, tickets
+from resolvers import custom_fields, limits, queues, tickets
 from resolvers.errors import Invalid, NotFound
 from resolvers.files import NewFile
 from resolvers.pagination import Window
@@ -25,7 +25,7 @@ from rest.kit.http import MalformedBody, new_file, read_json
 PAGE_SIZE = 25  # the original's ConservativePagination
 MAX_PAGE_SIZE = 1000  # the original has none
 MAX_FORM_FILES = 10
-MAX_TITLE = 200  # the original's Ticket.title and FollowUp.title
+MAX_TITLE = limits.DRF_TITLE
 Errors = dict[str, list[str]]
 
 STATUS_INT = {
@@ -204,7 +204,7 @@ async def ticket_changes(
             "description",
             data["description"],
             required=False,
-            max_length=tickets.MAX_DESCRIPTION,
+            max_length=limits.DESCRIPTION,
         )
         changes["description"] = found or ""
     if "queue" in data:

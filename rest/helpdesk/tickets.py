@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers import custom_fields, files, projections, reads, tickets, workflows
+from resolvers import custom_fields, files, projections, reads, tickets, views, workflows
 from resolvers.errors import Conflict, NotFound
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor
@@ -91,8 +91,9 @@ async def delete_ticket(request: Request, actor: Actor, data: dict) -> Response:
 
 def _queues(rows: list[Row]) -> Read[dict[int, Row]]:
     """The queues (QUEUE_COLUMNS) of ticket rows in LISTING_COLUMNS."""
-    ids = {r[2] for r in rows} - {None}
-    return (yield from projections.queues_by_ids(ids, render.QUEUE_COLUMNS))
+    queues = {r[2] for r in rows}
+    found = yield from views.related([], queues=queues, queue_columns=render.QUEUE_COLUMNS)
+    return found.queues
 
 
 def _user_ticket_page(actor: Actor, filt: tickets.TicketFilter, win: Window) -> Read:

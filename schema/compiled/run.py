@@ -17,7 +17,7 @@ from graphql import GraphQLField
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
-from resolvers import custom_fields, projections
+from resolvers import custom_fields, projections, views
 from resolvers.errors import NotFound
 from resolvers.pagination import Keyset
 from resolvers.permissions import Actor
@@ -244,10 +244,8 @@ def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Rela
     ids = [row[0] for row in rows]
     index = {name: i for i, name in enumerate(plan.columns())}
     sources = {part.source for part in plan.parts(NameList)}
-    if "tags" in sources:
-        rel.tags = yield from projections.tags_for(ids)
-    if "contacts" in sources:
-        rel.contacts = yield from projections.contacts_for(ids)
+    view = yield from views.related(ids, tags="tags" in sources, contacts="contacts" in sources)
+    rel.tags, rel.contacts = view.tags, view.contacts
     wanted: dict[str, set] = {name: set() for name in SOURCES}
     for part in plan.parts(ConnectionPlan):
         args = arguments(schema, part.field_def, part.node, rel.variables)

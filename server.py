@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
-import secrets
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -18,6 +16,7 @@ from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import pages
+from front import Front
 from models import db
 from observe import logs
 from observe.http import endpoint as metrics_endpoint
@@ -28,7 +27,7 @@ from resolvers.live import EventHub
 from resolvers.ratelimit import RateLimiter
 from resolvers.webhook_worker import WebhookWorker, use_payloads
 from rest.budget import RequestBudget
-from rest.conditional import ConditionalGet
+from rest.conditional import Conditional
 from rest.kit.guard import DialectGuard
 from rest.kit.http import JSONResponse
 from rest.origin import PublicOrigin, parse_base_url
@@ -46,33 +45,6 @@ GRAPHQL_CODES = {413: "PAYLOAD_TOO_LARGE"}  # of answers made outside the schema
 
 # Answers that change with the time of day, not only with the data (ETag buckets).
 CLOCK_DEPENDENT = ("/api/stats", "/api/user")
-
-
-class RequestId:
-    """Give every request an id (`X-Request-ID`, echoed when the client sends a sane one):
-    32 hex digits, a random prefix per process and a counter (unique without a system call)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.prefix = secrets.token_hex(10)
-        self.counter = itertools.count()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        if not (0 < len(rid) <= 64 and rid.isprintable()):
-            rid = f"{self.prefix}{next(self.counter):012x}"
-        scope.setdefault("state", {})["request_id"] = rid
-
-        async def send_with_id(message):
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -175,16 +147,13 @@ def _clock_bucket(settings: Settings):
     return lambda path: seconds if path.startswith(CLOCK_DEPENDENT) else None
 
 
-def _middleware(settings: Settings, conditional: Middleware) -> list[Middleware]:
-    """Outermost first: the public origin (absolute URLs), CORS, request ids, metrics and the
-    access log (docs/operations.md), conditional GETs."""
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: the public origin (absolute URLs), CORS, then one layer (`front.py`)
+    for request ids, metrics and the access log (docs/operations.md) and conditional GETs."""
     doors = [(d.prefix, d.name) for d in DIALECTS] + [("/graphql", "graphql")]
-    stack = [
-        *_cors(settings),
-        Middleware(RequestId),
-        Middleware(Observe, doors=doors, collect=settings.metrics_enabled),
-        conditional,
-    ]
+    observe = Observe(doors, collect=settings.metrics_enabled)
+    conditional = Conditional(settings.secret_key, _clock_bucket(settings))
+    stack = [*_cors(settings), Middleware(Front, observe=observe, conditional=conditional)]
     if settings.public_base_url:
         parse_base_url(settings.public_base_url)  # (refused at start, not at the first request)
         stack.insert(0, Middleware(PublicOrigin, base_url=settings.public_base_url))
@@ -247,10 +216,7 @@ def build_app(
             if manage_db:
                 await db.close_db()
 
-    conditional = Middleware(
-        ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)
-    )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, conditional))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings))
     app.state.settings = settings
     use_payloads(WEBHOOK_PAYLOADS)
     app.state.webhook_worker = WebhookWorker(allow_private=settings.webhooks_allow_private)

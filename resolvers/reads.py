@@ -38,7 +38,8 @@ Read = Generator[Step, list, T]
 
 log = logging.getLogger("tortoise.db_client")
 READER_THREADS = 2
-INLINE_SECONDS = 0.002  # a read's time on the event loop before it moves to a thread
+INLINE_SECONDS = 0.002  # a read's CPU time on the event loop before it moves to a thread
+INLINE_WALL_SECONDS = 0.02  # its wall time there (waiting for the disk) before it moves
 PROGRESS_STEPS = 2000  # SQLite VM steps between two looks at that deadline
 
 
@@ -60,10 +61,15 @@ class SqliteReaders:
     """Read-only sqlite3 connections: one for the event loop, one per pool thread.
 
     A read starts on the event loop (no thread hop: on a busy server a thread waits for the GIL
-    after every statement, which halves throughput) with a budget of INLINE_SECONDS; SQLite's
-    progress handler interrupts a statement that runs past it, and the read goes on in the pool
-    from that statement, so a slow query (a search scan, a deep offset) never stalls the loop
-    for longer than the budget. A read moved this way sees a newer snapshot from there on.
+    after every statement, which halves throughput) with a budget of INLINE_SECONDS of the
+    loop thread's CPU time; SQLite's progress handler interrupts a statement that runs past it,
+    and the read goes on in the pool from that statement, so a slow query (a search scan, a
+    deep offset) never stalls the loop for longer than the budget. A read moved this way sees a
+    newer snapshot from there on. CPU time, not wall time: time spent waiting for the GIL (the
+    progress handler takes it; a pool thread holds it) or preempted by other processes is not
+    the read's own work, and counting it moved ordinary reads to the pool on a busy machine,
+    where they added to the GIL contention that made the next reads late too. A read waiting
+    for the disk uses no CPU: it moves after INLINE_WALL_SECONDS.
     """
 
     def __init__(self, path: str) -> None:
@@ -71,7 +77,7 @@ class SqliteReaders:
         self.local = threading.local()
         self.pool = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self.opened: list[sqlite3.Connection] = []
-        self.deadline = 0.0
+        self.deadline = self.cpu_deadline = self.wall_deadline = 0.0
         self.inline = self._open()
         self.inline.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
 
@@ -87,7 +93,11 @@ class SqliteReaders:
         return conn
 
     def _past_deadline(self) -> bool:
-        return time.perf_counter() > self.deadline
+        # Wall time first (cheap); only past it is the thread's CPU time read (a system call).
+        now = time.perf_counter()
+        return now > self.deadline and (
+            now > self.wall_deadline or time.thread_time() > self.cpu_deadline
+        )
 
     def _connection(self) -> sqlite3.Connection:
         if getattr(self.local, "conn", None) is None:
@@ -114,7 +124,7 @@ class SqliteReaders:
             raise
         finally:
             if conn is self.inline:
-                self.deadline = math.inf  # (its commit is never interrupted)
+                self.deadline = self.wall_deadline = math.inf  # (its commit is never interrupted)
             if conn.in_transaction:
                 conn.execute("COMMIT")
 
@@ -122,7 +132,9 @@ class SqliteReaders:
         return self.drive(read, self._connection(), step)
 
     async def run(self, read: Read[T]) -> T:
-        self.deadline = time.perf_counter() + INLINE_SECONDS
+        now = time.perf_counter()
+        self.deadline, self.wall_deadline = now + INLINE_SECONDS, now + INLINE_WALL_SECONDS
+        self.cpu_deadline = time.thread_time() + INLINE_SECONDS
         try:
             return self.drive(read, self.inline)
         except _Moved as moved:

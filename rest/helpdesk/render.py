@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from models import Comment, Ticket
 from resolvers import custom_fields, projections, reads
-from resolvers.pagination import Page, Window
+from resolvers.pagination import Page
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
@@ -109,10 +109,9 @@ class Followups:
 
 def followups(actor: Actor, ticket_ids: list[int]) -> Read[Followups]:
     """The tickets' followups (internal ones for staff) and their files: two statements."""
-    pages = yield from projections.comment_pages(
-        actor, ticket_ids, Window(0, MAX_FOLLOWUPS), FOLLOWUP_COLUMNS, with_total=False
+    by_ticket = yield from projections.first_comments(
+        actor, ticket_ids, MAX_FOLLOWUPS, FOLLOWUP_COLUMNS
     )
-    by_ticket = {tid: rows for tid, (rows, _) in pages.items()}
     ids = [row[0] for rows in by_ticket.values() for row in rows]
     files = yield from projections.comment_attachments(ids, ATTACHMENT_COLUMNS)
     return Followups(by_ticket, files)

@@ -94,11 +94,11 @@ def _ticket_detail_read(
     row = yield from projections.ticket_row(actor, ticket_id, render.TICKET_COLUMNS)
     if row is None:
         return None
-    pages = yield from projections.comment_pages(
-        actor, [ticket_id], Window(0, DETAIL_COMMENTS), render.COMMENT_COLUMNS, with_total=False
+    pages = yield from projections.first_comments(
+        actor, [ticket_id], DETAIL_COMMENTS, render.COMMENT_COLUMNS
     )
     own = yield from projections.ticket_attachments([ticket_id], render.FILE_COLUMNS)
-    found = pages[ticket_id][0]
+    found = pages[ticket_id]
     return row, found, own.get(ticket_id, []), (yield from render.related([row], found))
 
 

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 def serve(app, port: int) -> None:
-    """Run `app` under uvicorn with the options `ticketgate serve` uses (server.py `_serve`)."""
+    """Run `app` under uvicorn with the options `ticketgate serve` uses (commands.py `_serve`)."""
     uvicorn.run(app, host=HOST, port=port, log_level=LOG_LEVEL.lower())
 
 

@@ -30,11 +30,16 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The suite in TEST_WORKERS processes (pytest-xdist, each with its own database; 0: one
+# process), on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set. Timings:
+# docs/architecture.md "Running the suite".
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 test: lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		TICKETGATE_TEST_DATABASE=postgres $(BIN)/pytest -q -p no:cacheprovider; \
+		TICKETGATE_TEST_DATABASE=postgres $(PYTEST); \
 	fi
 
 # Headless Chromium against a live server (tests marked `browser`; skipped without chromium).

@@ -44,10 +44,10 @@ class Front:
         rid = (b"x-request-id", self.request_id(scope, headers))
         status = 500
         try:
-            tag, fresh = await self.conditional.check(scope, headers)
-            if fresh:
+            tag, matched = await self.conditional.check(scope, headers)
+            if matched:
                 status = 304
-                start = [(b"etag", tag), CACHE_CONTROL, rid]
+                start = [(b"etag", matched), CACHE_CONTROL, rid]
                 await send({"type": "http.response.start", "status": 304, "headers": start})
                 await send({"type": "http.response.body", "body": b""})
                 return

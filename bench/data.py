@@ -26,7 +26,8 @@ def database(tickets: int) -> Path:
     return data_dir(tickets) / "ticketgate.sqlite3"
 
 
-def _cli(tickets: int, *args: str) -> str:
+def _cli(tickets: int, *args: str, progress: bool = False) -> str:
+    """Run `ticketgate` on the data set; with `progress`, its progress bar reaches the terminal."""
     env = {
         **os.environ,
         "TICKETGATE_DATA_DIR": str(data_dir(tickets)),
@@ -34,9 +35,12 @@ def _cli(tickets: int, *args: str) -> str:
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)
-    done = subprocess.run([TICKETGATE, *args], env=env, capture_output=True, text=True)
+    stderr = None if progress else subprocess.PIPE
+    done = subprocess.run(
+        [TICKETGATE, *args], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+    )
     if done.returncode:
-        raise RuntimeError(f"ticketgate {' '.join(args)}: {done.stderr}")
+        raise RuntimeError(f"ticketgate {' '.join(args)} failed: {done.stderr or 'see above'}")
     return done.stdout.strip()
 
 
@@ -52,7 +56,7 @@ def prepare(tickets: int) -> dict[str, str]:
         raise SystemExit(f"{data_dir(tickets)} is half made (no credentials): remove it")
     print(f"seeding {tickets} tickets into {data_dir(tickets)} (once) …", flush=True)
     _cli(tickets, "migrate")
-    _cli(tickets, "seed", "--tickets", str(tickets))
+    _cli(tickets, "seed", "--tickets", str(tickets), progress=True)
     email = f"{USERNAME}@example.com"
     _cli(
         tickets,

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 def serve(app, port: int) -> None:
-    """Run `app` under uvicorn with the options `ticketgate serve` uses (server.py `_serve`)."""
+    """Run `app` under uvicorn with the options `ticketgate serve` uses (commands.py `_serve`)."""
     uvicorn.run(app, host=HOST, port=port, log_level=LOG_LEVEL.lower())
 
 
@@ -53,8 +53,9 @@ class Server:
             start_new_session=True,
         )
 
-    def wait_ready(self, path: str = "/") -> None:
-        for _ in range(300):
+    def wait_ready(self, path: str = "/", attempts: int = 300) -> None:
+        """Until it answers `path` (`attempts` tries, 0.1 s apart)."""
+        for _ in range(attempts):
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
             try:

@@ -7,7 +7,10 @@ bare one-commit-per-write ceiling of the same disk, measured in one run (issue 1
 The server runs on a fresh copy of a small seeded data set (/tmp/tg-bench-1000, bench/data.py)
 with `SQLITE_SYNCHRONOUS=FULL`, like `make bench` (bench/run.py). Each row is one wrk run
 (`bench/wrk.py`) posting a new ticket on every request; "acknowledged" counts 2xx answers
-without a GraphQL error, and the tickets table must have grown by at least that much.
+without a GraphQL error, and the tickets table must have grown by at least that much. The last
+door of each round reads the 100-ticket GraphQL page (as `make bench`), for the processes'
+ratio on reads; with several `--workers` counts, each door's ratio to the first count closes
+the section.
 `--postgres URL` drops and recreates that database and measures the same against it (the
 SQLite commit ceiling is still measured, for reference).
 """
@@ -19,6 +22,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import sqlite3
@@ -33,7 +37,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench import data, report, run, wrk
+from bench import data, report, run, scenarios, wrk
 from bench.servers import Server, running
 
 TICKETS = 1000
@@ -54,6 +58,7 @@ class Door:
     path: str
     body: str
     headers: dict[str, str]
+    writes: bool = True  # False: a read (CPU per answer, nothing written)
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,13 @@ class Result:
     written: int  # rows the tickets table grew by
     cpu_ms_per_create: float
     workers: int
+    db_ms: float | None  # PostgreSQL's backends, per create or answer (None: SQLite, in process)
+    wrk_ms: float  # the load generator, per request
 
 
 def doors(token: str, jwt: str) -> list[Door]:
     graphql = GRAPHQL_BODY % json.dumps(CREATE)
+    page = json.dumps({"query": scenarios.TICKETS_PAGE % 100})
     return [
         Door(
             "graphql",
@@ -82,6 +90,14 @@ def doors(token: str, jwt: str) -> list[Door]:
             "/api/v1/tickets",
             '{"title": "bench write", "description": "bench"}',
             {"Authorization": f"Bearer {jwt}", "Content-Type": "application/json"},
+        ),
+        Door(
+            "graphql-100",
+            "read: GraphQL `tickets(first: 100)` page",
+            "/graphql",
+            page,
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            writes=False,
         ),
     ]
 
@@ -123,17 +139,28 @@ async def _pg(url: str, sql: str):
         await conn.close()
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU of every process in the server's process group (its workers)."""
+def cpu_seconds(pgid: int | None = None, database: str | None = None) -> float:
+    """User + system CPU of every process in process group `pgid` (the server and its
+    workers), or of PostgreSQL's backends connected to `database` (their command line)."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            if database is not None:
+                command = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
         except OSError:  # (gone meanwhile)
             continue
-        if int(fields[2]) == pgid:
+        if int(fields[2]) == pgid or (
+            database is not None and command.startswith("postgres: ") and f" {database} " in command
+        ):
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """CPU of the finished child processes (wrk)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def acknowledged(measured: wrk.Measured, errors: int) -> int:
@@ -157,15 +184,29 @@ def graphql_errors_script(script: str) -> str:
 
 def measure(server: Server, door: Door, load: wrk.Load, db: Path | str, workers: int) -> Result:
     script = graphql_errors_script(wrk.lua_script("POST", door.body.encode(), door.headers))
-    before, cpu = count_tickets(db), group_cpu_seconds(server.process.pid)
+    database = db.rsplit("/", 1)[1] if isinstance(db, str) else None
+    before, cpu = count_tickets(db), cpu_seconds(server.process.pid)
+    db_cpu, wrk_cpu = cpu_seconds(database=database) if database else 0, children_cpu_seconds()
     text = wrk.report(server.url + door.path, script, load)
+    wrk_used = children_cpu_seconds() - wrk_cpu
     measured = replace(wrk.parse(text), seconds=load.seconds)
     errors = int(re.search(r"^graphql errors: (\d+)", text, re.M)[1])
     server.settle()
     written = count_tickets(db) - before
-    used = group_cpu_seconds(server.process.pid) - cpu
+    used = cpu_seconds(server.process.pid) - cpu
+    db_used = cpu_seconds(database=database) - db_cpu if database else None
     acked = acknowledged(measured, errors)
-    return Result(door, measured, acked, written, 1000 * used / max(written, 1), workers)
+    per = max(written if door.writes else acked, 1)
+    return Result(
+        door,
+        measured,
+        acked,
+        written,
+        1000 * used / per,
+        workers,
+        None if db_used is None else 1000 * db_used / per,
+        1000 * wrk_used / max(measured.requests, 1),
+    )
 
 
 def main() -> None:
@@ -200,7 +241,7 @@ def main() -> None:
                 command_line = [data.TICKETGATE, "serve", "--workers", str(n)]
                 server = Server("ticketgate", command_line, env, log)
                 servers.append(server)
-                server.wait_ready("/graphql")
+                server.wait_ready("/graphql", attempts=1200)  # (slow to start on a busy host)
                 jwt = _login(server.url, saved)
                 for door in doors(saved["token"], jwt):
                     print(f"  {door.label}, {n} process(es) …", flush=True)
@@ -264,21 +305,35 @@ def markdown(results, ceiling, load, store, command, load_average) -> str:
         f"wrk -t{load.threads} -c{load.connections} -d{load.seconds}s, load average {la} at the "
         f"end. Bare sqlite3 commit loop on the same disk (one fsync'd commit per write): "
         f"**{ceiling:,.0f} commits/s**. Server CPU: all its processes, per ticket written; "
-        "the share is of one core over the run.",
+        "the share is of one core over the run. PostgreSQL CPU: its backends serving this "
+        "database (same machine); wrk CPU: the load generator, per request sent.",
         "",
-        "| door | processes | acknowledged creates/s | p50 ms | p99 ms | rows written | failed "
-        "| server CPU ms per create | server CPU share |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| door | processes | acknowledged creates/s (read: answers/s) | p50 ms | p99 ms "
+        "| rows written | failed | server CPU ms per create (read: per answer) "
+        "| server CPU share | PostgreSQL CPU ms per create (read: per answer) "
+        "| wrk CPU ms per request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         m = r.measured
         rate = r.acknowledged / m.seconds
         failed = m.requests - r.acknowledged
-        share = r.cpu_ms_per_create * r.written / (10 * m.seconds)
+        share = r.cpu_ms_per_create * (r.written if r.door.writes else r.acknowledged)
+        share /= 10 * m.seconds
         lines.append(
             f"| {r.door.label} | {r.workers} | {rate:,.0f} | {m.p50_ms:,.1f} | {m.p99_ms:,.1f} | "
-            f"{r.written:,} | {failed} | {r.cpu_ms_per_create:.1f} | {share:.0f} % |"
+            f"{r.written:,} | {failed} | {r.cpu_ms_per_create:.1f} | {share:.0f} % | "
+            f"{'—' if r.db_ms is None else f'{r.db_ms:.1f}'} | {r.wrk_ms:.2f} |"
         )
+    first = results[0].workers if results else 1
+    ratios = [
+        f"{r.door.label}: {r.acknowledged / base.acknowledged:.2f}x"
+        for r in results
+        for base in results
+        if r.workers != first and base.workers == first and base.door.name == r.door.name
+    ]
+    if ratios:
+        lines += ["", f"Ratio to {first} process(es), same run: " + "; ".join(ratios) + "."]
     return "\n".join(lines) + "\n"
 
 

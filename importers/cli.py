@@ -6,16 +6,13 @@ import argparse
 import asyncio
 import getpass
 import shlex
-import sys
 import tempfile
 from pathlib import Path
 
-import httpx
-from tqdm import tqdm
-
-from importers import helpdesk, helpdesk_api, verify
+from importers import helpdesk, verify
 from importers.django_db import Source, SQLiteSource, open_source
 from models import db
+from observe import progress
 from resolvers import custom_fields
 from resolvers.files import LocalStorage
 from settings import Settings
@@ -75,6 +72,10 @@ async def _from_database(settings: Settings, args):
 
 async def _through_api(settings: Settings, args, notes: list[str]):
     """Copy what the API shows into a temporary helpdesk database, then import that."""
+    import httpx  # (with httpx's own command line: not loaded for the other commands)
+
+    from importers import helpdesk_api
+
     if not args.user:
         raise ValueError("--api needs --user (a staff user of the helpdesk)")
     password = args.password if args.password is not None else getpass.getpass("Password: ")
@@ -88,26 +89,24 @@ async def _through_api(settings: Settings, args, notes: list[str]):
 
 
 async def _import(settings: Settings, args, source: Source, media_root: Path | None):
-    bar = None  # set once ticketgate's database is open
     try:
         layout = await helpdesk.Layout.read(source)  # refuses anything but a helpdesk first
         total = (await source.fetch("SELECT COUNT(*) AS n FROM helpdesk_ticket"))[0]["n"]
         await db.open_db(settings.database_url)
-        bar = tqdm(total=total, unit=" tickets", disable=None, file=sys.stderr)
-        options = helpdesk.Options(
-            storage=LocalStorage(settings.data_dir / "files"),
-            media_root=media_root,
-            dry_run=args.dry_run,
-            batch=args.batch,
-            progress=bar.update,
-        )
-        report = await helpdesk.run(source, options)
-        bar.close()
-        return report, await verify.verify(source, layout, report, _configured(settings))
-    finally:
-        if bar is not None:
-            bar.close()
+        try:
+            with progress.bar("importing tickets", total) as advance:
+                options = helpdesk.Options(
+                    storage=LocalStorage(settings.data_dir / "files"),
+                    media_root=media_root,
+                    dry_run=args.dry_run,
+                    batch=args.batch,
+                    progress=advance,
+                )
+                report = await helpdesk.run(source, options)
+            return report, await verify.verify(source, layout, report, _configured(settings))
+        finally:
             await db.close_db()
+    finally:
         await source.close()
 
 

@@ -60,7 +60,7 @@ async def migrate(database_url: str) -> None:
 
 async def close_db() -> None:
     reads.close()  # (the lean readers hold the client they were opened for)
-    writes.close()
+    await writes.close()
     await Tortoise.close_connections()
 
 

@@ -1,5 +1,6 @@
-"""Progress of long command-line work (rich), shown on a terminal only: piped or in a log,
-the commands stay quiet."""
+"""Progress of long command-line work (seed, migrate, import-helpdesk, the bench's seeding),
+drawn with rich on stderr when stderr is a terminal: piped or in a log, the commands stay
+quiet. The one progress library of the project (tests/test_progress.py)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,25 @@ import sys
 from collections.abc import Callable, Iterator
 
 
+def _console():
+    """rich's console on stderr, or None off a terminal (nothing is drawn)."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    return Console(file=sys.stderr)
+
+
 @contextlib.contextmanager
 def bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
     """`advance(n)` moves a bar towards `total` (does nothing off a terminal)."""
-    if not sys.stderr.isatty():
+    console = _console()
+    if console is None:
         yield lambda n: None
         return
     from rich.progress import Progress
 
-    with Progress(transient=True) as progress:
+    with Progress(console=console, transient=True) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n: progress.advance(task, n)
 
@@ -24,10 +35,9 @@ def bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
 @contextlib.contextmanager
 def spinner(description: str) -> Iterator[None]:
     """A spinner while work of unknown length runs (terminal only)."""
-    if not sys.stderr.isatty():
+    console = _console()
+    if console is None:
         yield
         return
-    from rich.console import Console
-
-    with Console(stderr=True).status(description):
+    with console.status(description):
         yield

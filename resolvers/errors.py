@@ -31,6 +31,11 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class Stale(Conflict):
+    """The caller's copy is out of date (optimistic concurrency: GraphQL `expectedUpdatedAt`,
+    REST `If-Match`): nothing was changed."""
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
 

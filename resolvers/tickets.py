@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from tortoise.expressions import Q, Subquery
 
 from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
 from resolvers import clock, custom_fields, events, limits, queues, validation, writes
-from resolvers.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
+from resolvers.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound, Stale
 from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
@@ -24,6 +24,9 @@ from resolvers.permissions import (
     visible_ticket,
     visible_tickets,
 )
+from resolvers.sql import to_datetime
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Where each status may go. Asking for `open` on a closed ticket means reopening it.
 TRANSITIONS: dict[Status, set[Status]] = {
@@ -184,6 +187,15 @@ def utc(value: datetime, field: str) -> datetime:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
         raise Invalid(field, f"{field} is out of range in UTC.") from None
+
+
+def version(ticket_id: int, updated_at: datetime | str) -> str:
+    """The ticket's version, `<id>.<updated_at in µs since 1970>`: every change of the ticket
+    (its fields, status, assignee, a comment, an evaluation) moves `updated_at`. REST doors
+    tag a ticket with it (`ETag`) and compare it with `If-Match` (`update_ticket(expected=…)`).
+    `updated_at` is a datetime, or the column's text as raw SQL reads it on SQLite."""
+    since = to_datetime(updated_at) - EPOCH
+    return f"{ticket_id}.{since // timedelta(microseconds=1)}"
 
 
 def submitted_by(actor: Actor) -> TicketFilter | None:
@@ -675,24 +687,29 @@ async def update_ticket(
     actor: Actor | None,
     ticket_id: int,
     *,
-    expected_updated_at: datetime | None = None,
+    expected: Collection[datetime | str] | None = None,
     lenient: bool = False,
     **changes: Any,
 ) -> Ticket:
     """Change any of a ticket's fields, its status or its assignee, as one transaction.
 
-    `expected_updated_at` (optimistic concurrency): Conflict, and nothing changed, unless the
-    ticket's `updated_at` is still that instant. `lenient`: django-helpdesk's rules, which its
-    API door asks for: staff set exactly the status they send (no TRANSITIONS, no reopening
-    for `open`) and may assign any active user, not only staff."""
+    `expected` (optimistic concurrency: GraphQL `expectedUpdatedAt`, REST `If-Match`): the
+    `updated_at` instants or `version`s the caller read; Stale, and nothing changed, unless the
+    ticket (read under its row lock) is still at one of them. `lenient`: django-helpdesk's
+    rules, which its API door asks for: staff set exactly the status they send (no TRANSITIONS,
+    no reopening for `open`) and may assign any active user, not only staff."""
     actor = require_user(actor)
     _check_allowed(actor, changes)
-    expected = None if expected_updated_at is None else utc(expected_updated_at, "updated_at")
+    wanted = None
+    if expected is not None:
+        wanted = {e if isinstance(e, str) else utc(e, "updated_at") for e in expected}
     async with writes.transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
         require_opener(actor, ticket)
-        if expected is not None and ticket.updated_at != expected:
-            raise Conflict("The ticket has changed since expectedUpdatedAt; read it again.")
+        if wanted is not None and not (
+            ticket.updated_at in wanted or version(ticket.id, ticket.updated_at) in wanted
+        ):
+            raise Stale(f"Ticket {ticket.id} has changed since it was read; read it again.")
         clean = await _validated_fields(actor, ticket, changes, lenient)
         if "status" in clean:
             clean["status"] = _resolve_status(ticket, clean["status"], actor, lenient)

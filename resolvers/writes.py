@@ -203,7 +203,11 @@ class Writer:
             if not turn.committed.done():
                 turn.committed.set_result(None)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Close the connection once the open batch has ended: a command that failed was
+        answered before its batch's COMMIT, which must not then meet a closed database."""
+        if self.task is not None:
+            await asyncio.wait([self.task])  # (its failures are its commands')
         self.thread.shutdown(wait=True)
         self.conn.close()
 
@@ -250,8 +254,8 @@ async def save_changed(instance: Model, before: dict[str, Any]) -> list[str]:
     return changed
 
 
-def close() -> None:
-    """Close the writers' connections (with the database)."""
+async def close() -> None:
+    """Close the writers (with the database), after the batches they are running."""
     for writer in _writers.values():
-        writer.close()
+        await writer.close()
     _writers.clear()

@@ -36,6 +36,7 @@ from resolvers.errors import DomainError, RateLimited, Unauthenticated
 from resolvers.files import Storage
 from schema import build_schema
 from schema.compiled import CompiledQueries
+from schema.compiled.plans import MutationPlan
 from schema.context import Context
 from schema.cost import QueryTooCostly
 from schema.errors import domain_extensions
@@ -143,16 +144,21 @@ class GraphQLApp(GraphQL):
             return _refusal(request, str(exc), extensions)
         except DomainError as exc:
             return _refusal(request, exc.message, domain_extensions(exc))
-        if prepared.operation.operation != OperationType.QUERY:
+        if isinstance(prepared.plan, MutationPlan):  # (no time limit: a write is not cut short)
+            data = await self.compiled.mutate(prepared.plan, coerced, context)
+            if data is None:
+                return await self._standard(request, body)
+        elif prepared.operation.operation != OperationType.QUERY:
             return None
-        try:
-            async with asyncio.timeout(self.settings.graphql_timeout_seconds):
-                data = await self.compiled.execute(prepared, coerced, context)
-                if data is None:
-                    return await self._standard(request, body)
-        except TimeoutError:
-            message = f"The query ran longer than {self.settings.graphql_timeout_seconds:g} s."
-            return _refusal(request, message, {"code": "QUERY_TIMEOUT"})
+        else:
+            try:
+                async with asyncio.timeout(self.settings.graphql_timeout_seconds):
+                    data = await self.compiled.execute(prepared, coerced, context)
+                    if data is None:
+                        return await self._standard(request, body)
+            except TimeoutError:
+                limit = self.settings.graphql_timeout_seconds
+                return _refusal(request, f"The query ran longer than {limit:g} s.", TIMED_OUT)
         return Response(
             orjson.dumps({"data": data, "extensions": {"cost": context.cost}}),
             media_type="application/json",
@@ -272,6 +278,7 @@ class GraphQLApp(GraphQL):
 
 
 CREDENTIAL_HEADERS = ("authorization", "x-token")
+TIMED_OUT = {"code": "QUERY_TIMEOUT"}
 MAX_SUBSCRIPTIONS = 20  # per WebSocket
 
 

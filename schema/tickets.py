@@ -15,7 +15,8 @@ from strawberry.types import Info
 
 from resolvers import comments, limits, slices, tickets
 from resolvers.errors import Invalid
-from resolvers.files import NewFile
+from resolvers.files import NewFile, Storage
+from resolvers.permissions import Actor
 from resolvers.tickets import TicketFilter, TicketOrder
 from rest.kit.http import new_file
 from schema.connections import (
@@ -313,6 +314,13 @@ async def _files(uploads: list | None) -> list[NewFile]:
     return [await new_file(u, "upload") for u in uploads]
 
 
+async def open_ticket(actor: Actor | None, input: CreateTicketInput, storage: Storage):
+    """`createTicket`'s work, for both executors (schema/compiled answers the common case)."""
+    fields = {k: v for k, v in _changes(input, skip=("attachments",)).items() if v is not None}
+    uploads = await _files(input.attachments)
+    return await tickets.create_ticket(actor, files=uploads, storage=storage, **fields)
+
+
 @strawberry.type
 class TicketMutations:
     @mutation("Open a ticket (customers pick at most its queue besides the text fields).")
@@ -321,11 +329,7 @@ class TicketMutations:
         info: Info,
         input: Annotated[CreateTicketInput, strawberry.argument(description=INPUT)],
     ) -> TicketPayload | None:
-        fields = {k: v for k, v in _changes(input, skip=("attachments",)).items() if v is not None}
-        uploads = await _files(input.attachments)
-        ticket = await tickets.create_ticket(
-            actor(info), files=uploads, storage=info.context.storage, **fields
-        )
+        ticket = await open_ticket(actor(info), input, info.context.storage)
         return TicketPayload(ticket=ticket)
 
     @mutation("Change the fields passed (null clears a field); the others stay as they are.")
@@ -336,10 +340,9 @@ class TicketMutations:
     ) -> TicketPayload | None:
         ticket_id = parse_id(input.id, "Ticket", "id")
         changes = _changes(input, skip=("id", "expected_updated_at"))
-        expected = input.expected_updated_at
-        ticket = await tickets.update_ticket(
-            actor(info), ticket_id, expected_updated_at=expected, **changes
-        )
+        at = input.expected_updated_at
+        expected = None if at is None else [at]
+        ticket = await tickets.update_ticket(actor(info), ticket_id, expected=expected, **changes)
         return TicketPayload(ticket=ticket)
 
     @mutation("Move a ticket to another status (OPEN on a closed ticket reopens it).")

@@ -3,7 +3,7 @@
 import argparse
 import os
 
-import server
+import commands
 from tests.test_cli import cli_env, run  # noqa: F401 (the fixture)
 
 
@@ -20,6 +20,10 @@ def test_admin_commands(cli_env):  # noqa: F811
     assert ok(cli_env, "queue", "create", "sales", "--title", "Sales") == (
         "created queue sales (id 1)\n"
     )
+    assert ok(cli_env, "queue-public", "sales", "on") == "queue sales is public\n"
+    assert ok(cli_env, "queue-public", "sales", "off") == "queue sales is private\n"
+    missing = run(cli_env, "queue-public", "nowhere", "on")
+    assert missing.returncode == 1 and "not found" in missing.stderr
     assert ok(cli_env, "queue", "rename", "sales", "Sales EU") == "1\tsales\tprivate\tSales EU\n"
     assert ok(cli_env, "queue", "archive", "sales") == "1\tsales\tarchived\tSales EU\n"
     assert ok(cli_env, "queue", "list") == "1\tsales\tarchived\tSales EU\n"
@@ -39,6 +43,8 @@ def test_admin_commands(cli_env):  # noqa: F811
     assert ok(cli_env, "user", "reactivate", "ann") == "ann: customer, active\n"
     last_admin = run(cli_env, "user", "deactivate", "boss")
     assert last_admin.returncode == 1 and "last active administrator" in last_admin.stderr
+    # the refused write's batch ends before the database closes (it used to outlive it)
+    assert '"level":"ERROR"' not in last_admin.stderr, last_admin.stderr
     reset = ok(cli_env, "user", "reset-password", "ann", "--password", "another-pass-7")
     assert reset == "ann: password changed\n"
 
@@ -60,7 +66,7 @@ def _parsers(parser: argparse.ArgumentParser):
 
 
 def test_every_option_and_argument_has_help_text():
-    for parser in _parsers(server._parser()):
+    for parser in _parsers(commands._parser()):
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):  # its commands carry the help
                 for command in action._choices_actions:

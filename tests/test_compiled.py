@@ -19,7 +19,7 @@ from resolvers.tickets import TicketFilter, TicketOrder, filter_tickets
 from schema import build_schema
 from schema.compiled import CompiledQueries
 from schema.context import Context
-from tests.helpers import make_user
+from tests.helpers import gql, make_user, token_for
 
 TICKET_SCALARS = [
     "id",
@@ -419,3 +419,113 @@ async def test_cursors_walk_orders_on_several_fields(people, data, sort):
     assert [r["number"] for r in rows] == numbers
     assert await _walk(agent, given, backward=False, key="s") == numbers
     assert await _walk(agent, given, backward=True, key="s") == numbers
+
+
+# ------------------------------------------------------------------ createTicket
+
+CREATED_FIELDS = (
+    "id number title description priority status createdAt updatedAt tags clientEmails "
+    "customFields openedBy { username email } queue { slug } assignedTo { id }"
+)
+CREATE = (
+    "mutation($in: CreateTicketInput!) { made: createTicket(input: $in) { "
+    f"ticket {{ {CREATED_FIELDS} }} userErrors {{ field code }} __typename }} }}"
+)
+SHOW = f"query($id: ID!) {{ ticket(id: $id) {{ {CREATED_FIELDS} }} }}"
+
+
+async def _created(user, given: dict):
+    """(compiled answer, Strawberry's answer to the same mutation, the compiled ticket as
+    Strawberry's `ticket` query shows it)."""
+    schema = build_schema()
+    queries = CompiledQueries(schema)
+    prepared = queries.prepared(CREATE, None)
+    variables = {"in": given}
+    compiled = await queries.mutate(
+        prepared.plan, queries.variables(prepared, variables), _context(user)
+    )
+    standard = await schema.execute(CREATE, variable_values=variables, context_value=_context(user))
+    shown = None
+    if compiled is not None:
+        number = compiled["made"]["ticket"]["number"]
+        shown = await schema.execute(
+            SHOW, variable_values={"id": str(number)}, context_value=_context(user)
+        )
+    return compiled, standard, shown
+
+
+@pytest.mark.parametrize("role", ["admin", "agent", "customer"])
+async def test_create_ticket_answers_equal(people, data, role):
+    queue = await queues.create_queue(SYSTEM, title="Sales", slug="sales")
+    given = {
+        "title": "Compiled",
+        "description": "made by the compiled executor",
+        "tags": ["a", "b"],
+        "clientEmails": ["x@example.com"],
+        "queue": str(queue.id),
+        "customFields": {"plan": "pro"},
+    }
+    if role != "customer":
+        given |= {"priority": 2, "assignedTo": str(people["agent"].id)}
+    compiled, standard, shown = await _created(people[role], given)
+    assert not standard.errors, _errors(standard)
+    assert standard.data["made"]["userErrors"] == compiled["made"]["userErrors"] == []
+    assert compiled["made"]["ticket"] == shown.data["ticket"]  # the same ticket, rendered alike
+
+    def steady(answer):  # what does not depend on which of the two tickets it is
+        ticket = dict(answer["made"]["ticket"])
+        for moving in ("id", "number", "createdAt", "updatedAt"):
+            ticket.pop(moving)
+        return {**answer["made"], "ticket": ticket}
+
+    assert steady(compiled) == steady(standard.data)
+
+
+@pytest.mark.parametrize(
+    ("role", "given"),
+    [
+        ("customer", {"title": "mine", "assignedTo": "AGENT"}),  # Forbidden: staff only
+        ("agent", {"title": ""}),  # Invalid
+        ("agent", {"title": "q", "queue": "999999"}),  # NotFound
+        ("anonymous", {"title": "who"}),  # Unauthenticated: a top-level error
+    ],
+)
+async def test_create_ticket_failures_go_to_strawberry_unwritten(people, data, role, given):
+    before = await tickets.Ticket.all().count()
+    agent = str(people["agent"].id)
+    given = {k: agent if v == "AGENT" else v for k, v in given.items()}
+    compiled, standard, _ = await _created(people[role], given)
+    assert compiled is None
+    assert standard.errors or standard.data["made"]["userErrors"]
+    assert await tickets.Ticket.all().count() == before
+
+
+def test_only_a_lone_create_ticket_is_compiled():
+    queries = CompiledQueries(build_schema())
+    lone = queries.prepared(CREATE, None)
+    assert lone.plan is not None
+    for document in (
+        'mutation { a: createTicket(input: {title: "a"}) { __typename } '
+        'b: createTicket(input: {title: "b"}) { __typename } }',
+        'mutation { createTicket(input: {title: "a"}) { ticket @include(if: true) { id } } }',
+        'mutation($id: ID!) { updateTicket(input: {id: $id, title: "x"}) { __typename } }',
+        'mutation { createTicket(input: {title: "a"}) { ticket { history { totalCount } } } }',
+    ):
+        prepared = queries.prepared(document, None)
+        assert prepared is None or prepared.plan is None, document
+
+
+async def test_create_ticket_over_http_writes_once(client, people):
+    token = await token_for(people["customer"])
+    before = await tickets.Ticket.all().count()
+    made = await gql(client, CREATE, token, **{"in": {"title": "over http"}})
+    assert made["data"]["made"]["ticket"]["title"] == "over http"
+    assert made["extensions"]["cost"]["requested"] >= 1
+    staff_only = {"title": "no", "assignedTo": str(people["agent"].id)}
+    refused = await gql(client, CREATE, token, **{"in": staff_only})
+    assert refused["data"]["made"] == {
+        "ticket": None,
+        "userErrors": [{"field": None, "code": "FORBIDDEN"}],
+        "__typename": "TicketPayload",
+    }
+    assert await tickets.Ticket.all().count() == before + 1

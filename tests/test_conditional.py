@@ -9,6 +9,8 @@ from resolvers import queues, tickets, tokens
 from resolvers.permissions import SYSTEM
 from tests.helpers import bearer, token_for
 
+pytestmark = pytest.mark.alone  # 304s: the data version must not move (tests/conftest.py)
+
 PAGE = "{ tickets(first: 100) { edges { node { number title openedBy { username } } } } }"
 
 

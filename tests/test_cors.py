@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from settings import Settings
 from tests.conftest import bearer, token_for
 
@@ -30,6 +32,7 @@ async def test_off_by_default(client):
     assert "access-control-allow-origin" not in answer.headers
 
 
+@pytest.mark.alone  # asserts a 304 (tests/conftest.py)
 async def test_preflight_and_answers_for_an_allowed_origin(client_with, agent):
     token = await token_for(agent)
     async with client_with(cors_allow_origins=(APP,)) as c:

@@ -19,7 +19,7 @@ from resolvers import events, tickets, webhooks
 from tests.conftest import bearer, token_for
 
 WRITERS, KILL_AFTER = 50, 100  # acknowledged writes before the kill
-SERVER = Path(__file__).resolve().parents[1] / "server.py"
+SERVER = Path(__file__).resolve().parents[1] / "commands.py"
 
 
 def _free_port() -> int:

@@ -255,6 +255,7 @@ async def test_last_used_at_is_written_once_a_minute_off_the_read_path(
     assert (await ApiToken.get(id=row.id)).last_used_at == first + timedelta(seconds=61)
 
 
+@pytest.mark.alone  # asserts a 304 (tests/conftest.py)
 async def test_tokens_used_within_a_minute_are_recorded_together(client, agent):
     """One write for every token in use, so the store's data version (and every ETag) changes
     at most once a minute however many clients poll; shutdown (drain) writes what is left.

@@ -148,6 +148,7 @@ async def test_a_hash_that_does_not_match_the_text_is_refused(client):
     assert answer.json()["errors"][0]["message"] == "provided sha does not match query"
 
 
+@pytest.mark.alone  # asserts a 304 (tests/conftest.py)
 async def test_persisted_get_carries_etags(client, agent):
     token = await token_for(agent)
     params = {"extensions": json.dumps(persisted(TICKETS))}

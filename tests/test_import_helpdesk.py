@@ -16,7 +16,7 @@ import asyncpg
 import bcrypt
 import pytest
 
-import server
+import commands
 from importers import cli as import_cli
 from importers import helpdesk, verify
 from importers.django_db import SQLiteSource, open_source
@@ -364,7 +364,7 @@ async def test_ids_taken_by_other_rows(settings, source_db):
 def test_command_line_refuses_what_it_cannot_read(tmp_path, arguments, message):
     empty = tmp_path / "empty.sqlite3"
     sqlite3.connect(empty).close()
-    args = server._parser().parse_args(
+    args = commands._parser().parse_args(
         ["import-helpdesk", *(a.format(empty=empty) for a in arguments)]
     )
     settings = Settings(data_dir=tmp_path, database_url="sqlite://:memory:", secret_key="k" * 32)

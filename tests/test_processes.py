@@ -1,6 +1,7 @@
 """Two `ticketgate serve` processes on two ports over one PostgreSQL and one Redis, as
-docs/operations.md deploys them (issue 15, item 10): what one writes the other reads, rate
-limits are shared, a webhook is delivered once, and SIGTERM ends both cleanly."""
+docs/operations.md deploys them (issue 15, item 10): what one writes the other reads and
+pushes to its subscribers, rate limits are shared, a webhook is delivered once, and SIGTERM
+ends both cleanly."""
 
 import contextlib
 import http.server
@@ -14,6 +15,7 @@ import time
 
 import httpx
 import pytest
+from httpx_ws import connect_ws
 
 from tests.conftest import ON_POSTGRES, free_port
 from tests.test_cli import ROOT, cli_env, run  # noqa: F401 (the fixture)
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.skipif(
     not ON_POSTGRES, reason="several processes share PostgreSQL (the PostgreSQL pass runs it)"
 )
 WAIT = 30.0  # seconds any one step may take on a busy machine
+EVENTS = 'subscription { ticketEvents(after: "0") { type ticketNumber payload } }'
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -74,6 +77,15 @@ def psql(env, query: str) -> str:
     ).stdout.strip()
 
 
+def pushed_title(ws) -> str:
+    """The title of the next ticket.created event pushed to a subscriber."""
+    message = ws.receive_json(timeout=WAIT)
+    assert message["type"] == "next", message
+    event = message["payload"]["data"]["ticketEvents"]
+    assert event["type"] == "ticket.created", event
+    return event["payload"]["title"]
+
+
 def bearer_of(env, username: str) -> dict[str, str]:
     token = run(env, "create-token", username).stdout.split()[-1]
     return {"Authorization": f"Bearer {token}"}
@@ -90,6 +102,7 @@ def test_two_processes_share_one_postgresql_and_one_redis(cli_env, redis_url):  
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
         "SHUTDOWN_TIMEOUT": "5",
+        "SUBSCRIPTION_POLL_SECONDS": "0.1",
     }
     assert run(env, "migrate").returncode == 0
     for name, role in (("boss", "admin"), ("ann", "customer")):
@@ -99,7 +112,7 @@ def test_two_processes_share_one_postgresql_and_one_redis(cli_env, redis_url):  
     ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(
-            [sys.executable, str(ROOT / "server.py"), "serve", "--port", str(port)],
+            [sys.executable, str(ROOT / "commands.py"), "serve", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -112,13 +125,25 @@ def test_two_processes_share_one_postgresql_and_one_redis(cli_env, redis_url):  
     try:
         for base in (a, b):
             until(lambda base=base: ready(base), f"{base}/readyz")
-        with receiver() as hook_url:
+        with (
+            receiver() as hook_url,
+            httpx.Client(timeout=WAIT) as ws_client,
+            connect_ws(f"{b}/graphql", ws_client, subprotocols=["graphql-transport-ws"]) as ws,
+        ):
+            # a subscriber on B, live once it has been replayed a ticket made on A before
+            ws.send_json({"type": "connection_init", "payload": admin})
+            assert ws.receive_json(timeout=WAIT) == {"type": "connection_ack"}
+            first = httpx.post(f"{a}/api/v1/tickets", json={"title": "First"}, headers=admin)
+            assert first.status_code == 201, first.text
+            ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": EVENTS}})
+            assert pushed_title(ws) == "First"
             hook = {"url": hook_url, "events": ["ticket.created"], "secret": "s" * 20}
             made = httpx.post(f"{a}/api/v1/webhooks", json=hook, headers=admin)
             assert made.status_code == 201, made.text
             created = httpx.post(f"{a}/api/v1/tickets", json={"title": "Both"}, headers=admin)
             assert created.status_code == 201, created.text
             ticket_id = created.json()["data"]["id"]
+            assert pushed_title(ws) == "Both"  # from A's write, through B's event hub
             # read through the other process (and another door)
             seen = httpx.get(f"{b}/helpdesk/api/tickets/{ticket_id}/", headers=admin)
             assert (seen.status_code, seen.json()["title"]) == (200, "Both")

@@ -18,6 +18,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",
     429: "too_many_requests",
     500: "internal_error",

@@ -16,6 +16,7 @@ from resolvers import comments, feedback, files, queues, reads, tickets
 from resolvers.errors import Invalid
 from resolvers.pagination import Window
 from resolvers.permissions import Actor
+from rest.conditional import if_match, ticket_etag
 from rest.control_panel import parse, render
 from rest.control_panel.parse import number
 from rest.kit import openapi
@@ -30,10 +31,11 @@ async def _spend(request: Request, actor: Actor, operation: str) -> None:
     await feedback.spend(request.app.state.rate_limiter, actor, operation)
 
 
-async def _one_ticket(actor: Actor, ticket: Ticket) -> JSONResponse:
+async def _one_ticket(actor: Actor, ticket: Ticket, etag: str | None = None) -> JSONResponse:
     """A ticket as a write left it."""
     related = await reads.run(feedback.related([ticket.id]))
-    return JSONResponse(render.ticket(actor, row_of(ticket, render.TICKET_COLUMNS), related))
+    data = render.ticket(actor, row_of(ticket, render.TICKET_COLUMNS), related)
+    return JSONResponse(data, headers={"ETag": etag} if etag else None)
 
 
 async def create_ticket(request: Request, actor: Actor, data: dict) -> Response:
@@ -74,12 +76,14 @@ async def list_tickets(request: Request, actor: Actor, data: dict) -> Response:
 async def get_ticket(request: Request, actor: Actor, data: dict) -> Response:
     found = number(request, "number", "Ticket")
     row, related = await feedback.read_ticket(actor, found, render.TICKET_COLUMNS)
-    return JSONResponse(render.ticket(actor, row, related))
+    etag = ticket_etag(request, found, row[render.UPDATED_AT])
+    return JSONResponse(render.ticket(actor, row, related), headers={"ETag": etag})
 
 
 async def modify_ticket(request: Request, actor: Actor, data: dict) -> Response:
     found = number(request, "number", "Ticket")
-    return await _one_ticket(actor, await tickets.update_ticket(actor, found, **data))
+    ticket = await tickets.update_ticket(actor, found, expected=if_match(request), **data)
+    return await _one_ticket(actor, ticket, ticket_etag(request, found, ticket.updated_at))
 
 
 async def close_ticket(request: Request, actor: Actor, data: dict) -> Response:

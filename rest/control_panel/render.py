@@ -36,6 +36,7 @@ TICKET_COLUMNS = (
     "evaluation_comment",
     "evaluated_at",
 )
+UPDATED_AT = TICKET_COLUMNS.index("updated_at")
 
 
 def vote(score: int | None, comment: str | None, created_at: datetime | str | None) -> dict | None:

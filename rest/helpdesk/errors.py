@@ -14,6 +14,7 @@ from resolvers.errors import (
     Invalid,
     NotFound,
     RateLimited,
+    Stale,
     Unauthenticated,
 )
 from rest.kit.http import JSONResponse
@@ -98,6 +99,8 @@ class DRFErrors:
             return error_response(404, f"No {op.tag} matches the given query.")
         if isinstance(exc, Invalid):
             return JSONResponse(invalid_fields(exc), 400)
+        if isinstance(exc, Stale):  # If-Match
+            return error_response(412, exc.message)
         if isinstance(exc, Conflict):
             return JSONResponse({"non_field_errors": [exc.message]}, 400)
         if isinstance(exc, RateLimited):

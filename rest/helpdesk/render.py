@@ -40,7 +40,9 @@ TICKET_COLUMNS = (
     "due_date",
     "merged_into_id",
     "custom_fields",
+    "updated_at",  # not shown: the ticket's ETag (rest.conditional.ticket_etag)
 )
+UPDATED_AT = TICKET_COLUMNS.index("updated_at")
 FOLLOWUP_COLUMNS = (
     "id",
     "author_id",
@@ -200,7 +202,7 @@ async def written_followups(request: Request, items: list[Comment]) -> list[dict
 def ticket(r: Rendering, row: Row) -> dict[str, Any]:
     """A ticket from its TICKET_COLUMNS, with its followups."""
     ticket_id, queue_id, title, description, resolution, submitter, assigned_to_id = row[:7]
-    status, on_hold, priority, due_date, merged_into_id, custom = row[7:]
+    status, on_hold, priority, due_date, merged_into_id, custom = row[7:13]
     return {
         "id": ticket_id,
         "queue": queue_id,

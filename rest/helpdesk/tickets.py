@@ -11,6 +11,7 @@ from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
+from rest.conditional import if_match, ticket_etag
 from rest.helpdesk import parse, render
 from rest.kit.http import JSONResponse, storage
 
@@ -61,15 +62,21 @@ async def get_ticket(request: Request, actor: Actor, data: dict) -> Response:
     if found is None:
         raise NotFound(request.path_params["id"])
     row, followups = found
-    return JSONResponse(render.ticket(render.rendering(request, followups), row))
+    etag = ticket_etag(request, row[0], row[render.UPDATED_AT])
+    return JSONResponse(
+        render.ticket(render.rendering(request, followups), row), headers={"ETag": etag}
+    )
 
 
 async def _update_ticket(request: Request, actor: Actor, *, partial: bool) -> Response:
     ticket = await tickets.get_ticket(actor, parse.path_id(request))
     body = await parse.body(request)
     changes = await parse.ticket_changes(request, actor, body.data, ticket, partial=partial)
-    ticket = await tickets.update_ticket(actor, ticket.id, lenient=True, **changes)
-    return JSONResponse(await render.written_ticket(request, actor, ticket))
+    ticket = await tickets.update_ticket(
+        actor, ticket.id, expected=if_match(request), lenient=True, **changes
+    )
+    etag = ticket_etag(request, ticket.id, ticket.updated_at)
+    return JSONResponse(await render.written_ticket(request, actor, ticket), headers={"ETag": etag})
 
 
 async def put_ticket(request: Request, actor: Actor, data: dict) -> Response:

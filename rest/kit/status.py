@@ -9,6 +9,7 @@ from resolvers.errors import (
     Invalid,
     NotFound,
     RateLimited,
+    Stale,
     Unauthenticated,
 )
 
@@ -16,6 +17,7 @@ HTTP_STATUS = {
     NotFound: 404,
     Forbidden: 403,
     Unauthenticated: 401,
+    Stale: 412,  # (before Conflict, its base)
     Conflict: 409,
     RateLimited: 429,
     Invalid: 400,

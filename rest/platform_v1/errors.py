@@ -19,6 +19,7 @@ ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",
     422: "invalid_input",
     429: "rate_limit_exceeded",

@@ -15,6 +15,7 @@ from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
+from rest.conditional import if_match, ticket_etag
 from rest.kit import openapi
 from rest.kit.http import JSONResponse, file_response, read_json, storage
 from rest.kit.operation import Operation
@@ -113,7 +114,9 @@ async def _ticket_detail(
     data = render.ticket(row, rel, actor)
     data["comments"] = [render.comment(base, c, rel) for c in comment_rows]
     data["attachments"] = [render.attachment(base, a) for a in own]
-    return render.one(data, status)
+    response = render.one(data, status)
+    response.headers["ETag"] = ticket_etag(request, ticket_id, row[render.UPDATED_AT])
+    return response
 
 
 async def get_ticket(request: Request, actor: Actor, data: dict) -> Response:
@@ -123,8 +126,12 @@ async def get_ticket(request: Request, actor: Actor, data: dict) -> Response:
 async def update_ticket(request: Request, actor: Actor, data: dict) -> Response:
     body = await read_json(request)
     parse.only(body, parse.TICKET_FIELDS | {"status"})
-    ticket = await tickets.update_ticket(actor, path_id(request), **parse.ticket_changes(body))
-    return render.one(await render.written_ticket(ticket, actor))
+    changes = parse.ticket_changes(body)
+    ticket_id = path_id(request)
+    ticket = await tickets.update_ticket(actor, ticket_id, expected=if_match(request), **changes)
+    response = render.one(await render.written_ticket(ticket, actor))
+    response.headers["ETag"] = ticket_etag(request, ticket.id, ticket.updated_at)
+    return response
 
 
 async def delete_ticket(request: Request, actor: Actor, data: dict) -> Response:

@@ -36,6 +36,7 @@ TICKET_COLUMNS = (
     "assigned_to_id",
     "custom_fields",
 )
+UPDATED_AT = TICKET_COLUMNS.index("updated_at")
 COMMENT_COLUMNS = ("id", "body", "created_at", "author_id", "is_internal")
 FILE_COLUMNS = ("id", "filename", "size", "mime_type", "created_at")
 

@@ -6,10 +6,16 @@ returns None so that the caller runs Strawberry's executor instead. Any domain e
 executing also returns None: the standard executor then runs the same document and renders
 the error exactly as it always does (and so does any unexpected failure, which is logged).
 `tests/test_compiled.py` runs both executors on a corpus and requires identical answers.
+
+`mutate` answers `createTicket` (plans.MutationPlan) through the same domain call as the
+standard executor (`schema.tickets.open_ticket`), then reads the created ticket back on the
+lean path. A failure before anything is written hands the document to Strawberry's executor
+(which reports it as it always does); once the ticket is written, never.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,10 +32,11 @@ from graphql.execution.values import get_variable_values
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 
 from resolvers import reads
-from resolvers.errors import DomainError
+from resolvers.errors import DomainError, NotFound
 from schema.compiled import run
-from schema.compiled.plans import Plan, Unsupported, compile_operation
+from schema.compiled.plans import MutationPlan, Plan, Unsupported, compile_operation
 from schema.cost import operation_cost
+from schema.tickets import open_ticket
 
 CACHE_SIZE = 512
 log = logging.getLogger("ticketgate.graphql")
@@ -41,7 +48,7 @@ class Prepared:
 
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
-    plan: Plan | None
+    plan: Plan | MutationPlan | None
     static_cost: int | None  # its cost when no variable can change it
 
 
@@ -124,6 +131,26 @@ class CompiledQueries:
         except Exception:  # a fault of ours: answer through the standard executor
             log.exception("compiled executor failed; using the standard executor")
             return None
+
+    async def mutate(self, plan: MutationPlan, variables, context) -> dict | None:
+        """The mutation's `data`; None when it failed before writing anything (the standard
+        executor then runs it and reports the failure)."""
+        try:
+            args = run.arguments(self.schema, plan.field_def, plan.node, variables)
+            ticket = await open_ticket(context.actor, args["input"], context.storage)
+        except (DomainError, GraphQLError):
+            return None
+        except Exception:  # (rolled back: nothing written)
+            log.exception("compiled mutation failed; using the standard executor")
+            return None
+        found = None
+        if plan.ticket is not None:
+            rel = run.Related(variables, context.actor)
+            read = run.ticket_by_id(self.schema, plan.ticket, context.actor, ticket.id, rel)
+            with contextlib.suppress(NotFound):  # (deleted meanwhile)
+                found = (await reads.run(read))()
+        fields = {"ticket": found, "userErrors": [], "__typename": plan.payload_type}
+        return {plan.key: {key: fields[name] for key, name in plan.selections}}
 
     async def _run(self, plan: Plan, context, variables) -> dict:
         actor = context.actor

@@ -5,8 +5,9 @@ Covered: query operations whose root fields are `tickets` (keyset pages, either 
 global ids, `number`/`databaseId`, the to-one relations (queue, openedBy, assignedTo, closedBy,
 author), `tags`, `clientEmails`, a `comments` connection per ticket (`edges` or `nodes`),
 `__typename`, aliases and fragments. Anything else (directives, history, attachments,
-mutations, introspection, …) raises `Unsupported`, and the request runs on Strawberry's
-executor instead.
+other mutations, introspection, …) raises `Unsupported`, and the request runs on Strawberry's
+executor instead. Mutations: `createTicket` alone in its document (`MutationPlan`): the
+domain's create, then its `ticket` selection read back like the `ticket` root.
 
 A plan is a tree of small dataclasses; `schema.compiled.run` executes it.
 """
@@ -37,6 +38,7 @@ from models import Comment, Queue, Ticket, User
 from resolvers.sql import is_utc_text, json_value, to_datetime
 
 ROOT_FIELDS = {"tickets", "ticket", "viewer", "me"}
+MUTATIONS = {"createTicket"}
 # GraphQL field → (foreign key column, target type) of the to-one relations.
 RELATIONS = {
     "Ticket": {
@@ -177,6 +179,16 @@ class Plan:
     roots: list[RootField]
 
 
+@dataclass
+class MutationPlan:
+    key: str
+    field_def: GraphQLField
+    node: FieldNode  # the field in the document (its `input`)
+    payload_type: str
+    selections: list[tuple[str, str]]  # (response key, ticket | userErrors | __typename)
+    ticket: ObjectPlan | None
+
+
 class Compiler:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
         self.schema = schema
@@ -213,7 +225,9 @@ class Compiler:
             abstract, concrete
         )
 
-    def operation(self, operation: OperationDefinitionNode) -> Plan:
+    def operation(self, operation: OperationDefinitionNode) -> Plan | MutationPlan:
+        if operation.operation == OperationType.MUTATION:
+            return self.mutation(operation)
         if operation.operation != OperationType.QUERY:
             raise Unsupported("not a query")
         query = self.schema.query_type
@@ -234,6 +248,24 @@ class Compiler:
             )
             roots.append(RootField(key, name, field_def, node, plan))
         return Plan(roots)
+
+    def mutation(self, operation: OperationDefinitionNode) -> MutationPlan:
+        mutation_type = self.schema.mutation_type
+        roots = list(self.collect(operation.selection_set, mutation_type.name).items())
+        if len(roots) != 1 or roots[0][1].name.value not in MUTATIONS:
+            raise Unsupported("mutations")
+        key, node = roots[0]
+        field_def = mutation_type.fields[node.name.value]
+        payload = get_named_type(field_def.type)
+        selections, ticket = [], None
+        for sub_key, sub in self.collect(node.selection_set, payload.name).items():
+            name = sub.name.value
+            if name == "ticket" and ticket is None:
+                ticket = self.object(sub.selection_set, "Ticket")
+            elif name not in ("userErrors", "__typename"):
+                raise Unsupported(f"{payload.name}.{name}")
+            selections.append((sub_key, name))
+        return MutationPlan(key, field_def, node, payload.name, selections, ticket)
 
     def object(self, selection_set: SelectionSetNode, type_name: str) -> ObjectPlan:
         model = MODELS.get(type_name)
@@ -327,5 +359,5 @@ def _merge(first: FieldNode | None, second: FieldNode) -> FieldNode:
 
 def compile_operation(
     schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict
-) -> Plan:
+) -> Plan | MutationPlan:
     return Compiler(schema, fragments).operation(operation)

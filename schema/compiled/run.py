@@ -294,11 +294,18 @@ def _keys(args: dict, ordering, name: str) -> Keyset:
 def ticket_root(schema, root: RootField, actor, rel: Related) -> Read[Callable[[], dict]]:
     args = arguments(schema, root.field_def, root.node, rel.variables)
     ticket_id = parse_id(args["id"], "Ticket", "id")
-    row = yield from projections.ticket_row(actor, ticket_id, root.plan.columns())
+    return (yield from ticket_by_id(schema, root.plan, actor, ticket_id, rel))
+
+
+def ticket_by_id(
+    schema, plan: ObjectPlan, actor, ticket_id: int, rel: Related
+) -> Read[Callable[[], dict]]:
+    """The ticket's read; it returns its renderer (run after the read, outside its snapshot)."""
+    row = yield from projections.ticket_row(actor, ticket_id, plan.columns())
     if row is None:
         raise NotFound(f"Ticket {ticket_id} not found.")
-    yield from fetch_related(schema, actor, root.plan, [row], rel)
-    return functools.partial(renderer(root.plan), row, rel)
+    yield from fetch_related(schema, actor, plan, [row], rel)
+    return functools.partial(renderer(plan), row, rel)
 
 
 def viewer_root(root: RootField, actor: Actor | None) -> dict | None:

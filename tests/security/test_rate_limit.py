@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-import server
+import commands
 from server import build_app
 from tests.conftest import client_of
 from tests.helpers import PASSWORD, basic, make_user, token_for
@@ -157,5 +157,5 @@ def test_several_workers_without_redis_are_warned_about(settings, monkeypatch, c
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     # (serving with workers points the metrics at a shared directory: undone after the test)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    server._serve(settings, argparse.Namespace(workers=3, host="127.0.0.1", port=8104))
+    commands._serve(settings, argparse.Namespace(workers=3, host="127.0.0.1", port=8104))
     assert "3 workers allow 3 times each budget" in caplog.text

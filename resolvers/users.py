@@ -25,7 +25,7 @@ from resolvers import (
     validation,
     writes,
 )
-from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from resolvers.errors import Collector, Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, paginate_by_id
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
 
@@ -108,22 +108,28 @@ async def create_user(
 ) -> User:
     """Admins (and the system) create users; the password is stored as an argon2 hash."""
     require_admin(actor)
-    username = validation.text("username", username, max_length=150)
-    if not USERNAME_RE.match(username):
-        raise Invalid("username", "Usernames may contain letters, digits and @/./+/-/_ only.")
-    email = validation.email("email", email, required=False)
-    name = validation.text("name", name, max_length=NAME, required=False)
-    if slack_id:
-        validation.no_nul("slack_id", slack_id)
-    try:
-        role = Role(role)
-    except ValueError:
-        raise Invalid("role", "role must be one of: admin, agent, customer.") from None
-    password_hash = ""
-    if password is not None:
-        password_hash = await _hash_off_loop(
+    found = Collector()  # every invalid field at once
+    with found.check():
+        username = validation.text("username", username, max_length=150)
+        if not USERNAME_RE.match(username):
+            raise Invalid("username", "Usernames may contain letters, digits and @/./+/-/_ only.")
+    with found.check():
+        email = validation.email("email", email, required=False)
+    with found.check():
+        name = validation.text("name", name, max_length=NAME, required=False)
+    with found.check():
+        if slack_id:
+            validation.no_nul("slack_id", slack_id)
+    with found.check():
+        try:
+            role = Role(role)
+        except ValueError:
+            raise Invalid("role", "role must be one of: admin, agent, customer.") from None
+    with found.check():
+        if password is not None:
             check_password_strength(password, {"username": username, "name": name, "email": email})
-        )
+    found.raise_any()
+    password_hash = "" if password is None else await _hash_off_loop(password)
     if await User.filter(username=username).exists():
         raise Conflict(f"A user named {username!r} already exists.")
     if email and await User.filter(email=email).exists():

@@ -189,3 +189,16 @@ async def test_submitter_email_is_kept_as_sent_and_matched_exactly(client, staff
         assert (await _ticket(client, staff, ids[submitter]))["submitter_email"] == submitter
     mine = (await client.get(f"{API}/user_tickets/", headers=owner)).json()["results"]
     assert [t["id"] for t in mine] == [ids["owner@example.com"]]
+
+
+async def test_create_user_lists_every_invalid_field(client):
+    """DRF validates every field of the user serializer before answering: each bad field has
+    its own entry, the password's validators included."""
+    admin = await token(await django_user("root", is_superuser=True))
+    body = {"username": "new user!", "email": "not-an-address", "password": "1234"}
+    response = await client.post(f"{API}/users/", json=body, headers=admin)
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"username", "email", "password"}, errors
+    assert errors["email"] == ["Enter a valid email address."]
+    assert "This password is entirely numeric." in errors["password"]

@@ -6,7 +6,7 @@ from tortoise.expressions import Subquery
 
 from models import Comment, Ticket
 from resolvers import clock, events, limits, tickets, validation, writes
-from resolvers.errors import Forbidden, Invalid, NotFound
+from resolvers.errors import Collector, Forbidden, Invalid, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
@@ -48,15 +48,21 @@ async def add_comment(
     """Add a comment; customers cannot write internal ones. Optionally changes the status
     (`lenient` as in `tickets.update_ticket`); only a comment that does may be empty."""
     actor = require_user(actor)
-    body = validation.text("body", body, max_length=limits.COMMENT, required=False).strip()
-    if not body and new_status is None:
-        raise Invalid("body", "body is required.")
-    title = validation.text("title", title or "", max_length=TITLE, required=False)
     if is_internal and not sees_internal(actor):
         raise Forbidden("Customers cannot write internal comments.")
-    if time_spent_seconds is not None:
-        validation.integer("time_spent", time_spent_seconds, low=0, high=10**7)
-    check_files(list(files))
+    found = Collector()  # every invalid field at once
+    with found.check():
+        body = validation.text("body", body, max_length=limits.COMMENT, required=False).strip()
+        if not body and new_status is None:
+            raise Invalid("body", "body is required.")
+    with found.check():
+        title = validation.text("title", title or "", max_length=TITLE, required=False)
+    with found.check():
+        if time_spent_seconds is not None:
+            validation.integer("time_spent", time_spent_seconds, low=0, high=10**7)
+    with found.check():
+        check_files(list(files))
+    found.raise_any()
     async with writes.transaction():
         ticket = await visible_ticket(actor, ticket_id, for_update=True)
         comment = await Comment.create(

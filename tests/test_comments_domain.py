@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models import Event, Status
+from models import Comment, Event, Status
 from resolvers import clock, comments, events, slices, tickets
 from resolvers.errors import Forbidden, Invalid, NotFound
 from resolvers.pagination import Keyset, Window
@@ -93,3 +93,11 @@ async def test_comments_for_many_tickets_pages_each(agent, count_sql):
     assert [c.body for c in pages[ids[2]].items] == ["c2.1", "c2.2"]
     assert [pages[i].total for i in ids] == [2, 3, 4]
     assert [pages[i].more for i in ids] == [False, False, True]
+
+
+async def test_every_invalid_field_of_a_comment_is_reported_at_once(customer, agent):
+    ticket = await tickets.create_ticket(customer, title="Printer")
+    with pytest.raises(Invalid) as raised:
+        await comments.add_comment(agent, ticket.id, "", title="t" * 1000, time_spent_seconds=-1)
+    assert [error.field for error in raised.value.fields] == ["body", "title", "time_spent"]
+    assert await Comment.filter(ticket_id=ticket.id).count() == 0  # nothing written

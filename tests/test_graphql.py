@@ -427,12 +427,18 @@ async def test_validation_errors_list_fields(client, admin):
         await token_for(admin),
     )
     assert body["data"]["createUser"]["user"] is None
-    assert body["data"]["createUser"]["userErrors"] == [
+    assert body["data"]["createUser"]["userErrors"] == [  # every invalid field, not the first
         {
             "field": "username",
             "message": "Usernames may contain letters, digits and @/./+/-/_ only.",
             "code": "BAD_USER_INPUT",
-        }
+        },
+        {
+            "field": "password",
+            "message": "This password is too short. It must contain at least 8 characters.",
+            "code": "BAD_USER_INPUT",
+        },
+        {"field": "password", "message": "This password is too common.", "code": "BAD_USER_INPUT"},
     ]
 
 

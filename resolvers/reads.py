@@ -6,7 +6,8 @@ an earlier one's answer: `rows = yield (sql, params)`. `run(read)` drives it:
 
 - on a SQLite file, the whole batch runs on read-only sqlite3 connections inside one read
   transaction (one consistent snapshot, never behind the writer's lock): on the event loop
-  while it is quick, in a small thread pool once it is not (`SqliteReaders`);
+  while it is quick, in a small thread pool once it is not, whether its statements or its own
+  work between them took the time (`SqliteReaders`);
 - elsewhere (PostgreSQL, an in-memory SQLite), each step is awaited on Tortoise's connection.
 
 Statements are logged to `tortoise.db_client` like Tortoise's own, so tests count them.
@@ -63,7 +64,10 @@ class SqliteReaders:
     after every statement, which halves throughput) with a budget of INLINE_SECONDS; SQLite's
     progress handler interrupts a statement that runs past it, and the read goes on in the pool
     from that statement, so a slow query (a search scan, a deep offset) never stalls the loop
-    for longer than the budget. A read moved this way sees a newer snapshot from there on.
+    for longer than the budget. The same holds between statements: a read whose own Python work
+    (a big GraphQL document rendering its rows) used up the budget sends its next statement from
+    the pool, where the loop preempts it every GIL switch interval. A read moved this way sees a
+    newer snapshot from there on.
     """
 
     def __init__(self, path: str) -> None:
@@ -101,6 +105,8 @@ class SqliteReaders:
             conn.execute("BEGIN")
             step = step or next(read)
             while True:
+                if conn is self.inline and time.perf_counter() > self.deadline:
+                    raise _Moved(step)  # its own Python work (rendering) ran past the budget
                 sql, values = step
                 rows = conn.execute(sql, values).fetchall()
                 if debug:  # (once it ran: a statement moved to a thread runs twice)

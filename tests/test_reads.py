@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -47,3 +48,18 @@ async def test_a_read_past_its_budget_moves_to_a_thread(customer, monkeypatch, f
     assert count == 5000
     assert thread.startswith("sqlite-reader")
     assert [v for v, _ in await reads.run(_where_each_step_ran(2))] == [0, 1]
+
+
+async def test_a_read_whose_own_work_runs_past_its_budget_moves_to_a_thread(customer):
+    """Rendering between statements counts too (a costly GraphQL document would otherwise hold
+    the event loop for all of its rows)."""
+
+    def read():
+        rows = yield ("SELECT 1", [])
+        time.sleep(2 * reads.INLINE_SECONDS)  # (stands for rendering the rows)
+        rows = yield ("SELECT ?", [rows[0][0] + 1])
+        return rows[0][0], threading.current_thread().name
+
+    value, thread = await reads.run(read())
+    assert value == 2
+    assert thread.startswith("sqlite-reader")

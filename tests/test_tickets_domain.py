@@ -1,12 +1,14 @@
 """Domain rules for tickets: validation, transitions, timestamps, events, permissions per role."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from models import Event, Status, TicketContact
-from resolvers import clock, comments, tickets
+from resolvers import clock, comments, files, tickets
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from resolvers.files import LocalStorage, NewFile
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
 from resolvers.tickets import TicketFilter, TicketOrder
@@ -220,3 +222,18 @@ async def test_filters_and_ordering(frozen, agent, customer):
 async def test_system_actor_acts_as_admin():
     ticket = await tickets.create_ticket(SYSTEM, title="from cron")
     assert ticket.opened_by_id is None
+
+
+async def test_files_are_hashed_and_written_off_the_event_loop(customer, settings):
+    """Storing a 20 MiB upload (sha256, write, fsync) would otherwise stall every request."""
+    stored_on = []
+
+    class Recording(LocalStorage):
+        def put(self, data: bytes) -> str:
+            stored_on.append(threading.current_thread())
+            return super().put(data)
+
+    storage = Recording(settings.data_dir / "files")
+    attachment = await files.upload(customer, storage, NewFile("a.txt", "text/plain", b"hello"))
+    assert storage.get(attachment.sha256) == b"hello"
+    assert stored_on and stored_on[0] is not threading.current_thread()

@@ -46,7 +46,7 @@ SERVER_ENV = {  # the defaults, but the probe (premium) may not be throttled, no
 PAGE = "tickets(first: 100) { edges { node { id title description comments(first: 100) "
 PAGE += "{ edges { node { body author { username } } } } } } }"
 COSTLY = "{ " + " ".join(f"p{i}: {PAGE}" for i in range(2)) + " }"
-DEEP = "{ tickets(first: 100) { edges { node { " + "mergedInto { " * 12 + "id" + " }" * 16 + " }"
+DEEP = "{ tickets(first: 100) { edges { node { " + "mergedInto { " * 12 + "id" + " }" * 16
 OVER = "{ " + " ".join(f"p{i}: {PAGE}" for i in range(30)) + " }"
 
 

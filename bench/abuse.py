@@ -1,14 +1,16 @@
 """`make bench-abuse`: the longest stall of an unrelated request while attacks run (issue 14).
 
-    python -m bench.abuse [--baseline 15] [--seconds 30] [--each 0] [--port 8107]
+    python -m bench.abuse [--baseline 15] [--seconds 30] [--each 0] [--port N] [--nice -10]
 
 A server on a copy of the small bench data set (/tmp/tg-bench-1000, bench/data.py), with the
 default limits. A probe process sends a cheap signed-in request every PERIOD (GraphQL
 `{ viewer { id } }` and a helpdesk page of 25 tickets, in turn, as a premium user whose budget
 the probe cannot spend) and records each latency: first alone (the baseline), then while an
 attacker process runs every attack of ATTACKS at once (and, with `--each S`, each attack alone
-for S seconds). The attacker runs at the lowest CPU priority: on a real network its CPU would
-be on other machines. Figures go to stdout; docs/reliability.md keeps them.
+for S seconds), each phase on a fresh server (no budget spent by the one before). As root, the
+server and the probe run at nice -10 (`--nice`): the share of a dedicated machine on this
+shared one; the attacker keeps the default. Figures go to stdout; docs/reliability.md keeps
+them.
 """
 
 from __future__ import annotations
@@ -79,9 +81,10 @@ def bearer(token: str) -> dict[str, str]:
 # -- the probe (its own process) -------------------------------------------------------------
 
 
-def probe(url: str, token: str, stop_at: float, out) -> None:
+def probe(url: str, token: str, stop_at: float, out, nice: int) -> None:
     """Send the probe's requests until `stop_at` (a time.time()); put (sent at, seconds,
     status) of each on `out`."""
+    os.nice(nice)
     requests = [
         ("POST", "/graphql", {"json": {"query": "{ viewer { id } }"}, "headers": bearer(token)}),
         (
@@ -224,13 +227,13 @@ def attack(url: str, tokens: dict, names: list[str], until: float, out) -> None:
 # -- one run ----------------------------------------------------------------------------------
 
 
-def phase(url: str, tokens: dict, seconds: float, names: list[str]) -> tuple[list, dict]:
+def phase(url: str, tokens: dict, seconds: float, names: list[str], nice: int) -> tuple[list, dict]:
     """Probe for `seconds` while the attacks `names` run (none: the baseline)."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     start = time.time() + 1.0  # both processes started
     until = start + seconds
-    workers = [context.Process(target=probe, args=(url, tokens[PROBE], until, out))]
+    workers = [context.Process(target=probe, args=(url, tokens[PROBE], until, out, nice))]
     if names:
         workers.append(context.Process(target=attack, args=(url, tokens, names, until, out)))
     for worker in workers:
@@ -264,6 +267,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="seconds of all attacks")
     parser.add_argument("--each", type=float, default=0, help="seconds of each attack alone")
     parser.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=-10 if os.geteuid() == 0 else 0,
+        help="niceness of the server and the probe (default -10 as root: the share of a "
+        "dedicated machine on a shared one; the attacker keeps 0)",
+    )
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)
     log = Path(tempfile.gettempdir()) / "tg-bench-abuse.log"
@@ -277,16 +287,19 @@ def main() -> None:
         for label, seconds, names in plan:  # a fresh server each: budgets not yet spent
             servers: list[Server] = []
             with running(servers):
-                command = [data.TICKETGATE, "serve"]
+                command = ["nice", "-n", str(args.nice), data.TICKETGATE, "serve"]
                 servers.append(Server("ticketgate", command, env, log, port=args.port))
                 servers[0].wait_ready("/healthz")
-                rows.append(summary(label, *phase(servers[0].url, tokens, seconds, names)))
+                rows.append(
+                    summary(label, *phase(servers[0].url, tokens, seconds, names, args.nice))
+                )
                 rss = servers[0].rss_mib()
             print(rows[-1], flush=True)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print()
     print(
-        f"probe: a request every {PERIOD * 1000:.0f} ms; load average {load}; "
+        f"probe: a request every {PERIOD * 1000:.0f} ms; server and probe at nice {args.nice}; "
+        f"load average {load}; "
         f"server RSS after the last phase {rss:.0f} MiB"
     )
     print(

@@ -39,7 +39,11 @@ Read = Generator[Step, list, T]
 
 log = logging.getLogger("tortoise.db_client")
 READER_THREADS = 2
-INLINE_SECONDS = 0.002  # a read's time on the event loop before it moves to a thread
+INLINE_SECONDS = 0.002  # a statement's time on the event loop before the read moves to a thread
+# A read's whole time on the event loop, its own work between statements (rendering) included,
+# before its next statement goes to a thread. Higher than INLINE_SECONDS: a 100-row page renders
+# in about 2 ms, and moving it would cost a quarter more CPU (`make bench-cpu`).
+INLINE_WORK_SECONDS = 0.02
 PROGRESS_STEPS = 2000  # SQLite VM steps between two looks at that deadline
 
 
@@ -64,10 +68,10 @@ class SqliteReaders:
     after every statement, which halves throughput) with a budget of INLINE_SECONDS; SQLite's
     progress handler interrupts a statement that runs past it, and the read goes on in the pool
     from that statement, so a slow query (a search scan, a deep offset) never stalls the loop
-    for longer than the budget. The same holds between statements: a read whose own Python work
-    (a big GraphQL document rendering its rows) used up the budget sends its next statement from
-    the pool, where the loop preempts it every GIL switch interval. A read moved this way sees a
-    newer snapshot from there on.
+    for longer than the budget. A read whose own Python work between statements (a big GraphQL
+    document rendering its rows) keeps it on the loop for INLINE_WORK_SECONDS sends its next
+    statement from the pool, where the loop preempts it every GIL switch interval. A read moved
+    either way sees a newer snapshot from there on.
     """
 
     def __init__(self, path: str) -> None:
@@ -75,7 +79,7 @@ class SqliteReaders:
         self.local = threading.local()
         self.pool = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self.opened: list[sqlite3.Connection] = []
-        self.deadline = 0.0
+        self.deadline = self.work_deadline = 0.0
         self.inline = self._open()
         self.inline.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
 
@@ -105,8 +109,8 @@ class SqliteReaders:
             conn.execute("BEGIN")
             step = step or next(read)
             while True:
-                if conn is self.inline and time.perf_counter() > self.deadline:
-                    raise _Moved(step)  # its own Python work (rendering) ran past the budget
+                if conn is self.inline and time.perf_counter() > self.work_deadline:
+                    raise _Moved(step)  # its own work (rendering) ran past INLINE_WORK_SECONDS
                 sql, values = step
                 rows = conn.execute(sql, values).fetchall()
                 if debug:  # (once it ran: a statement moved to a thread runs twice)
@@ -129,6 +133,7 @@ class SqliteReaders:
 
     async def run(self, read: Read[T]) -> T:
         self.deadline = time.perf_counter() + INLINE_SECONDS
+        self.work_deadline = self.deadline - INLINE_SECONDS + INLINE_WORK_SECONDS
         try:
             return self.drive(read, self.inline)
         except _Moved as moved:

@@ -182,7 +182,7 @@ def _variables(document: str, ticket_id: int) -> dict:
 async def _both(document: str, variables: dict, user):
     schema = build_schema()
     queries = CompiledQueries(schema)
-    prepared = queries.prepared(document, None)
+    prepared = await queries.prepared(document, None)
     coerced = queries.variables(prepared, variables)
     compiled = await queries.execute(prepared, coerced, _context(user))
     standard = await schema.execute(

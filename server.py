@@ -6,10 +6,8 @@ import argparse
 import asyncio
 import contextlib
 import importlib.metadata
-import itertools
 import logging
 import os
-import secrets
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -24,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import admin_cli
 import pages
+from front import Front
 from importers import cli as import_cli
 from models import db
 from observe import logs, progress
@@ -33,13 +32,13 @@ from resolvers import credentials, custom_fields, health
 from resolvers.files import LocalStorage
 from resolvers.live import EventHub
 from resolvers.ratelimit import RateLimiter
-from resolvers.webhook_worker import WebhookWorker
+from resolvers.webhook_worker import WebhookWorker, use_payloads
 from rest.budget import RequestBudget
-from rest.conditional import ConditionalGet
+from rest.conditional import Conditional
 from rest.kit.guard import DialectGuard
 from rest.kit.http import JSONResponse
 from rest.origin import PublicOrigin, parse_base_url
-from rest.registry import DIALECTS
+from rest.registry import DIALECTS, WEBHOOK_PAYLOADS
 from schema import build_schema, graphiql
 from schema.downloads import download
 from schema.http import GraphQLApp
@@ -53,33 +52,6 @@ GRAPHQL_CODES = {413: "PAYLOAD_TOO_LARGE"}  # of answers made outside the schema
 
 # Answers that change with the time of day, not only with the data (ETag buckets).
 CLOCK_DEPENDENT = ("/api/stats", "/api/user")
-
-
-class RequestId:
-    """Give every request an id (`X-Request-ID`, echoed when the client sends a sane one):
-    32 hex digits, a random prefix per process and a counter (unique without a system call)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.prefix = secrets.token_hex(10)
-        self.counter = itertools.count()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        if not (0 < len(rid) <= 64 and rid.isprintable()):
-            rid = f"{self.prefix}{next(self.counter):012x}"
-        scope.setdefault("state", {})["request_id"] = rid
-
-        async def send_with_id(message):
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -182,16 +154,13 @@ def _clock_bucket(settings: Settings):
     return lambda path: seconds if path.startswith(CLOCK_DEPENDENT) else None
 
 
-def _middleware(settings: Settings, conditional: Middleware) -> list[Middleware]:
-    """Outermost first: the public origin (absolute URLs), CORS, request ids, metrics and the
-    access log (docs/operations.md), conditional GETs."""
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: the public origin (absolute URLs), CORS, then one layer (`front.py`)
+    for request ids, metrics and the access log (docs/operations.md) and conditional GETs."""
     doors = [(d.prefix, d.name) for d in DIALECTS] + [("/graphql", "graphql")]
-    stack = [
-        *_cors(settings),
-        Middleware(RequestId),
-        Middleware(Observe, doors=doors, collect=settings.metrics_enabled),
-        conditional,
-    ]
+    observe = Observe(doors, collect=settings.metrics_enabled)
+    conditional = Conditional(settings.secret_key, _clock_bucket(settings))
+    stack = [*_cors(settings), Middleware(Front, observe=observe, conditional=conditional)]
     if settings.public_base_url:
         parse_base_url(settings.public_base_url)  # (refused at start, not at the first request)
         stack.insert(0, Middleware(PublicOrigin, base_url=settings.public_base_url))
@@ -235,7 +204,7 @@ def build_app(
         render = dialect.error
         guard = Middleware(DialectGuard, render=render, max_body_bytes=settings.max_body_bytes)
         budget = Middleware(RequestBudget, render=render, headers=dialect.name in BUDGET_HEADERS)
-        middleware = [guard, budget, *dialect.middleware]
+        middleware = [budget, guard, *dialect.middleware]
         routes.append(Mount(dialect.prefix, routes=dialect.routes, middleware=middleware))
 
     @contextlib.asynccontextmanager
@@ -254,11 +223,9 @@ def build_app(
             if manage_db:
                 await db.close_db()
 
-    conditional = Middleware(
-        ConditionalGet, secret=settings.secret_key, clock_bucket=_clock_bucket(settings)
-    )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings, conditional))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(settings))
     app.state.settings = settings
+    use_payloads(WEBHOOK_PAYLOADS)
     app.state.webhook_worker = WebhookWorker(allow_private=settings.webhooks_allow_private)
     app.state.worker_expected = run_worker
     app.state.event_hub = EventHub(settings.subscription_poll_seconds)

@@ -43,7 +43,6 @@ class Settings:
     secret_key: str
     jwt_ttl_seconds: int = 30 * 24 * 3600
     max_body_bytes: int = 30 * 1024 * 1024
-    max_upload_bytes: int = 20 * 1024 * 1024
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 5000

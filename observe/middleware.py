@@ -1,12 +1,11 @@
-"""`Observe`: one pure ASGI middleware that times every HTTP request, counts its SQL
-statements, records the metrics and writes the access log line."""
+"""`Observe`: what the layer in front of every door (`front.Front`) does for each HTTP request
+it times: count its SQL statements, record the metrics and write the access log line."""
 
 from __future__ import annotations
 
 import logging
-import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from observe import metrics, sql
 
@@ -17,8 +16,8 @@ UNMATCHED = "<unmatched>"
 class Observe:
     """`doors`: (path prefix, door name), longest prefixes first; other paths are "server"."""
 
-    def __init__(self, app: ASGIApp, doors: list[tuple[str, str]], collect: bool = True) -> None:
-        self.app, self.doors, self.collect = app, doors, collect
+    def __init__(self, doors: list[tuple[str, str]], collect: bool = True) -> None:
+        self.doors, self.collect = doors, collect
         self._door_of: dict[str, str] = {}  # route template → door (templates are few)
         if collect:
             sql.instrument()
@@ -29,26 +28,11 @@ class Observe:
                 return name
         return "server"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        statements = sql.start() if self.collect else None
-        status = 500
+    def start(self) -> list[int] | None:
+        """A request begins: its statement count (None when metrics are off)."""
+        return sql.start() if self.collect else None
 
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            self._record(scope, status, time.perf_counter() - started, statements)
-
-    def _record(self, scope: Scope, status: int, seconds: float, statements) -> None:
+    def record(self, scope: Scope, status: int, seconds: float, statements) -> None:
         route = route_template(scope)
         door = self._door_of.get(route)
         if door is None:

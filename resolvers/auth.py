@@ -145,6 +145,16 @@ async def identify(
     return await _api_token(x_token) if x_token else None
 
 
+def api_key_id(headers: Mapping[str, str]) -> str | None:
+    """The key id of the API token the request sends (as `identify` reads it), else None
+    (a JWT, HTTP Basic, nothing). Meaningful once `identify` has accepted the credential."""
+    scheme, _, raw = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() not in ("bearer", "token"):
+        raw = "" if scheme else headers.get("x-token", "")
+    match = tokens.TOKEN_RE.fullmatch(raw.strip())
+    return match.group(1) if match else None
+
+
 async def authenticate(
     headers: Mapping[str, str], secret: str, *, limiter: RateLimiter, client: str
 ) -> User | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tortoise.expressions import Subquery
 
 from models import Comment, Ticket
-from resolvers import clock, events, tickets, validation, writes
-from resolvers.errors import Forbidden, NotFound
+from resolvers import clock, events, limits, tickets, validation, writes
+from resolvers.errors import Forbidden, Invalid, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files, claim
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
@@ -18,7 +18,7 @@ from resolvers.permissions import (
     visible_tickets,
 )
 
-MAX_BODY = 100_000
+TITLE = validation.max_length(Comment, "title")
 
 
 def _touch_conversation(ticket: Ticket, actor: Actor, comment: Comment) -> None:
@@ -43,11 +43,15 @@ async def add_comment(
     files: list[NewFile] = (),
     storage: Storage | None = None,
     file_uuids: list[str] = (),
+    lenient: bool = False,
 ) -> Comment:
-    """Add a comment; customers cannot write internal ones. Optionally changes the status."""
+    """Add a comment; customers cannot write internal ones. Optionally changes the status
+    (`lenient` as in `tickets.update_ticket`); only a comment that does may be empty."""
     actor = require_user(actor)
-    body = validation.text("body", body, max_length=MAX_BODY)
-    title = validation.text("title", title or "", max_length=200, required=False)
+    body = validation.text("body", body, max_length=limits.COMMENT, required=False).strip()
+    if not body and new_status is None:
+        raise Invalid("body", "body is required.")
+    title = validation.text("title", title or "", max_length=TITLE, required=False)
     if is_internal and not sees_internal(actor):
         raise Forbidden("Customers cannot write internal comments.")
     if time_spent_seconds is not None:
@@ -81,9 +85,13 @@ async def add_comment(
         ticket.updated_at = comment.created_at
         await writes.save_changed(ticket, before)
         if new_status is not None:
-            await tickets.update_ticket(actor, ticket.id, status=new_status)
-            comment.new_status = tickets.parse_status(new_status).value
-            await comment.save(update_fields=["new_status"])
+            was = ticket.status
+            ticket = await tickets.update_ticket(
+                actor, ticket.id, status=new_status, lenient=lenient
+            )
+            if ticket.status != was:  # the status this comment moved the ticket to
+                comment.new_status = ticket.status.value
+                await comment.save(update_fields=["new_status"])
     return comment
 
 
@@ -127,9 +135,9 @@ async def update_comment(
     require_staff(actor)
     changes: dict = {}
     if title is not None:
-        changes["title"] = validation.text("title", title, max_length=200, required=False)
+        changes["title"] = validation.text("title", title, max_length=TITLE, required=False)
     if body is not None:
-        changes["body"] = validation.text("body", body, max_length=MAX_BODY)
+        changes["body"] = validation.text("body", body, max_length=limits.COMMENT)
     if is_internal is not None:
         changes["is_internal"] = bool(is_internal)
     if time_spent_seconds is not None:

@@ -43,12 +43,12 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Generic, TypeVar
 
-from cachetools import TTLCache
 from tortoise.expressions import Subquery
 
 from models import ApiToken, RevokedSession, User
@@ -61,6 +61,7 @@ VERIFIED_TTL_SECONDS = 15 * 60.0
 MAX_ENTRIES = 10_000
 LAST_USED_EVERY = timedelta(minutes=1)
 
+K, V = TypeVar("K"), TypeVar("V")
 _PROCESS_KEY = secrets.token_bytes(32)  # keys the password and JWT caches; never leaves memory
 _STATE = {*User._meta.fields_db_projection, "_partial", "_saved_in_db", "_custom_generated_pk"}
 
@@ -73,16 +74,56 @@ class TokenEntry:
     last_used_at: datetime | None  # as last written (or being written) by this process
 
 
+class _TtlCache(Generic[K, V]):
+    """Each value for `ttl` seconds after it was stored, at most `max_entries` of them (the
+    oldest go first). A dict of (expiry, value): a hit is one lookup and one clock reading
+    (cachetools' TTLCache cost a tenth of a small request in its bookkeeping)."""
+
+    def __init__(self, max_entries: int, ttl: float, timer: Callable[[], float]) -> None:
+        self.max_entries, self.ttl, self.timer = max_entries, ttl, timer
+        self.entries: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        found = self.entries.get(key)
+        if found is None:
+            return None
+        if self.timer() < found[0]:
+            return found[1]
+        del self.entries[key]
+        return None
+
+    def __setitem__(self, key: K, value: V) -> None:
+        if self.ttl <= 0 or self.max_entries <= 0:
+            return
+        self.entries.pop(key, None)  # (re-inserted last: the dict stays in expiry order)
+        while len(self.entries) >= self.max_entries:
+            del self.entries[next(iter(self.entries))]
+        self.entries[key] = (self.timer() + self.ttl, value)
+
+    def pop(self, key: K, default: V | None = None) -> V | None:
+        found = self.entries.pop(key, None)
+        return default if found is None else found[1]
+
+    def __contains__(self, key: K) -> bool:
+        return self.get(key) is not None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.entries)
+
+
 class _Caches:
     def __init__(self, ttl_seconds: float, max_entries: int, timer: Callable[[], float]) -> None:
         self.settings = (ttl_seconds, max_entries, timer)
-        self.users: TTLCache[int, Mapping] = TTLCache(max_entries, ttl_seconds, timer)
-        self.tokens: TTLCache[str, TokenEntry] = TTLCache(max_entries, ttl_seconds, timer)
+        self.users: _TtlCache[int, Mapping] = _TtlCache(max_entries, ttl_seconds, timer)
+        self.tokens: _TtlCache[str, TokenEntry] = _TtlCache(max_entries, ttl_seconds, timer)
         verified_ttl = min(VERIFIED_TTL_SECONDS, 180 * ttl_seconds)  # (0 stays 0)
-        self.passwords: TTLCache[bytes, tuple[int, str]] = TTLCache(
+        self.passwords: _TtlCache[bytes, tuple[int, str]] = _TtlCache(
             max_entries, verified_ttl, timer
         )
-        self.jwts: TTLCache[bytes, JwtEntry] = TTLCache(max_entries, verified_ttl, timer)
+        self.jwts: _TtlCache[bytes, JwtEntry] = _TtlCache(max_entries, verified_ttl, timer)
 
 
 _caches = _Caches(TTL_SECONDS, MAX_ENTRIES, time.monotonic)

@@ -181,7 +181,7 @@ def _typed(f: CustomField, text: str) -> Any:
         return text
     if kind == "email":
         try:
-            return validation.email(f.key, text)
+            return validation.address(f.key, text)
         except Invalid:
             raise Invalid(f.key, "Enter a valid email address.") from None
     if kind == "url":
@@ -218,18 +218,20 @@ def _decimal(f: CustomField, text: str) -> str:
 
 
 def _temporal(f: CustomField, text: str) -> str:
+    """The text as sent, once it parses (the original keeps "2026-10-01T10:00" as it came)."""
     parse, shape = {
         "date": (date.fromisoformat, "YYYY-MM-DD"),
         "time": (time.fromisoformat, "hh:mm[:ss[.uuuuuu]]"),
         "datetime": (datetime.fromisoformat, "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]"),
     }[f.data_type]
     try:
-        return parse(text).isoformat()
+        parse(text)
     except ValueError:
         label = f.data_type.capitalize()
         raise Invalid(
             f.key, f"{label} has wrong format. Use one of these formats instead: {shape}."
         ) from None
+    return text
 
 
 def blanks(fields: tuple[CustomField, ...]) -> dict[str, Any]:

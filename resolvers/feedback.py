@@ -8,7 +8,6 @@ Only public comments take part: internal ones never appear here, not even for st
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from models import CLOSED_STATUSES, Comment, Status, Ticket
@@ -16,11 +15,13 @@ from resolvers import (
     clock,
     comments,
     events,
+    limits,
     projections,
     queues,
     reads,
     tickets,
     validation,
+    views,
     writes,
 )
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound
@@ -28,9 +29,9 @@ from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import Actor, require_opener, require_user, visible_ticket
 from resolvers.projections import Row
 from resolvers.ratelimit import Budget, RateLimiter
-from resolvers.reads import Read, marks
+from resolvers.reads import Read
+from resolvers.views import Related
 
-MAX_MESSAGE = 50_000  # a comment body, and an evaluation or vote comment
 TICKET_EVALUATED = "ticket.evaluated"
 COMMENT_VOTED = "comment.voted"
 EVALUATION_FIELDS = ["evaluation_score", "evaluation_comment", "evaluated_at"]
@@ -54,7 +55,7 @@ def _customer(actor: Actor | None) -> Actor:
 
 
 def _optional_text(field: str, value: str | None) -> str | None:
-    return None if value is None else validation.text(field, value, max_length=MAX_MESSAGE)
+    return None if value is None else validation.text(field, value, max_length=limits.MESSAGE)
 
 
 # ---------------------------------------------------------------- tickets
@@ -71,7 +72,7 @@ async def open_ticket(
 ) -> Ticket:
     """A new ticket whose description is also its first comment (carrying the files)."""
     actor = require_user(actor)
-    body = validation.text("body", body, max_length=MAX_MESSAGE)
+    body = validation.text("body", body, max_length=limits.MESSAGE)
     if topic_key is not None:
         validation.no_nul("topic_key", topic_key)
         try:
@@ -88,27 +89,9 @@ async def open_ticket(
 ORDER = tickets.TicketOrder("created_at", descending=True)
 
 
-@dataclass(frozen=True)
-class Related:
-    """What the customer's side shows beside tickets' own columns."""
-
-    contacts: dict[int, list[str]]  # each ticket's client_emails
-    unread: set[int]  # the tickets with a public reply their customer has not read
-
-
 def related(ticket_ids: list[int]) -> Read[Related]:
-    """`Related` of these tickets (the caller has checked that they are visible)."""
-    contacts = yield from projections.contacts_for(ticket_ids)
-    unread: set[int] = set()
-    if ticket_ids:
-        rows = yield (
-            "SELECT DISTINCT ticket_id FROM comments"
-            f" WHERE ticket_id IN ({marks(len(ticket_ids))})"
-            " AND is_internal = FALSE AND is_client_read = FALSE",
-            list(ticket_ids),
-        )
-        unread = {row[0] for row in rows}
-    return Related(contacts, unread)
+    """What the customer's side shows beside tickets' own columns: contacts, unread replies."""
+    return (yield from views.related(ticket_ids, contacts=True, unread=True))
 
 
 def _list_filter(only_opened: bool, only_closed: bool, q: str | None) -> tickets.TicketFilter:
@@ -200,7 +183,7 @@ async def reopen_ticket(
     actor: Actor | None, number: int, *, body: str, file_uuids: list[str] = ()
 ) -> Ticket:
     """Reopen a closed or resolved ticket with a message (409 when it is not closed)."""
-    body = validation.text("body", body, max_length=MAX_MESSAGE)
+    body = validation.text("body", body, max_length=limits.MESSAGE)
     await comments.add_comment(
         actor, number, body, new_status=Status.REOPENED.value, file_uuids=file_uuids
     )

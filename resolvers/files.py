@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from models import Attachment
-from resolvers import clock, validation
+from resolvers import clock, limits, validation
 from resolvers.errors import Invalid, NotFound
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
@@ -25,8 +25,6 @@ from resolvers.permissions import (
     visible_ticket,
 )
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_FILES_PER_ITEM = 10
 # A media type as sent in a multipart part (parameters allowed): printable ASCII only, so it
 # can be stored (no NUL) and sent back as a Content-Type header.
 MIME_TYPE_RE = re.compile(r"[!-~]+/[ -~]+")
@@ -75,8 +73,8 @@ class NewFile:
 
 
 def check_files(files: list[NewFile], field: str = "attachments") -> None:
-    if len(files) > MAX_FILES_PER_ITEM:
-        raise Invalid(field, f"At most {MAX_FILES_PER_ITEM} files may be attached.")
+    if len(files) > limits.FILES_PER_ITEM:
+        raise Invalid(field, f"At most {limits.FILES_PER_ITEM} files may be attached.")
     for f in files:
         validation.text(f"{field}.filename", f.filename, max_length=255)
         longest = validation.max_length(Attachment, "mime_type")
@@ -87,8 +85,8 @@ def check_files(files: list[NewFile], field: str = "attachments") -> None:
                 f"mime_type must be a media type like text/plain, of at most {longest} characters."
             )
             raise Invalid(f"{field}.mime_type", message)
-        if len(f.data) > MAX_FILE_BYTES:
-            raise Invalid(field, f"{f.filename}: files may be at most {MAX_FILE_BYTES} bytes.")
+        if len(f.data) > limits.FILE_BYTES:
+            raise Invalid(field, f"{f.filename}: files may be at most {limits.FILE_BYTES} bytes.")
 
 
 async def attach(
@@ -143,8 +141,8 @@ async def claim(
 ) -> list[Attachment]:
     """Attach the actor's own unattached uploads (call inside the change's transaction)."""
     wanted = list(dict.fromkeys(_uuid(field, u) for u in uuids))
-    if len(wanted) > MAX_FILES_PER_ITEM:
-        raise Invalid(field, f"At most {MAX_FILES_PER_ITEM} files may be attached.")
+    if len(wanted) > limits.FILES_PER_ITEM:
+        raise Invalid(field, f"At most {limits.FILES_PER_ITEM} files may be attached.")
     free = Attachment.filter(
         uuid__in=wanted, uploaded_by_id=actor.id, ticket_id=None, comment_id=None
     )
@@ -221,9 +219,11 @@ async def read_attachment(actor: Actor | None, storage: Storage, attachment_id: 
 
 
 async def list_comment_attachments(actor: Actor | None, win: Window) -> Page[Attachment]:
-    """Every comment's attachment, oldest first: staff only (they see every comment)."""
+    """Every comment's attachment by file name (django-helpdesk's order): staff only (they see
+    every comment)."""
     require_staff(actor)
-    return await paginate(Attachment.filter(comment_id__not_isnull=True).order_by("id"), win)
+    found = Attachment.filter(comment_id__not_isnull=True).order_by("filename", "id")
+    return await paginate(found, win)
 
 
 async def delete_attachment(actor: Actor | None, attachment_id: int) -> None:

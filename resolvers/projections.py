@@ -107,7 +107,7 @@ def _matching(filt: TicketFilter) -> tuple[str, list]:
                 values.append(utc(bound, compare.column) if is_time else bound)
     if filt.submitter_email:
         where.append("t.submitter_email = ?")
-        values.append(validation.no_nul("submitter_email", filt.submitter_email.lower()))
+        values.append(validation.no_nul("submitter_email", filt.submitter_email))
     for part in filt.all_of:
         found, more = _matching(part)
         if found:
@@ -270,6 +270,11 @@ def queues_by_ids(ids: Iterable[int], names: Sequence[str]) -> Read[dict[int, Ro
     return (yield from _by_ids(Queue, "queues", ids, names))
 
 
+def comments_by_ids(ids: Iterable[int], names: Sequence[str]) -> Read[dict[int, Row]]:
+    """Comments by id, whoever may see them (the caller has checked)."""
+    return (yield from _by_ids(Comment, "comments", ids, names))
+
+
 def _names_for(table: str, column: str, ids: Sequence[int]) -> Read[dict[int, list[str]]]:
     found: dict[int, list[str]] = defaultdict(list)
     if ids:
@@ -319,46 +324,44 @@ def ticket_attachments(ticket_ids: Iterable[int], names: Sequence[str]) -> Read[
     return (yield from _attachments("ticket_id", ticket_ids, names, " AND a.comment_id IS NULL"))
 
 
-def comment_pages(
-    actor: Actor | None,
-    ticket_ids: Sequence[int],
-    win: Window,
-    names: Sequence[str],
-    *,
-    with_total: bool = True,
-) -> Read[dict[int, tuple[list[Row], int]]]:
-    """One window of comments (oldest first; internal ones only for staff) per ticket that
-    the caller already sees, with each ticket's total: two statements whatever their number."""
-    pages: dict[int, tuple[list[Row], int]] = {tid: ([], 0) for tid in ticket_ids}
+def first_comments(
+    actor: Actor | None, ticket_ids: Sequence[int], limit: int, names: Sequence[str]
+) -> Read[dict[int, list[Row]]]:
+    """The first `limit` comments (oldest first; internal ones only for staff) of each ticket
+    that the caller already sees: two statements whatever their number."""
     if not ticket_ids:
-        return pages
-    public_only = not sees_internal(actor)
-    where = f"c.ticket_id IN ({marks(len(ticket_ids))})"
-    if public_only:
-        where += " AND c.is_internal = FALSE"
-    totals: dict[int, int] = {}
-    if with_total:
-        counted = yield (
-            f"SELECT c.ticket_id, COUNT(*) FROM comments c WHERE {where} GROUP BY c.ticket_id",
+        return {}
+    public = " AND {}.is_internal = FALSE" if not sees_internal(actor) else ""
+    ids = marks(len(ticket_ids))
+    # A probe: does any ticket have more than `limit` comments (it reads at most `limit` + 1
+    # index entries per ticket)? Almost never, and then every comment of the tickets is one
+    # plain read of the (ticket_id, created_at) index, in order; a third cheaper than cutting
+    # each ticket's window with a per-ticket LIMIT (below), which also reads at most `limit`
+    # comments of any ticket (a window function over all of them was slower at every size).
+    crowded = yield (
+        f"SELECT EXISTS (SELECT 1 FROM tickets t WHERE t.id IN ({ids}) AND EXISTS (SELECT 1"
+        f" FROM comments w WHERE w.ticket_id = t.id{public.format('w')} LIMIT 1 OFFSET ?))",
+        [*ticket_ids, limit],
+    )
+    selected = columns(Comment, names, "c")
+    if not crowded[0][0]:
+        rows = yield (
+            f"SELECT c.ticket_id, {selected} FROM comments c WHERE c.ticket_id IN ({ids})"
+            f"{public.format('c')} ORDER BY c.ticket_id, c.created_at, c.id",
             list(ticket_ids),
         )
-        totals = dict(counted)
-    # Each ticket's window straight from the (ticket_id, created_at) index, LIMIT per ticket:
-    # reads at most offset + limit comments of any ticket (a window function over all of a
-    # ticket's comments read every one of them, and was slower at every size).
-    selected = columns(Comment, names, "c")
-    rows = yield (
-        f"SELECT c.ticket_id, {selected} FROM tickets t JOIN comments c ON c.id IN"
-        " (SELECT w.id FROM comments w WHERE w.ticket_id = t.id"
-        f"{' AND w.is_internal = FALSE' if public_only else ''}"
-        " ORDER BY w.created_at, w.id LIMIT ? OFFSET ?)"
-        f" WHERE t.id IN ({marks(len(ticket_ids))}) ORDER BY c.ticket_id, c.created_at, c.id",
-        [win.limit, win.offset, *ticket_ids],
-    )
-    grouped: dict[int, list[Row]] = defaultdict(list)
+    else:
+        rows = yield (
+            f"SELECT c.ticket_id, {selected} FROM tickets t JOIN comments c ON c.id IN"
+            f" (SELECT w.id FROM comments w WHERE w.ticket_id = t.id{public.format('w')}"
+            f" ORDER BY w.created_at, w.id LIMIT ?) WHERE t.id IN ({ids})"
+            " ORDER BY c.ticket_id, c.created_at, c.id",
+            [limit, *ticket_ids],
+        )
+    grouped: dict[int, list[Row]] = {tid: [] for tid in ticket_ids}
     for row in rows:
         grouped[row[0]].append(row[1:])
-    return {tid: (grouped.get(tid, []), totals.get(tid, 0)) for tid in ticket_ids}
+    return grouped
 
 
 def comment_keyset_pages(
@@ -386,7 +389,7 @@ def comment_keyset_pages(
         )
         totals = dict(counted)
     # Each ticket's page straight from the (ticket_id, created_at) index, LIMIT per ticket
-    # (as `comment_pages`), after or before the cursor's position.
+    # (as `first_comments`), after or before the cursor's position.
     bounds, bound_values = keyset_where(COMMENT_SORTS, keys, "w")
     rows = yield (
         f"SELECT c.ticket_id, {columns(Comment, names, 'c')}, c.created_at FROM tickets t"

@@ -14,6 +14,8 @@ from resolvers.permissions import Actor, require_admin, require_user
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
+TITLE = validation.max_length(Queue, "title")
+
 
 def _payload(queue: Queue, **extra) -> dict:
     return {"queue_id": queue.id, "slug": queue.slug, **extra}
@@ -24,7 +26,7 @@ async def create_queue(
 ) -> Queue:
     """A new queue; `is_public` lets the anonymous nephthys feed list its tickets."""
     require_admin(actor)
-    title = validation.text("title", title, max_length=200)
+    title = validation.text("title", title, max_length=TITLE)
     slug = validation.text("slug", slug, max_length=64).lower()
     if not SLUG_RE.match(slug):
         raise Invalid("slug", "Slugs use lower-case letters, digits, '-' and '_'.")
@@ -56,7 +58,7 @@ async def update_queue(
             raise NotFound(f"Queue {queue_id} not found.")
         changes: dict = {}
         if title is not None:
-            changes["title"] = validation.text("title", title, max_length=200)
+            changes["title"] = validation.text("title", title, max_length=TITLE)
         if is_public is not None:
             changes["is_public"] = is_public
         if archived is not None and archived != (queue.archived_at is not None):

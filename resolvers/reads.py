@@ -6,8 +6,7 @@ an earlier one's answer: `rows = yield (sql, params)`. `run(read)` drives it:
 
 - on a SQLite file, the whole batch runs on read-only sqlite3 connections inside one read
   transaction (one consistent snapshot, never behind the writer's lock): on the event loop
-  while it is quick, in a small thread pool once it is not, whether its statements or its own
-  work between them took the time (`SqliteReaders`);
+  while it is quick, in a small thread pool once it is not (`SqliteReaders`);
 - elsewhere (PostgreSQL, an in-memory SQLite), each step is awaited on Tortoise's connection.
 
 Statements are logged to `tortoise.db_client` like Tortoise's own, so tests count them.
@@ -39,10 +38,10 @@ Read = Generator[Step, list, T]
 
 log = logging.getLogger("tortoise.db_client")
 READER_THREADS = 2
-INLINE_SECONDS = 0.002  # a statement's time on the event loop before the read moves to a thread
-# A read's whole time on the event loop, its own work between statements (rendering) included,
-# before its next statement goes to a thread. Higher than INLINE_SECONDS: a 100-row page renders
-# in about 2 ms, and moving it would cost a quarter more CPU (`make bench-cpu`).
+INLINE_SECONDS = 0.002  # a read's CPU time on the event loop before it moves to a thread
+INLINE_WALL_SECONDS = 0.02  # its wall time there (waiting for the disk) before it moves
+# Its CPU time there, its own work between statements (rendering) included, before its next
+# statement goes to a thread: a 100-row page renders in about 2 ms and stays on the loop.
 INLINE_WORK_SECONDS = 0.02
 PROGRESS_STEPS = 2000  # SQLite VM steps between two looks at that deadline
 
@@ -65,13 +64,18 @@ class SqliteReaders:
     """Read-only sqlite3 connections: one for the event loop, one per pool thread.
 
     A read starts on the event loop (no thread hop: on a busy server a thread waits for the GIL
-    after every statement, which halves throughput) with a budget of INLINE_SECONDS; SQLite's
-    progress handler interrupts a statement that runs past it, and the read goes on in the pool
-    from that statement, so a slow query (a search scan, a deep offset) never stalls the loop
-    for longer than the budget. A read whose own Python work between statements (a big GraphQL
-    document rendering its rows) keeps it on the loop for INLINE_WORK_SECONDS sends its next
-    statement from the pool, where the loop preempts it every GIL switch interval. A read moved
-    either way sees a newer snapshot from there on.
+    after every statement, which halves throughput) with a budget of INLINE_SECONDS of the
+    loop thread's CPU time; SQLite's progress handler interrupts a statement that runs past it,
+    and the read goes on in the pool from that statement, so a slow query (a search scan, a
+    deep offset) never stalls the loop for longer than the budget. A read moved this way sees a
+    newer snapshot from there on. CPU time, not wall time: time spent waiting for the GIL (the
+    progress handler takes it; a pool thread holds it) or preempted by other processes is not
+    the read's own work, and counting it moved ordinary reads to the pool on a busy machine,
+    where they added to the GIL contention that made the next reads late too. A read waiting
+    for the disk uses no CPU: it moves after INLINE_WALL_SECONDS. A read whose own Python work
+    between statements (a big GraphQL document rendering its rows) has used INLINE_WORK_SECONDS
+    of CPU sends its next statement from the pool, where the loop preempts it every GIL switch
+    interval.
     """
 
     def __init__(self, path: str) -> None:
@@ -79,7 +83,7 @@ class SqliteReaders:
         self.local = threading.local()
         self.pool = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="sqlite-reader")
         self.opened: list[sqlite3.Connection] = []
-        self.deadline = self.work_deadline = 0.0
+        self.deadline = self.cpu_deadline = self.wall_deadline = self.work_deadline = 0.0
         self.inline = self._open()
         self.inline.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
 
@@ -95,7 +99,11 @@ class SqliteReaders:
         return conn
 
     def _past_deadline(self) -> bool:
-        return time.perf_counter() > self.deadline
+        # Wall time first (cheap); only past it is the thread's CPU time read (a system call).
+        now = time.perf_counter()
+        return now > self.deadline and (
+            now > self.wall_deadline or time.thread_time() > self.cpu_deadline
+        )
 
     def _connection(self) -> sqlite3.Connection:
         if getattr(self.local, "conn", None) is None:
@@ -109,7 +117,7 @@ class SqliteReaders:
             conn.execute("BEGIN")
             step = step or next(read)
             while True:
-                if conn is self.inline and time.perf_counter() > self.work_deadline:
+                if conn is self.inline and time.thread_time() > self.work_deadline:
                     raise _Moved(step)  # its own work (rendering) ran past INLINE_WORK_SECONDS
                 sql, values = step
                 rows = conn.execute(sql, values).fetchall()
@@ -124,7 +132,7 @@ class SqliteReaders:
             raise
         finally:
             if conn is self.inline:
-                self.deadline = math.inf  # (its commit is never interrupted)
+                self.deadline = self.wall_deadline = math.inf  # (its commit is never interrupted)
             if conn.in_transaction:
                 conn.execute("COMMIT")
 
@@ -132,8 +140,10 @@ class SqliteReaders:
         return self.drive(read, self._connection(), step)
 
     async def run(self, read: Read[T]) -> T:
-        self.deadline = time.perf_counter() + INLINE_SECONDS
-        self.work_deadline = self.deadline - INLINE_SECONDS + INLINE_WORK_SECONDS
+        now = time.perf_counter()
+        self.deadline, self.wall_deadline = now + INLINE_SECONDS, now + INLINE_WALL_SECONDS
+        cpu = time.thread_time()
+        self.cpu_deadline, self.work_deadline = cpu + INLINE_SECONDS, cpu + INLINE_WORK_SECONDS
         try:
             return self.drive(read, self.inline)
         except _Moved as moved:

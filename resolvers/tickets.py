@@ -11,8 +11,8 @@ from typing import Any, Literal
 from tortoise.expressions import Q, Subquery
 
 from models import CLOSED_STATUSES, Comment, Queue, Status, Ticket, TicketContact, TicketTag, User
-from resolvers import clock, custom_fields, events, validation, writes
-from resolvers.errors import Conflict, Forbidden, Invalid
+from resolvers import clock, custom_fields, events, limits, validation, writes
+from resolvers.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
 from resolvers.files import NewFile, Storage, attach, check_files
 from resolvers.pagination import Page, Window, paginate
 from resolvers.permissions import (
@@ -23,14 +23,6 @@ from resolvers.permissions import (
     visible_ticket,
     visible_tickets,
 )
-
-MAX_TAGS = 20
-MAX_CONTACTS = 20
-MAX_TITLE = 255
-MAX_DESCRIPTION = 100_000
-MAX_CUSTOM_FIELDS = 50
-MAX_CUSTOM_FIELD_DEPTH = 16  # lists and objects within a custom value (the JSON column's
-# encoder refuses more than 254)
 
 # Where each status may go. Asking for `open` on a closed ticket means reopening it.
 TRANSITIONS: dict[Status, set[Status]] = {
@@ -180,7 +172,9 @@ def parse_status(value: object, field: str = "status") -> Status:
         return Status(str(value).lower())
     except ValueError:
         choices = ", ".join(s.value for s in Status)
-        raise Invalid(field, f"Status must be one of: {choices}.") from None
+        raise Invalid(
+            field, f"Status must be one of: {choices}.", "invalid_choice", value=value
+        ) from None
 
 
 def utc(value: datetime, field: str) -> datetime:
@@ -192,8 +186,8 @@ def utc(value: datetime, field: str) -> datetime:
 
 
 def submitted_by(actor: Actor) -> TicketFilter | None:
-    """The tickets `actor` submitted (their e-mail is the submitter's: django-helpdesk's
-    user_tickets); None when they have no e-mail, so none."""
+    """The tickets `actor` submitted (their e-mail is the submitter's, exactly, case included:
+    django-helpdesk's user_tickets); None when they have no e-mail, so none."""
     return TicketFilter(submitter_email=actor.email) if actor.email else None
 
 
@@ -230,7 +224,7 @@ def filter_tickets(actor: Actor | None, filt: TicketFilter):
     if filt.updated_after is not None:
         tickets = tickets.filter(updated_at__gte=utc(filt.updated_after, "updated_after"))
     if filt.submitter_email:
-        tickets = tickets.filter(submitter_email=filt.submitter_email.lower())
+        tickets = tickets.filter(submitter_email=filt.submitter_email)
     return tickets
 
 
@@ -273,8 +267,8 @@ async def contacts_for(ticket_ids: list[int]) -> dict[int, list[str]]:
 def _tags(value: object) -> list[str]:
     if not isinstance(value, list | tuple):
         raise Invalid("tags", "tags must be a list of strings.")
-    if len(value) > MAX_TAGS:
-        raise Invalid("tags", f"At most {MAX_TAGS} tags.")
+    if len(value) > limits.TAGS:
+        raise Invalid("tags", f"At most {limits.TAGS} tags.")
     names = [validation.text("tags", v, max_length=64) for v in value]
     return list(dict.fromkeys(names))
 
@@ -284,16 +278,16 @@ def _contacts(value: object) -> list[str]:
         return []
     if not isinstance(value, list | tuple):
         raise Invalid("client_emails", "client_emails must be a list of e-mail addresses.")
-    if len(value) > MAX_CONTACTS:
-        raise Invalid("client_emails", f"At most {MAX_CONTACTS} addresses.")
+    if len(value) > limits.CONTACTS:
+        raise Invalid("client_emails", f"At most {limits.CONTACTS} addresses.")
     return list(dict.fromkeys(validation.email("client_emails", v) for v in value))
 
 
 def _custom_fields(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Invalid("custom_fields", "custom_fields must be an object.")
-    if len(value) > MAX_CUSTOM_FIELDS:
-        raise Invalid("custom_fields", f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+    if len(value) > limits.CUSTOM_FIELDS:
+        raise Invalid("custom_fields", f"At most {limits.CUSTOM_FIELDS} custom fields.")
     for key in value:
         validation.text("custom_fields", key, max_length=100)
     _check_json(value)
@@ -302,14 +296,15 @@ def _custom_fields(value: object) -> dict[str, Any]:
 
 def _check_json(value: object) -> None:
     """Every string in a custom value NUL-free, lists and objects nested at most
-    MAX_CUSTOM_FIELD_DEPTH deep (walked without recursion)."""
+    limits.CUSTOM_FIELD_DEPTH deep (walked without recursion)."""
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if depth > MAX_CUSTOM_FIELD_DEPTH:
+        if depth > limits.CUSTOM_FIELD_DEPTH:
             raise Invalid(
                 "custom_fields",
-                f"custom_fields may nest at most {MAX_CUSTOM_FIELD_DEPTH} lists or objects deep.",
+                f"custom_fields may nest at most {limits.CUSTOM_FIELD_DEPTH} lists or objects"
+                " deep.",
             )
         if isinstance(item, str):
             validation.no_nul("custom_fields", item)
@@ -329,14 +324,23 @@ def _datetime_or_none(field: str, value: object) -> datetime | None:
     raise Invalid(field, f"{field} must be a date-time.")
 
 
-async def _staff_user(field: str, user_id: object) -> User | None:
+async def _active_user(field: str, user_id: object, *, staff: bool) -> User | None:
     if user_id is None:
         return None
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise Invalid(field, f"{field} must be a user id.")
     user = await User.get_or_none(id=user_id)
-    if user is None or not user.is_active or not user.is_staff:
-        raise Invalid(field, f"User {user_id} does not exist or is not an active staff member.")
+    if user is None or not user.is_active:
+        raise Invalid(
+            field,
+            f"User {user_id} does not exist or is not active.",
+            "does_not_exist",
+            value=user_id,
+        )
+    if staff and not user.is_staff:
+        raise Invalid(
+            field, f"User {user_id} is not an active staff member.", "does_not_exist", value=user_id
+        )
     return user
 
 
@@ -350,9 +354,13 @@ async def _queue(queue_id: object, current: int | None) -> int | None:
         return queue_id
     queue = await Queue.get_or_none(id=queue_id).only("id", "archived_at")
     if queue is None:
-        raise Invalid("queue", f"Queue {queue_id} does not exist.")
+        raise Invalid(
+            "queue", f"Queue {queue_id} does not exist.", "does_not_exist", value=queue_id
+        )
     if queue.archived_at is not None:
-        raise Invalid("queue", f"Queue {queue_id} is archived: it takes no new tickets.")
+        raise Invalid(
+            "queue", f"Queue {queue_id} is archived: it takes no new tickets.", "not_allowed"
+        )
     return queue_id
 
 
@@ -365,12 +373,15 @@ Writer = Literal["customer", "customer_on_create", "staff"]
 @dataclass(frozen=True)
 class FieldSpec:
     """One writable ticket field: its check (the normalised value, or Invalid) and who may
-    write it (`customer_on_create`: customers when opening a ticket, then staff only). Every
-    field lands in `ticket.updated`'s `changes` diff, except status and assignee, which have
-    their own events."""
+    write it (`customer_on_create`: customers when opening a ticket, then staff only: the
+    queue and the priority, as every door's documented create examples send them);
+    `lenient`, when set, replaces the check under django-helpdesk's rules (`update_ticket`).
+    Every field lands in `ticket.updated`'s `changes` diff, except status and assignee, which
+    have their own events."""
 
     check: Check
     writer: Writer = "staff"
+    lenient: Check | None = None
 
 
 def _sync(check: Callable[[Any], Any]) -> Check:
@@ -399,15 +410,29 @@ async def _custom_values(actor: Actor, ticket: Ticket | None, value: Any) -> dic
 
 
 async def _merge_target(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
-    if value is not None:
-        target = await visible_ticket(actor, value)
-        if ticket is not None and target.id == ticket.id:
-            raise Invalid("merged_into", "A ticket cannot be merged into itself.")
+    """A visible ticket's id, other than the ticket's own (None: not merged)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("merged_into_id", "merged_into must be a ticket id.")
+    try:
+        await visible_ticket(actor, value)
+    except NotFound:
+        raise Invalid(
+            "merged_into_id", f"Ticket {value} does not exist.", "does_not_exist", value=value
+        ) from None
+    if ticket is not None and value == ticket.id:
+        raise Invalid("merged_into", "A ticket cannot be merged into itself.", "not_allowed")
     return value
 
 
 async def _assignee(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
-    user = await _staff_user("assigned_to", value)
+    user = await _active_user("assigned_to", value, staff=True)
+    return user.id if user else None
+
+
+async def _any_assignee(actor: Actor, ticket: Ticket | None, value: Any) -> int | None:
+    user = await _active_user("assigned_to", value, staff=False)
     return user.id if user else None
 
 
@@ -417,12 +442,12 @@ async def _queue_of(actor: Actor, ticket: Ticket | None, value: Any) -> int | No
 
 FIELDS: dict[str, FieldSpec] = {
     "title": FieldSpec(
-        _sync(lambda v: validation.text("title", v, max_length=MAX_TITLE)), "customer"
+        _sync(lambda v: validation.text("title", v, max_length=limits.TITLE)), "customer"
     ),
     "description": FieldSpec(
         _sync(
             lambda v: validation.text(
-                "description", v or "", max_length=MAX_DESCRIPTION, required=False
+                "description", v or "", max_length=limits.DESCRIPTION, required=False
             )
         ),
         "customer",
@@ -430,31 +455,59 @@ FIELDS: dict[str, FieldSpec] = {
     "tags": FieldSpec(_sync(lambda v: _tags(v)), "customer"),
     "custom_fields": FieldSpec(_custom_values, "customer"),
     "client_emails": FieldSpec(_sync(lambda v: _contacts(v)), "customer"),
-    "client_aliased_name": FieldSpec(_optional_text("client_aliased_name", MAX_TITLE), "customer"),
+    "client_aliased_name": FieldSpec(
+        _optional_text("client_aliased_name", limits.TITLE), "customer"
+    ),
     "status": FieldSpec(_sync(lambda v: parse_status(v)), "customer"),
     "queue_id": FieldSpec(_queue_of, "customer_on_create"),
-    "priority": FieldSpec(_sync(lambda v: validation.integer("priority", v, low=1, high=5))),
+    "priority": FieldSpec(
+        _sync(lambda v: validation.integer("priority", v, low=1, high=5)), "customer_on_create"
+    ),
     "submitter_email": FieldSpec(
-        _sync(lambda v: validation.email("submitter_email", v, required=False))
+        _sync(lambda v: validation.address("submitter_email", v, required=False))
     ),
     "due_date": FieldSpec(_sync(lambda v: _datetime_or_none("due_date", v))),
-    "resolution": FieldSpec(_optional_text("resolution", MAX_DESCRIPTION)),
+    "resolution": FieldSpec(_optional_text("resolution", limits.DESCRIPTION)),
     "message_ts": FieldSpec(_optional_text("message_ts", 32)),
     "on_hold": FieldSpec(_boolean("on_hold")),
     "merged_into_id": FieldSpec(_merge_target),
-    "assigned_to_id": FieldSpec(_assignee),
+    "assigned_to_id": FieldSpec(_assignee, lenient=_any_assignee),
 }
 
 
-async def _validated_fields(actor: Actor, ticket: Ticket | None, changes: dict[str, Any]) -> dict:
-    """Each requested change checked by its field's spec; returns the normalised values."""
+async def _validated_fields(
+    actor: Actor,
+    ticket: Ticket | None,
+    changes: dict[str, Any],
+    lenient: bool = False,
+    found: Collector | None = None,
+) -> dict:
+    """Each requested change checked by its field's spec (its lenient check when `lenient`);
+    returns the normalised values, or raises one Invalid listing every invalid field (with
+    those already in `found`)."""
+    found = found or Collector()
     clean: dict[str, Any] = {}
     for name, value in changes.items():
-        spec = FIELDS.get(name)
-        if spec is None:
-            raise Invalid(name, f"Unknown field {name!r}.")
-        clean[name] = await spec.check(actor, ticket, value)
+        with found.check():
+            spec = FIELDS.get(name)
+            if spec is None:
+                raise Invalid(name, f"Unknown field {name!r}.", "unknown_field")
+            check = spec.lenient if lenient and spec.lenient else spec.check
+            clean[name] = await check(actor, ticket, value)
+    found.raise_any()
     return clean
+
+
+async def field_errors(
+    actor: Actor | None, ticket: Ticket | None, changes: dict[str, Any], lenient: bool = False
+) -> list[FieldError]:
+    """What creating (`ticket` None) or changing `ticket` with `changes` would find invalid,
+    without writing: for a door that found problems of its own to report them all at once."""
+    try:
+        await _validated_fields(require_user(actor), ticket, changes, lenient)
+    except Invalid as exc:
+        return exc.fields
+    return []
 
 
 def _check_allowed(actor: Actor, changes: dict[str, Any], *, creating: bool = False) -> None:
@@ -465,15 +518,15 @@ def _check_allowed(actor: Actor, changes: dict[str, Any], *, creating: bool = Fa
     customer = ("customer", "customer_on_create") if creating else ("customer",)
     for name in changes:
         spec = FIELDS.get(name)
-        if spec is None:
-            raise Invalid(name, f"Unknown field {name!r}.")
-        if spec.writer not in customer:
+        if spec is not None and spec.writer not in customer:
             raise Forbidden(f"Only staff may change {name.removesuffix('_id')}.")
 
 
-def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor) -> Status:
+def _resolve_status(ticket: Ticket, wanted: Status, actor: Actor, lenient: bool = False) -> Status:
     if not actor.is_staff and wanted not in CUSTOMER_STATUSES:
         raise Forbidden(f"Customers cannot set status {wanted.value}.")
+    if lenient and actor.is_staff:
+        return wanted
     if ticket.is_closed and wanted == Status.OPEN:
         wanted = Status.REOPENED
     if wanted not in TRANSITIONS[ticket.status]:
@@ -559,17 +612,22 @@ async def create_ticket(
     description: str = "",
     files: list[NewFile] = (),
     storage: Storage | None = None,
+    lenient: bool = False,
     **fields: Any,
 ) -> Ticket:
-    """Open a ticket. `fields` are any of the writable fields (see FIELDS)."""
+    """Open a ticket. `fields` are any of the writable fields (see FIELDS); `lenient` as in
+    `update_ticket`."""
     actor = require_user(actor)
     _check_allowed(actor, fields, creating=True)
+    found = Collector()
     if "status" in fields:
-        raise Invalid("status", "A new ticket is always open.")
+        found.fields.append(FieldError("status", "A new ticket is always open.", "not_allowed"))
+        fields = {k: v for k, v in fields.items() if k != "status"}
+    with found.check():
+        check_files(list(files))
     clean = await _validated_fields(
-        actor, None, {"title": title, "description": description, **fields}
+        actor, None, {"title": title, "description": description, **fields}, lenient, found
     )
-    check_files(list(files))
     tags, contacts = clean.pop("tags", []), clean.pop("client_emails", [])
     now = clock.now()
     clean.setdefault("submitter_email", actor.email)
@@ -606,12 +664,15 @@ async def update_ticket(
     ticket_id: int,
     *,
     expected_updated_at: datetime | None = None,
+    lenient: bool = False,
     **changes: Any,
 ) -> Ticket:
     """Change any of a ticket's fields, its status or its assignee, as one transaction.
 
     `expected_updated_at` (optimistic concurrency): Conflict, and nothing changed, unless the
-    ticket's `updated_at` is still that instant."""
+    ticket's `updated_at` is still that instant. `lenient`: django-helpdesk's rules, which its
+    API door asks for: staff set exactly the status they send (no TRANSITIONS, no reopening
+    for `open`) and may assign any active user, not only staff."""
     actor = require_user(actor)
     _check_allowed(actor, changes)
     expected = None if expected_updated_at is None else utc(expected_updated_at, "updated_at")
@@ -620,9 +681,9 @@ async def update_ticket(
         require_opener(actor, ticket)
         if expected is not None and ticket.updated_at != expected:
             raise Conflict("The ticket has changed since expectedUpdatedAt; read it again.")
-        clean = await _validated_fields(actor, ticket, changes)
+        clean = await _validated_fields(actor, ticket, changes, lenient)
         if "status" in clean:
-            clean["status"] = _resolve_status(ticket, clean["status"], actor)
+            clean["status"] = _resolve_status(ticket, clean["status"], actor, lenient)
         await _write_changes(ticket, actor, clean)
     return ticket
 

@@ -18,7 +18,16 @@ from tortoise.expressions import Q
 
 from models import Role, User
 from observe import metrics
-from resolvers import clock, credentials, django_hashes, events, validation, writes
+from resolvers import (
+    clock,
+    credentials,
+    django_hashes,
+    events,
+    limits,
+    passwords,
+    validation,
+    writes,
+)
 from resolvers.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from resolvers.pagination import Keyset, Page, Slice, Window, paginate, paginate_by_id
 from resolvers.permissions import Actor, require_admin, require_staff, require_user
@@ -28,8 +37,7 @@ if TYPE_CHECKING:
 
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 MAX_EMAIL = 254
-MIN_PASSWORD = 8
-MAX_PASSWORD = 1024
+MAX_PASSWORD = limits.PASSWORD
 
 # argon2 runs in threads (argon2-cffi releases the GIL), at most HASH_CONCURRENCY at a time, so
 # it never stalls the event loop and a flood of password checks queues instead of eating every
@@ -49,6 +57,8 @@ _hash_threads = ThreadPoolExecutor(
 )
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None  # verified when the login names nobody, so timing tells nothing
+
+NAME = validation.max_length(User, "name")
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
@@ -91,20 +101,16 @@ def _needs_rehash(stored: str) -> bool:
     return bool(django_hashes.scheme(stored)) or _hasher.check_needs_rehash(stored)
 
 
-def check_password_strength(password: object, username: str = "") -> str:
+def check_password_strength(password: object, user: dict[str, str]) -> str:
+    """`password` unless the password rule (`resolvers.passwords`) refuses it: Invalid listing
+    every problem. `user`: the account's username, name and email."""
     if not isinstance(password, str):
         raise Invalid("password", "password must be a string.")
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(
-            "password",
-            f"This password is too short. It must contain at least {MIN_PASSWORD} characters.",
-        )
-    if len(password) > MAX_PASSWORD:
-        raise Invalid("password", "This password is too long.")
-    if password.isdigit():
-        raise Invalid("password", "This password is entirely numeric.")
-    if username and password.lower() == username.lower():
-        raise Invalid("password", "The password is too similar to the username.")
+    labels = (("username", "username"), ("name", "name"), ("email", "email address"))
+    attributes = tuple((label, user.get(key) or "") for key, label in labels)
+    found = passwords.problems(password, attributes)
+    if found:
+        raise Invalid.many([("password", message) for message in found])
     return password
 
 
@@ -125,7 +131,7 @@ async def create_user(
     if not USERNAME_RE.match(username):
         raise Invalid("username", "Usernames may contain letters, digits and @/./+/-/_ only.")
     email = validation.email("email", email, required=False)
-    name = validation.text("name", name, max_length=200, required=False)
+    name = validation.text("name", name, max_length=NAME, required=False)
     if slack_id:
         validation.no_nul("slack_id", slack_id)
     try:
@@ -134,7 +140,9 @@ async def create_user(
         raise Invalid("role", "role must be one of: admin, agent, customer.") from None
     password_hash = ""
     if password is not None:
-        password_hash = await _hash_off_loop(check_password_strength(password, username))
+        password_hash = await _hash_off_loop(
+            check_password_strength(password, {"username": username, "name": name, "email": email})
+        )
     if await User.filter(username=username).exists():
         raise Conflict(f"A user named {username!r} already exists.")
     if email and await User.filter(email=email).exists():
@@ -282,7 +290,11 @@ async def set_password(actor: Actor | None, user_id: int, password: str) -> None
     user = await User.get_or_none(id=user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found.")
-    password_hash = await _hash_off_loop(check_password_strength(password, user.username))
+    password_hash = await _hash_off_loop(
+        check_password_strength(
+            password, {"username": user.username, "name": user.name, "email": user.email}
+        )
+    )
     async with writes.transaction():
         await User.filter(id=user.id).update(password_hash=password_hash)
         payload = {"user_id": user.id, "username": user.username}

@@ -16,26 +16,37 @@ def text(field: str, value: object, *, max_length: int, required: bool = True) -
     no_nul(field, value)
     value = value.strip() if required else value
     if required and not value:
-        raise Invalid(field, f"{field} is required.")
+        raise Invalid(field, f"{field} is required.", "blank")
     if len(value) > max_length:
-        raise Invalid(field, f"{field} must be at most {max_length} characters.")
+        raise Invalid(
+            field, f"{field} must be at most {max_length} characters.", "too_long", max=max_length
+        )
+    return value
+
+
+def address(field: str, value: object, *, required: bool = True) -> str:
+    """An e-mail address, checked and kept as sent (a ticket's submitter, a custom value)."""
+    if not required and (value is None or value == ""):
+        return ""
+    value = text(field, value, max_length=254)
+    if not EMAIL_RE.match(value):
+        raise Invalid(field, f"{value!r} is not a valid e-mail address.", "invalid_email")
     return value
 
 
 def email(field: str, value: object, *, required: bool = True) -> str:
-    if not required and (value is None or value == ""):
-        return ""
-    value = text(field, value, max_length=254).lower()
-    if not EMAIL_RE.match(value):
-        raise Invalid(field, f"{value!r} is not a valid e-mail address.")
-    return value
+    """An e-mail address that identifies someone (an account's login, a ticket's client
+    e-mails, which give customers access): lower-cased, so it is one regardless of case."""
+    return address(field, value, required=required).lower()
 
 
 def integer(field: str, value: object, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(field, f"{field} must be an integer.")
     if not low <= value <= high:
-        raise Invalid(field, f"{field} must be between {low} and {high}.")
+        raise Invalid(
+            field, f"{field} must be between {low} and {high}.", "out_of_range", low=low, high=high
+        )
     return value
 
 

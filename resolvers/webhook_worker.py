@@ -13,23 +13,20 @@ import contextlib
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
 
-from models import Comment, Event, Ticket, User, WebhookDelivery
+from models import Event, User, WebhookDelivery
 from observe import metrics
-from resolvers import clock, outbound, tickets
-from resolvers.clock import timestamp
-from resolvers.webhooks import (
-    DELIVERED_AS,
-    PLATFORM_STATUS,
-    PRIORITY_NAMES,
-    receives,
-    user_ref,
-)
+from resolvers import clock, outbound, projections, reads, views
+from resolvers.projections import Row
+from resolvers.reads import Read
+from resolvers.webhooks import DELIVERED_AS, receives
 
 log = logging.getLogger("ticketgate.webhooks")
 
@@ -56,82 +53,66 @@ def sign(secret: str, body: bytes) -> str:
 # ---------------------------------------------------------------- payloads
 
 
-def _changes(changes: dict[str, Any]) -> dict[str, Any]:
-    """Changed fields in platform terms: priority names, `<name>_id` as `<name>` string ids."""
-    out: dict[str, Any] = {}
-    for name, change in changes.items():
-        if name == "priority":
-            change = {k: PRIORITY_NAMES.get(v) for k, v in change.items()}
-        elif name.endswith("_id"):
-            name = name.removesuffix("_id")
-            change = {k: None if v is None else str(v) for k, v in change.items()}
-        out[name] = change
-    return out
+@dataclass
+class EventView:
+    """What a delivery's body says about its event, read when it is sent: the ticket's
+    columns (the renderer's `ticket_columns`, None once deleted or no longer visible to the
+    webhook's owner), the comment's `COMMENT_COLUMNS`, and through `views.related` the
+    ticket's tags and every person named (the actor, the opener and assignee, a new user)."""
+
+    event: Event
+    kind: str  # the name it is delivered as (DELIVERED_AS)
+    ticket: Row | None
+    comment: Row | None
+    related: views.Related
 
 
-async def _ticket_data(event: Event, actor: User | None) -> dict[str, Any]:
-    ticket = await Ticket.get_or_none(id=event.ticket_id).select_related("opened_by", "assigned_to")
-    title = ticket.title if ticket else event.payload.get("title")
-    data: dict[str, Any] = {"id": str(event.ticket_id), "title": title}
-    if event.kind == "ticket.status_changed":  # exactly the reference's example
-        data["status"] = {k: PLATFORM_STATUS[v] for k, v in event.payload.items()}
-        data["updated_by"] = user_ref(actor)
-        return data
-    if ticket is not None:
-        data.update(
-            status=PLATFORM_STATUS[ticket.status.value],
-            priority=PRIORITY_NAMES.get(ticket.priority, "low"),
-            assigned_to=user_ref(ticket.assigned_to),
-        )
-    if event.kind == "ticket.created" and ticket is not None:
-        tags = await tickets.tags_for([ticket.id])
-        data.update(
-            description=ticket.description,
-            created_at=timestamp(ticket.created_at),
-            created_by=user_ref(ticket.opened_by),
-            tags=tags.get(ticket.id, []),
-            custom_fields=ticket.custom_fields,
-        )
-    elif event.kind == "ticket.updated":
-        data["changes"] = _changes(event.payload.get("changes", {}))
-    elif event.kind == "ticket.assigned":
-        data["changes"] = _changes({"assigned_to_id": event.payload})
-    data["updated_by"] = user_ref(actor)
-    return data
+COMMENT_COLUMNS = ("body", "created_at")
 
 
-async def payload(event: Event) -> dict[str, Any]:
-    """The body for `event`, shaped like the reference's example (`event`, `timestamp`, `data`).
+class Payloads(NamedTuple):
+    """How a webhook body is written (the wording is a door's: `server.py` registers platform
+    v1's with `use_payloads`, since the domain does not import the doors)."""
 
-    Event-specific parts (status previous/current, changes) come from the event; the rest of
-    the ticket is read at delivery time.
-    """
-    actor = await User.get_or_none(id=event.actor_id) if event.actor_id else None
-    kind = DELIVERED_AS.get(event.kind, event.kind)
-    data: dict[str, Any] = {}
-    if kind == "user.created":
-        user = await User.get_or_none(id=event.payload.get("user_id"))
-        data["user"] = {
-            "id": str(event.payload.get("user_id")),
-            "name": user.name if user else None,
-            "email": user.email if user else None,
-            "role": event.payload.get("role"),
-            "created_at": timestamp(event.created_at),
-            "created_by": user_ref(actor),
-        }
-    else:
-        data["ticket"] = await _ticket_data(event, actor)
-    if kind == "comment.created":
+    ticket_columns: Sequence[str]  # "id" first; "opened_by_id" and "assigned_to_id" among them
+    render: Callable[[EventView], dict[str, Any]]
+
+
+_payloads: Payloads | None = None
+
+
+def use_payloads(payloads: Payloads) -> None:
+    global _payloads
+    _payloads = payloads
+
+
+def event_view(event: Event, owner: User, columns: Sequence[str]) -> Read[EventView]:
+    """The `EventView` of `event` as the webhook's `owner` may see it: at most four
+    statements."""
+    ticket = None
+    if event.ticket_id is not None:
+        ticket = yield from projections.ticket_row(owner, event.ticket_id, columns)
+    comment = None
+    if event.kind == "comment.created":
         comment_id = event.payload.get("comment_id")
-        comment = await Comment.get_or_none(id=comment_id)
-        data["comment"] = {
-            "id": str(comment_id),
-            "content": comment.body if comment else None,
-            "is_internal": event.internal,
-            "created_at": timestamp(comment.created_at if comment else event.created_at),
-            "created_by": user_ref(actor),
-        }
-    return {"event": kind, "timestamp": timestamp(event.created_at), "data": data}
+        found = yield from projections.comments_by_ids([comment_id], COMMENT_COLUMNS)
+        comment = found.get(comment_id)
+    people = {event.actor_id}
+    if event.kind == "user.created":
+        people.add(event.payload.get("user_id"))
+    if ticket is not None:
+        people |= {ticket[columns.index("opened_by_id")], ticket[columns.index("assigned_to_id")]}
+    ids = [ticket[0]] if ticket is not None else []
+    rel = yield from views.related(ids, tags=True, people=people)
+    return EventView(event, DELIVERED_AS.get(event.kind, event.kind), ticket, comment, rel)
+
+
+async def payload(event: Event, owner: User) -> dict[str, Any]:
+    """The body for `event`, rendered by the registered `Payloads`; read at delivery time."""
+    if _payloads is None:
+        raise RuntimeError("No webhook payload renderer registered (use_payloads).")
+    view = await reads.run(event_view(event, owner, _payloads.ticket_columns))
+    return _payloads.render(view)
 
 
 # ---------------------------------------------------------------- delivery
@@ -152,7 +133,7 @@ async def _attempt(
     returns (status code or None, error text or None)."""
     webhook, event = delivery.webhook, delivery.event
     try:
-        body = orjson.dumps(await payload(event))
+        body = orjson.dumps(await payload(event, webhook.owner))
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,

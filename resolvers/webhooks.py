@@ -14,7 +14,7 @@ import ipaddress
 import secrets
 import socket
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import connections
@@ -39,32 +39,6 @@ DELIVERY_STATUSES = ("pending", "delivered", "failed")
 ANY_ACTIVE = "SELECT 1 FROM webhooks WHERE active LIMIT 1"
 MAX_WEBHOOKS = 100
 MIN_SECRET, MAX_SECRET = 16, 255
-
-# Platform v1 vocabulary: webhook payloads speak it, and rest/platform_v1/render.py renders with it.
-PLATFORM_STATUS = {
-    "open": "open",
-    "in_progress": "in_progress",
-    "reopened": "open",
-    "resolved": "resolved",
-    "closed": "closed",
-    "duplicate": "closed",
-}
-PRIORITY_NAMES = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "low"}
-PERSON_COLUMNS = ("name", "email")
-
-
-class Person(NamedTuple):
-    """A user's `PERSON_COLUMNS`, as `projections.users_by_ids` reads them, with their id."""
-
-    id: int
-    name: str
-    email: str
-
-
-def user_ref(user: User | Person | None) -> dict[str, Any] | None:
-    """A user as the reference embeds one: from a model, or from a `Person` built of a row."""
-    return None if user is None else {"id": str(user.id), "name": user.name, "email": user.email}
-
 
 # ---------------------------------------------------------------- target checks
 

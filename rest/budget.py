@@ -1,9 +1,10 @@
 """One request budget across every door (`resolvers.ratelimit.spend_request`).
 
-`server.py` puts `RequestBudget` in front of each door, inside its `DialectGuard`: it names
-the caller once (`web.caller`, cached on the request for the door), spends one request
-from that caller's budget and, when none is left, answers 429 with `Retry-After` in the door's
-own error format without running the door. Answered before any door runs: 304s
+`server.py` puts `RequestBudget` in front of each door, outside its `DialectGuard` (so the
+guard's own answers, a 413 or a 500, carry the budget's headers too): it names the caller once
+(`web.caller`, cached on the request for the door), spends one request from that caller's
+budget (per API key, `auth.api_key_id`) and, when none is left, answers 429 with `Retry-After`
+in the door's own error format without running the door. Answered before any door runs: 304s
 (rest/conditional.py), `/healthz` and `/readyz` spend nothing.
 """
 
@@ -15,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resolvers import auth
 from resolvers.errors import DomainError, RateLimited
 from resolvers.ratelimit import Budget, spend_request
-from rest.kit.guard import ErrorRenderer
+from rest.kit.guard import ErrorRenderer, unexpected
 from web import caller, client_address
 
 
@@ -38,34 +40,24 @@ class RequestBudget:
         headers: bool = False,
         throttled: Callable[[str, int], Response] | None = None,
     ) -> None:
-        self.app, self.headers = app, headers
+        self.app, self.headers, self.render = app, headers, render
         self.throttled = throttled or (lambda message, seconds: render(429, message))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
         try:
-            actor = await caller(request)
-        except DomainError:  # a wrong or throttled credential: the door answers it
-            actor = None
-        settings = request.app.state.settings
-        try:
-            budget = await spend_request(
-                request.app.state.rate_limiter,
-                actor,
-                client_address(request),
-                standard=settings.rate_limit_standard,
-                premium=settings.rate_limit_premium,
-                report=self.headers,
-            )
+            budget = await self._spend(Request(scope))
         except RateLimited as exc:
             response = self.throttled(throttled_message(exc.retry_after), exc.retry_after)
             response.headers["Retry-After"] = str(exc.retry_after)
             if self.headers:
                 response.headers.update(_budget_headers(exc.budget))
             await response(scope, receive, send)
+            return
+        except Exception:  # (a store that cannot be reached): the door's 500, as the guard's
+            await unexpected(scope, self.render)(scope, receive, send)
             return
         if budget is None:
             await self.app(scope, receive, send)
@@ -78,6 +70,22 @@ class RequestBudget:
             await send(message)
 
         await self.app(scope, receive, send_with_budget)
+
+    async def _spend(self, request: Request) -> Budget | None:
+        try:
+            actor = await caller(request)
+        except DomainError:  # a wrong or throttled credential: the door answers it
+            actor = None
+        settings = request.app.state.settings
+        return await spend_request(
+            request.app.state.rate_limiter,
+            actor,
+            client_address(request),
+            standard=settings.rate_limit_standard,
+            premium=settings.rate_limit_premium,
+            api_key=auth.api_key_id(request.headers) if actor else None,
+            report=self.headers,
+        )
 
 
 def _budget_headers(budget: Budget) -> dict[str, str]:

@@ -1,5 +1,7 @@
 """The dialects `server.py` mounts: prefix, routes, the error renderer of its guard, and any
-middleware of its own. Longer prefixes first: the first match wins."""
+middleware of its own. Longer prefixes first: the first match wins. `WEBHOOK_PAYLOADS`: the
+words webhook bodies speak (platform v1's, whose reference documents them), which `server.py`
+hands to the webhook worker, as the domain never imports a door."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from starlette.routing import BaseRoute
 
 from rest import control_panel, helpdesk, nephthys, platform_v1
 from rest.kit.guard import ErrorRenderer
+from rest.platform_v1.render import WEBHOOK_PAYLOADS
+
+__all__ = ["DIALECTS", "WEBHOOK_PAYLOADS", "Dialect"]
 
 
 @dataclass(frozen=True)
@@ -33,5 +38,11 @@ DIALECTS: list[Dialect] = [
     Dialect("nephthys", "/api", nephthys.routes, nephthys.error_response),
     Dialect("control_panel", "/support", control_panel.routes, control_panel.error_response),
     # its routes include the legacy POST API's
-    Dialect("helpdesk", "/helpdesk/api", helpdesk.routes, helpdesk.error_response),
+    Dialect(
+        "helpdesk",
+        "/helpdesk/api",
+        helpdesk.routes,
+        helpdesk.error_response,
+        helpdesk.MIDDLEWARE,
+    ),
 ]

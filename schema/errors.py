@@ -32,7 +32,9 @@ def _with_extensions(error: GraphQLError, message: str, extensions: dict) -> Gra
 def domain_extensions(exc: DomainError) -> dict:
     extensions: dict = {"code": exc.code}
     if isinstance(exc, Invalid):
-        extensions["fields"] = [{"field": f, "message": m} for f, m in exc.fields]
+        extensions["fields"] = [
+            {"field": e.field, "message": e.message, "code": e.code} for e in exc.fields
+        ]
     if isinstance(exc, RateLimited):
         extensions["retryAfter"] = exc.retry_after
     return extensions

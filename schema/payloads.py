@@ -47,13 +47,27 @@ class UserError:
 
 
 EXPECTED = (Invalid, NotFound, Forbidden, Conflict)
+# Domain field names → the inputs' names where they differ (others are camel-cased).
+INPUT_NAMES = {
+    "queue_id": "queue",
+    "assigned_to_id": "assignedTo",
+    "merged_into_id": "into",
+    "merged_into": "into",
+}
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
     """The userErrors reporting an expected domain error (every field of an Invalid)."""
     code = UserErrorCode(exc.code)
     if isinstance(exc, Invalid):
-        return [UserError(field=to_camel_case(f), message=m, code=code) for f, m in exc.fields]
+        return [
+            UserError(
+                field=INPUT_NAMES.get(e.field) or to_camel_case(e.field),
+                message=e.message,
+                code=code,
+            )
+            for e in exc.fields
+        ]
     return [UserError(field=None, message=exc.message, code=code)]
 
 

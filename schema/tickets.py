@@ -13,9 +13,9 @@ from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from resolvers import comments, slices, tickets
+from resolvers import comments, limits, slices, tickets
 from resolvers.errors import Invalid
-from resolvers.files import MAX_FILE_BYTES, MAX_FILES_PER_ITEM, NewFile
+from resolvers.files import NewFile
 from resolvers.tickets import TicketFilter, TicketOrder
 from rest.kit.http import new_file
 from schema.connections import (
@@ -162,8 +162,8 @@ class CreateTicketInput:
     )
     attachments: list[Upload] | None = strawberry.field(
         default=None,
-        description=f"Files (GraphQL multipart request), at most {MAX_FILES_PER_ITEM} of at"
-        f" most {MAX_FILE_BYTES // (1024 * 1024)} MiB each.",
+        description=f"Files (GraphQL multipart request), at most {limits.FILES_PER_ITEM} of at"
+        f" most {limits.FILE_BYTES // (1024 * 1024)} MiB each.",
     )
 
 
@@ -237,8 +237,8 @@ class AddCommentInput:
     )
     attachments: list[Upload] | None = strawberry.field(
         default=None,
-        description=f"Files (GraphQL multipart request), at most {MAX_FILES_PER_ITEM} of at"
-        f" most {MAX_FILE_BYTES // (1024 * 1024)} MiB each.",
+        description=f"Files (GraphQL multipart request), at most {limits.FILES_PER_ITEM} of at"
+        f" most {limits.FILE_BYTES // (1024 * 1024)} MiB each.",
     )
 
 
@@ -306,8 +306,8 @@ async def _files(uploads: list | None) -> list[NewFile]:
     """The uploaded files of a multipart request, read up to the domain's limits."""
     if not uploads:
         return []
-    if len(uploads) > MAX_FILES_PER_ITEM:
-        raise Invalid("attachments", f"At most {MAX_FILES_PER_ITEM} files may be attached.")
+    if len(uploads) > limits.FILES_PER_ITEM:
+        raise Invalid("attachments", f"At most {limits.FILES_PER_ITEM} files may be attached.")
     if not all(isinstance(u, UploadFile) for u in uploads):
         raise Invalid("attachments", "Send files as a GraphQL multipart request.")
     return [await new_file(u, "upload") for u in uploads]

@@ -317,7 +317,12 @@ async def test_a_failing_mutation_does_not_hide_another(client, agent, customer)
     assert body["data"]["bad"] == {
         "ticket": None,
         "userErrors": [
-            {"field": "title", "message": "title is required.", "code": "BAD_USER_INPUT"}
+            {"field": "title", "message": "title is required.", "code": "BAD_USER_INPUT"},
+            {
+                "field": "clientEmails",
+                "message": "'x' is not a valid e-mail address.",
+                "code": "BAD_USER_INPUT",
+            },
         ],
     }
     assert body["data"]["gone"] == {
@@ -325,6 +330,42 @@ async def test_a_failing_mutation_does_not_hide_another(client, agent, customer)
         "userErrors": [{"field": None, "message": "Ticket 999 not found.", "code": "NOT_FOUND"}],
     }
     assert await tickets.filter_tickets(agent, tickets.TicketFilter()).count() == 1
+
+
+async def test_every_invalid_field_is_a_user_error(client, agent):
+    """createTicket and updateTicket report each invalid field of their input, not the first."""
+    token = await token_for(agent)
+    fields = "ticket { id } userErrors { field message code }"
+    body = await gql(
+        client,
+        'mutation { createTicket(input: {title: "", priority: 9, queue: "999",'
+        f' clientEmails: ["nobody"]}}) {{ {fields} }} }}',
+        token,
+    )
+    assert body["data"]["createTicket"]["ticket"] is None
+    assert [(e["field"], e["code"]) for e in body["data"]["createTicket"]["userErrors"]] == [
+        ("title", "BAD_USER_INPUT"),
+        ("priority", "BAD_USER_INPUT"),
+        ("queue", "BAD_USER_INPUT"),
+        ("clientEmails", "BAD_USER_INPUT"),
+    ]
+    ticket = await tickets.create_ticket(agent, title="VPN down")
+    body = await gql(
+        client,
+        'mutation($id: ID!) { updateTicket(input: {id: $id, title: " ", priority: 0,'
+        f' tags: [""], queue: "999"}}) {{ {fields} }} }}',
+        token,
+        id=str(ticket.id),
+    )
+    assert "errors" not in body, body
+    errors = body["data"]["updateTicket"]["userErrors"]
+    assert {e["field"]: e["message"] for e in errors} == {
+        "title": "title is required.",
+        "priority": "priority must be between 1 and 5.",
+        "tags": "tags is required.",
+        "queue": "Queue 999 does not exist.",
+    }
+    assert (await tickets.get_ticket(agent, ticket.id)).title == "VPN down"  # nothing changed
 
 
 async def test_unexpected_mutation_errors_stay_top_level_and_masked(client, agent, monkeypatch):
@@ -642,7 +683,11 @@ async def test_date_times_with_no_utc_equivalent_are_bad_input(client, agent):
             d=when,
         )
         assert body["errors"][0]["extensions"]["fields"] == [
-            {"field": "created_after", "message": "created_after is out of range in UTC."}
+            {
+                "field": "created_after",
+                "message": "created_after is out of range in UTC.",
+                "code": "invalid",
+            }
         ]
         body = await gql(
             client,

@@ -29,7 +29,7 @@ async def test_hold_and_merge(client, agent, customer):
     body = await gql(client, merge, staff, into=str(second.id))
     assert body["data"]["mergeTicket"]["userErrors"] == [
         {
-            "field": "mergedInto",
+            "field": "into",
             "message": "A ticket cannot be merged into itself.",
             "code": "BAD_USER_INPUT",
         }

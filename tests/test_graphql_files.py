@@ -3,8 +3,7 @@ their download links, with the REST doors' limits and permission rules."""
 
 import json
 
-from resolvers import tickets
-from resolvers.files import MAX_FILE_BYTES
+from resolvers import limits, tickets
 from tests.helpers import bearer, gql, token_for
 
 FIELDS = "ticket { number attachments { id filename mimeType size url } } userErrors { field code }"
@@ -95,7 +94,7 @@ async def test_upload_limits_are_the_rest_doors(client, agent):
         "ticket": None,
         "userErrors": [{"field": "attachments", "code": "BAD_USER_INPUT"}],
     }
-    big = [("big.bin", b"x" * (MAX_FILE_BYTES + 1), "application/octet-stream")]
+    big = [("big.bin", b"x" * (limits.FILE_BYTES + 1), "application/octet-stream")]
     response = await _multipart(client, token, CREATE % FIELDS, big)
     assert response.json()["data"]["createTicket"]["userErrors"] == [
         {"field": "attachments", "code": "BAD_USER_INPUT"}

@@ -4,11 +4,12 @@ reference/004_90a83a2e676d0d11.txt and the helpdesk section of FACTS.md."""
 from __future__ import annotations
 
 import base64
+from itertools import pairwise
 
 import pytest
 
-from models import Status, User
-from resolvers import comments, queues, tickets, users
+from models import Event, Status, User
+from resolvers import comments, events, queues, tickets, users
 from resolvers.permissions import SYSTEM
 from tests.helpers import PASSWORD, gql, token_for
 
@@ -228,7 +229,7 @@ async def test_create_validation_errors_are_drf_shaped(client, staff, queue):
     }
     # the original checks the description (its form's body) only once the rest is valid
     response = await post_ticket(client, staff, description=" ")
-    assert response.json() == {"description": ["This field is required."]}
+    assert response.json() == {"body": ["This field is required."]}
     response = await post_ticket(client, staff, queue=99, priority=9, due_date="soon")
     assert response.json() == {
         "queue": ['Invalid pk "99" - object does not exist.'],
@@ -242,6 +243,43 @@ async def test_create_validation_errors_are_drf_shaped(client, staff, queue):
     assert response.json() == {
         "queue": ["Incorrect type. Expected pk value, received str."],
         "title": ["Ensure this field has no more than 200 characters."],
+    }
+
+
+async def test_every_invalid_field_is_listed(client, staff, agent, queue):
+    """The door's own checks and the domain's (e-mail, assignee, merge target) answer together,
+    each field in DRF's words."""
+    response = await post_ticket(
+        client,
+        staff,
+        priority=0,
+        submitter_email="not-an-address",
+        assigned_to=99999,
+        merged_to=88888,
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "priority": ['"0" is not a valid choice.'],
+        "submitter_email": ["Enter a valid email address."],
+        "assigned_to": ['Invalid pk "99999" - object does not exist.'],
+        "merged_to": ['Invalid pk "88888" - object does not exist.'],
+    }
+    # alone, an unknown merge target is refused on create as well (then ignored when valid)
+    response = await post_ticket(client, staff, merged_to=88888)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"merged_to": ['Invalid pk "88888" - object does not exist.']},
+    )
+    ticket = await new_ticket(agent, queue)
+    response = await client.patch(
+        f"{API}/tickets/{ticket.id}/",
+        json={"title": "", "on_hold": "maybe", "merged_to": ticket.id},
+        headers=staff,
+    )
+    assert response.json() == {
+        "title": ["This field may not be blank."],
+        "on_hold": ["Must be a valid boolean."],
+        "merged_to": ["A ticket cannot be merged into itself."],
     }
 
 
@@ -291,7 +329,9 @@ async def test_retrieve_update_partial_update_delete(client, staff, agent, queue
     assert (await client.get(f"{API}/tickets/abc/", headers=staff)).status_code == 404
 
 
-async def test_status_mapping_and_transitions(client, staff, agent, queue):
+async def test_status_mapping_and_any_status_recorded(client, staff, agent, queue):
+    """Staff set exactly the status they send, with no flow (issue 17 difference 6); each
+    change is still a status event, previous → current, one after the other."""
     ticket = await new_ticket(agent, queue)
     await tickets.update_ticket(agent, ticket.id, status=Status.IN_PROGRESS)
     url = f"{API}/tickets/{ticket.id}/"
@@ -299,14 +339,15 @@ async def test_status_mapping_and_transitions(client, staff, agent, queue):
     unchanged = await client.patch(url, json={"status": 1}, headers=staff)
     assert unchanged.status_code == 200
     assert (await tickets.get_ticket(agent, ticket.id)).status == Status.IN_PROGRESS
-    resolved = await client.patch(url, json={"status": 3}, headers=staff)
-    assert resolved.json()["status"] == 3
-    refused = await client.patch(url, json={"status": 5}, headers=staff)
-    assert refused.status_code == 400 and list(refused.json()) == ["status"]
-    reopened = await client.patch(url, json={"status": 2}, headers=staff)
-    assert reopened.json()["status"] == 2
+    for number in (3, 5, 4, 1, 2):  # resolved → duplicate, closed → open: outside the flow
+        answer = await client.patch(url, json={"status": number}, headers=staff)
+        assert (answer.status_code, answer.json()["status"]) == (200, number)
     data = await gql(client, TICKET_QUERY, await token_for(agent), id=str(ticket.id))
     assert data["data"]["ticket"]["status"] == "REOPENED"
+    changed = Event.filter(ticket_id=ticket.id, kind=events.TICKET_STATUS_CHANGED).order_by("id")
+    pairs = [(e.payload["previous"], e.payload["current"]) for e in await changed]
+    walk = ["open", "in_progress", "resolved", "duplicate", "closed", "open", "reopened"]
+    assert pairs == list(pairwise(walk))
 
 
 async def test_merged_to_maps_to_merged_into_and_refuses_unknown(client, staff, agent, queue):
@@ -328,7 +369,7 @@ async def test_list_pagination_and_status_filter(client, staff, agent, queue):
     page = (await client.get(f"{API}/tickets/?page_size=3", headers=staff)).json()
     assert page["count"] == 7 and [t["id"] for t in page["results"]] == [t.id for t in made[:3]]
     assert page["previous"] is None
-    assert page["next"] == f"http://testserver{API}/tickets/?page_size=3&page=2"
+    assert page["next"] == f"http://testserver{API}/tickets/?page=2&page_size=3"  # sorted, as DRF
     page2 = (await client.get(page["next"], headers=staff)).json()
     assert page2["previous"] == f"http://testserver{API}/tickets/?page_size=3"
     last = (await client.get(f"{API}/tickets/?page_size=3&page=3", headers=staff)).json()
@@ -498,8 +539,14 @@ async def test_followup_attachments_crud(client, staff, agent, queue):
     assert created.status_code == 201, created.text
     body = created.json()
     assert set(body) == ATTACHMENT_FIELDS and body["followup"] == comment.id and body["size"] == 4
+    named_first = await client.post(
+        f"{API}/followups-attachments/",
+        data={"followup": str(comment.id)},
+        files={"file": ("a.txt", b"a", "text/plain")},
+        headers=staff,
+    )
     listed = (await client.get(f"{API}/followups-attachments/", headers=staff)).json()
-    assert listed["results"] == [body]
+    assert listed["results"] == [named_first.json(), body]  # by file name, as the original
     url = f"{API}/followups-attachments/{body['id']}/"
     assert (await client.get(url, headers=staff)).json() == body
     assert (await client.get(body["file"], headers=staff)).content == b"line"
@@ -677,9 +724,9 @@ async def test_head_is_answered_like_get(client, staff, agent, queue):
 
 
 async def test_refused_attachment_creates_nothing(client, staff, queue, monkeypatch):
-    from resolvers import files
+    from resolvers import limits
 
-    monkeypatch.setattr(files, "MAX_FILE_BYTES", 3)
+    monkeypatch.setattr(limits, "FILE_BYTES", 3)
     response = await client.post(
         f"{API}/tickets/",
         data={"queue": "1", "title": "t", "description": "d", "priority": "3"},
@@ -759,3 +806,90 @@ async def test_durations_too_long_for_a_timedelta_are_field_errors(
         400,
         {"time_spent": ["The number of days must be between -999999999 and 999999999."]},
     )
+
+
+# ---------------------------------------------------------------- DRF's words and headers
+
+
+async def test_malformed_json_is_drfs_parse_error_with_pythons_reason(client, staff, queue):
+    for raw, reason in (
+        (b'{"title": ', "Expecting value: line 1 column 11 (char 10)"),
+        (b'{"priority": NaN}', "Out of range float values are not JSON compliant: 'NaN'"),
+    ):
+        response = await client.post(
+            f"{API}/tickets/", content=raw, headers={**staff, "Content-Type": "application/json"}
+        )
+        assert (response.status_code, response.json()) == (
+            400,
+            {"detail": f"JSON parse error - {reason}"},
+        )
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/", "GET, HEAD, OPTIONS"),
+        ("/tickets/", "GET, POST, HEAD, OPTIONS"),
+        ("/tickets/{id}/", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"),
+        ("/tickets/999/", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"),  # a 404 too
+        ("/user_tickets/", "GET, HEAD, OPTIONS"),
+        ("/followups-attachments/{id}/", "GET, DELETE, HEAD, OPTIONS"),
+        ("/users/", "POST, OPTIONS"),  # a 405
+    ],
+)
+async def test_every_answer_of_a_view_names_its_methods(client, staff, agent, queue, path, allow):
+    ticket = await new_ticket(agent, queue)
+    response = await client.get(API + path.format(id=ticket.id), headers=staff)
+    assert response.headers["allow"] == allow
+    anonymous = await client.get(API + path.format(id=ticket.id))
+    assert anonymous.headers["allow"] == allow  # (DRF's 403 as well)
+    assert "allow" not in (await client.get(f"{API}/no/such/path/")).headers  # the router's 404
+
+
+async def test_options_answers_drfs_metadata(client, staff, admin, agent, customer, queue):
+    response = await client.options(f"{API}/tickets/", headers=staff)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "Ticket List"
+    assert body["parses"] == [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ]
+    fields = body["actions"]["POST"]
+    assert fields["title"] == {
+        "type": "string",
+        "required": True,
+        "read_only": False,
+        "label": "Title",
+        "max_length": 200,
+    }
+    assert fields["status"]["choices"][0] == {"value": 1, "display_name": "Open"}
+    assert fields["followup_set"]["child"]["children"]["comment"]["type"] == "string"
+    ticket = await new_ticket(agent, queue)
+    item = (await client.options(f"{API}/tickets/{ticket.id}/", headers=staff)).json()
+    assert item["name"] == "Ticket Instance" and set(item["actions"]) == {"PUT"}
+    missing = await client.options(f"{API}/tickets/999/", headers=staff)
+    assert missing.status_code == 200 and "actions" not in missing.json()
+    mine = await client.options(f"{API}/user_tickets/", headers=basic("customer"))
+    assert mine.status_code == 200 and "actions" not in mine.json()
+    assert (await client.options(f"{API}/tickets/")).json() == {
+        "detail": "Authentication credentials were not provided."
+    }
+    agents = (await client.options(f"{API}/users/", headers=staff)).json()
+    assert "actions" not in agents  # creating users needs an admin
+    admins = (await client.options(f"{API}/users/", headers=basic("admin"))).json()
+    assert admins["actions"]["POST"]["password"]["required"] is True
+
+
+async def test_options_describes_the_custom_fields(client_with, agent, queue):
+    fields = '[{"name": "order_no", "label": "Order", "data_type": "varchar", "max_length": 20}]'
+    async with client_with(helpdesk_custom_fields=fields) as client:
+        body = (await client.options(f"{API}/tickets/", headers=basic("agent"))).json()
+    assert body["actions"]["POST"]["custom_order_no"] == {
+        "type": "string",
+        "required": False,
+        "read_only": False,
+        "label": "Order",
+        "max_length": 20,
+    }

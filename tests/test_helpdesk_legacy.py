@@ -144,6 +144,16 @@ async def test_create_ticket_form_errors_as_text(client, agent, queue):
         "\n* title\n  * Ensure this value has at most 100 characters (it has 101)."
         "\n* priority\n  * Select a valid choice. 9 is not one of the available choices.",
     )
+    # the form's own problems and the domain's (e-mail, assignee) answer together
+    plain(
+        await call(
+            client, "create_ticket", queue=str(queue.id), submitter_email="x", assigned_to="999"
+        ),
+        400,
+        "* title\n  * This field is required.\n* body\n  * This field is required."
+        "\n* submitter_email\n  * Enter a valid email address."
+        "\n* assigned_to\n  * Select a valid choice. 999 is not one of the available choices.",
+    )
 
 
 async def test_delete_ticket_needs_confirmation(client, agent, queue):

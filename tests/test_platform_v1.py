@@ -15,7 +15,7 @@ from models import User
 from resolvers import auth, users
 from resolvers.ratelimit import RateLimiter
 from server import build_app
-from tests.helpers import PASSWORD, bearer, gql, make_user, token_for
+from tests.helpers import PASSWORD, basic, bearer, gql, make_user, token_for
 
 API = "/api/v1"
 PRIORITY_ERROR = {
@@ -179,6 +179,21 @@ async def test_create_ticket_as_documented(client, customer):
     assert_error(await client.get(path), 401, "unauthorized")
 
 
+async def test_a_customer_opens_a_ticket_with_any_priority_but_cannot_change_it(client, customer):
+    """Issue 17: the documented create example, sent by a customer, works with every priority
+    (one domain rule: customers pick it when opening a ticket); changing it is for staff."""
+    headers = await login(client, customer)
+    for name in ("low", "medium", "high", "critical"):
+        data = await new_ticket(client, headers, priority=name)
+        assert data["priority"] == name
+        fetched = await client.get(f"{API}/tickets/{data['id']}", headers=headers)
+        assert fetched.json()["data"]["priority"] == name
+    later = await client.patch(
+        f"{API}/tickets/{data['id']}", json={"priority": "low"}, headers=headers
+    )
+    assert_error(later, 403, "forbidden")
+
+
 async def test_attachment_download_is_authorized(client, customer, other_customer):
     data = await new_ticket(
         client,
@@ -231,7 +246,7 @@ async def test_create_ticket_validation(client, customer):
     unknown = await client.post(f"{API}/tickets", json={"title": "x", "colour": 1}, headers=headers)
     assert assert_error(unknown, 422, "invalid_input")["details"][0]["field"] == "colour"
     staff_only = await client.post(
-        f"{API}/tickets", json={"title": "x", "priority": "high"}, headers=headers
+        f"{API}/tickets", json={"title": "x", "assigned_to": str(customer.id)}, headers=headers
     )
     assert_error(staff_only, 403, "forbidden")
     not_object = await client.post(f"{API}/tickets", json=[1, 2], headers=headers)
@@ -567,6 +582,18 @@ async def test_body_too_large_and_unexpected_errors_keep_the_format(
         big = await c.post(f"{API}/tickets", json={"title": "x" * 2000}, headers=headers)
         assert_error(big, 413, "payload_too_large")
 
+        async def chunks():  # no Content-Length: refused while streaming
+            for _ in range(3):
+                yield b"x" * 600
+
+        streamed = await c.post(f"{API}/tickets", content=chunks(), headers=headers)
+        assert_error(streamed, 413, "payload_too_large")
+        malformed = await c.post(f"{API}/tickets", content=b"{", headers=headers)
+        assert_error(malformed, 400, "bad_request")
+        # "Rate limit headers are included in all responses", the guard's answers too
+        budgets = [int(r.headers["X-RateLimit-Remaining"]) for r in (big, streamed, malformed)]
+        assert budgets == [99, 98, 97]
+
         async def boom(*args, **kwargs):
             raise RuntimeError("database on fire")
 
@@ -574,6 +601,7 @@ async def test_body_too_large_and_unexpected_errors_keep_the_format(
         crashed = await c.get(f"{API}/users/me", headers=headers)
         error = assert_error(crashed, 500, "internal_error")
         assert "fire" not in error["message"]
+        assert crashed.headers["X-RateLimit-Remaining"] == "96"
 
 
 async def test_rate_limit_headers_and_429_in_memory(client, customer):
@@ -596,6 +624,24 @@ async def test_rate_limit_headers_and_429_in_memory(client, customer):
     anonymous = await client.get(f"{API}/tickets")
     assert anonymous.status_code == 401
     assert anonymous.headers["X-RateLimit-Limit"] == "100"
+
+
+async def test_each_api_key_has_its_own_budget_and_a_jwt_is_the_users_key(client, agent):
+    """ "Rate limits are applied on a per-API key basis": each of a user's tokens counts
+    alone; a JWT (and a password) spends the user's own key."""
+    one, two = bearer(await token_for(agent)), bearer(await token_for(agent))
+    jwt = await login(client, agent)
+
+    async def remaining(headers) -> int:
+        response = await client.get(f"{API}/users/me", headers=headers)
+        assert response.status_code == 200, response.text
+        return int(response.headers["X-RateLimit-Remaining"])
+
+    assert [await remaining(one) for _ in range(3)] == [99, 98, 97]
+    assert await remaining(two) == 99
+    assert await remaining({"X-Token": one["Authorization"].split()[1]}) == 96  # same key
+    assert await remaining(jwt) == 99
+    assert await remaining(basic(agent.username)) == 98  # the user's key, too
 
 
 async def test_premium_accounts_get_300(client):

@@ -51,13 +51,38 @@ async def test_a_read_past_its_budget_moves_to_a_thread(customer, monkeypatch, f
     assert [v for v, _ in await reads.run(_where_each_step_ran(2))] == [0, 1]
 
 
+@pytest.mark.parametrize("wall_limit, moves", [(5.0, False), (0.01, True)])
+async def test_only_the_reads_own_cpu_time_counts_until_the_wall_limit(
+    customer, monkeypatch, fresh_readers, wall_limit, moves
+):
+    """Time the read spends not running (preempted, waiting for the GIL) keeps it on the loop
+    (a busy machine would otherwise move every read to the pool); waiting past the wall limit
+    (the disk) moves it."""
+    monkeypatch.setattr(reads, "INLINE_SECONDS", 0.005)
+    monkeypatch.setattr(reads, "INLINE_WALL_SECONDS", wall_limit)
+    monkeypatch.setattr(reads, "PROGRESS_STEPS", 1)
+    slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)"
+
+    def read():
+        yield ("SELECT 1", [])
+        time.sleep(0.03)  # wall time passes, no CPU time
+        rows = yield (f"{slow} SELECT COUNT(*) FROM n", [])
+        return rows[0][0], threading.current_thread().name
+
+    count, thread = await reads.run(read())
+    assert count == 50
+    assert thread.startswith("sqlite-reader") is moves
+
+
 async def test_a_read_whose_own_work_runs_past_its_budget_moves_to_a_thread(customer):
     """Rendering between statements counts too (a costly GraphQL document would otherwise hold
     the event loop for all of its rows)."""
 
     def read():
         rows = yield ("SELECT 1", [])
-        time.sleep(2 * reads.INLINE_WORK_SECONDS)  # (stands for rendering the rows)
+        busy_until = time.thread_time() + 2 * reads.INLINE_WORK_SECONDS
+        while time.thread_time() < busy_until:  # (stands for rendering the rows: CPU time)
+            pass
         rows = yield ("SELECT ?", [rows[0][0] + 1])
         return rows[0][0], threading.current_thread().name
 

@@ -405,13 +405,14 @@ def _outside_authentication(statements: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     ("auth", "page", "item", "per_page", "per_item", "from_totals"),
     [
-        # helpdesk: count, tickets, followups, their files | ticket, followups, their files
+        # helpdesk: count, tickets, followups probe, followups, their files |
+        # ticket, followups probe, followups, their files
         (
             "Token",
             "/helpdesk/api/tickets/?page_size={n}",
             "/helpdesk/api/tickets/{id}/",
+            5,
             4,
-            3,
             True,
         ),
         # helpdesk user_tickets: count, tickets, queues | ticket, queue
@@ -426,8 +427,8 @@ def _outside_authentication(statements: list[str]) -> list[str]:
         # control panel: count, tickets, contacts, unread | ticket, contacts, unread
         ("X-Token", "/support/tickets?items_per_page={n}", "/support/tickets/{id}", 4, 3, True),
         # platform v1: count, tickets, tags, people |
-        # ticket, comments, own files, tags, comment files, people
-        ("Bearer", "/api/v1/tickets?per_page={n}", "/api/v1/tickets/{id}", 4, 6, True),
+        # ticket, comments probe, comments, own files, tags, comment files, people
+        ("Bearer", "/api/v1/tickets?per_page={n}", "/api/v1/tickets/{id}", 4, 7, True),
     ],
 )
 async def test_statements_per_page_and_item_are_pinned(
@@ -455,6 +456,31 @@ async def test_statements_per_page_and_item_are_pinned(
         response = await client.get(item.format(id=ticket_id), headers=headers)
     assert response.status_code == 200, response.text
     assert _outside_authentication(statements) == ["SELECT"] * per_item
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 10])
+async def test_first_comments_of_each_ticket_with_and_without_a_crowded_one(agent, customer, limit):
+    """`first_comments` answers the same first comments whether a ticket has more than the
+    limit (a LIMIT per ticket) or none has (one plain read), internal ones for staff only."""
+    crowded = await tickets.create_ticket(customer, title="crowded")
+    quiet = await tickets.create_ticket(customer, title="quiet")
+    for n in range(3):
+        await comments.add_comment(customer, crowded.id, f"crowded {n}")
+    await comments.add_comment(agent, crowded.id, "internal", is_internal=True)
+    await comments.add_comment(agent, quiet.id, "quiet reply")
+    every = {
+        t.id: await Comment.filter(ticket_id=t.id).order_by("created_at", "id")
+        for t in (crowded, quiet)
+    }
+    for actor in (agent, customer):
+        found = await reads.run(
+            projections.first_comments(actor, [crowded.id, quiet.id], limit, ("id", "body"))
+        )
+        expected = {
+            tid: [(c.id, c.body) for c in rows if sees_internal(actor) or not c.is_internal][:limit]
+            for tid, rows in every.items()
+        }
+        assert found == expected
 
 
 # ---------------------------------------------------------------- one rule, two languages

@@ -15,7 +15,9 @@ LIMIT = 4096  # bytes: the body limit of the app under test
 # What a door answers where the others answer the common kind.
 NUL_KIND = {"nephthys": "not_found"}  # a Slack id with a NUL matches nobody
 FOREIGN_KIND = {"helpdesk_legacy": "forbidden"}  # staff only: customers get nothing
-BIG_ID_KIND = {"graphql": "invalid"}  # an ID argument no id column can hold is bad input
+BIG_ID_KIND = {"graphql": "invalid"}
+# django-helpdesk's API has no status flow: staff set what they send (issue 17 difference 6).
+ANY_STATUS = {"helpdesk"}  # an ID argument no id column can hold is bad input
 # DRF and the legacy form answer every authentication failure 403.
 STRANGER_KIND = {
     "helpdesk": "forbidden",
@@ -62,6 +64,9 @@ async def test_an_illegal_transition_is_refused(door, agent, customer):
     ticket = await tickets.create_ticket(customer, title="done")
     await tickets.set_status(agent, ticket.id, "closed")  # closed → resolved is not allowed
     answer = await door.set_status(await door.act_as(agent), ticket.id, "resolved")
+    if door.name in ANY_STATUS:
+        assert (await tickets.get_ticket(SYSTEM, ticket.id)).status == "resolved"
+        return
     assert door.kind(answer) == "conflict"
     assert (await tickets.get_ticket(SYSTEM, ticket.id)).status == "closed"
 

@@ -5,8 +5,10 @@
 Creates bench/peers/.venv-helpdesk (git-ignored) with django-helpdesk from PyPI on first use,
 starts the peer (Django runserver, SQLite) and ticketgate (SQLite), loads bench/peers/dataset.py
 into both, sends every request in REQUESTS to both in the same order, and reports each
-difference in status code, content type, field set and JSON value types. Writes the report to
-bench/results/helpdesk-compare.txt too. Not part of `make test`; never a runtime dependency.
+difference in status code, headers (content type, Allow, …) and JSON values (date-times and
+URL origins normalised; every list element), each marked with why it is kept (KNOWN, the table
+of docs/helpdesk.md) or NOT DOCUMENTED. Writes the report to
+bench/results/helpdesk-compare.txt. Not part of `make test`; never a runtime dependency.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -81,20 +84,6 @@ REQUESTS: list[tuple[str, str, str, str | None, dict[str, Any]]] = [
                 "priority": 4,
             }
         },
-    ),
-    (
-        "create: without priority",
-        "POST",
-        "/tickets/",
-        "agent",
-        {"json": {"queue": 1, "title": "No priority", "description": "d"}},
-    ),
-    (
-        "create: without description",
-        "POST",
-        "/tickets/",
-        "agent",
-        {"json": {"queue": 1, "title": "No description", "priority": 3}},
     ),
     ("create: empty body", "POST", "/tickets/", "agent", {"json": {}}),
     (
@@ -219,7 +208,73 @@ REQUESTS: list[tuple[str, str, str, str | None, dict[str, Any]]] = [
     ("users: GET", "GET", "/users/", "admin", {}),
     ("ticket delete", "DELETE", "/tickets/3/", "agent", {}),
     ("ticket after delete", "GET", "/tickets/3/", "agent", {}),
+    (
+        "create: bad status, on_hold and merged_to",
+        "POST",
+        "/tickets/",
+        "agent",
+        {
+            "json": {
+                "queue": 1,
+                "title": "t",
+                "description": "d",
+                "priority": 3,
+                "status": 7,
+                "on_hold": "maybe",
+                "merged_to": 999999,
+            }
+        },
+    ),
+    (
+        "create: bad e-mail",
+        "POST",
+        "/tickets/",
+        "agent",
+        {"json": {"queue": 1, "title": "t", "description": "d", "submitter_email": "x"}},
+    ),
+    (
+        "create: malformed JSON",
+        "POST",
+        "/tickets/",
+        "agent",
+        {"content": b'{"title": ', "headers": {"Content-Type": "application/json"}},
+    ),
+    ("OPTIONS tickets", "OPTIONS", "/tickets/", "agent", {}),
+    ("OPTIONS ticket 1", "OPTIONS", "/tickets/1/", "agent", {}),
+    ("OPTIONS tickets anonymous", "OPTIONS", "/tickets/", None, {}),
+    ("OPTIONS followups", "OPTIONS", "/followups/", "agent", {}),
+    ("OPTIONS user_tickets", "OPTIONS", "/user_tickets/", "customer", {}),
+    ("OPTIONS users as admin", "OPTIONS", "/users/", "admin", {}),
+    ("OPTIONS api root", "OPTIONS", "/", None, {}),
+    # last: they create a ticket on one side only (ids would no longer line up)
+    (
+        "create: without priority",
+        "POST",
+        "/tickets/",
+        "agent",
+        {"json": {"queue": 1, "title": "No priority", "description": "d"}},
+    ),
+    (
+        "create: without description",
+        "POST",
+        "/tickets/",
+        "agent",
+        {"json": {"queue": 1, "title": "No description", "priority": 3}},
+    ),
 ]
+# Differences kept on purpose (docs/helpdesk.md, "Compared with the real thing"):
+# (request label or None for any, regular expression searched in the difference) → why.
+FACTS = "FACTS.md: the bare form answers as the slashed one"
+KNOWN: dict[tuple[str | None, str], str] = {
+    ("tickets without slash", ""): FACTS,
+    ("create: without priority", ""): "the original's form requires it; the reference says 3",
+    ("create: without description", ""): "the original answers 500; never a 500",
+    (None, r"email_recipients: 1 vs 0"): "ticketgate sends no e-mail",
+    (None, r"\.file: \"<origin>/media/"): "files are served behind the API's credentials",
+    (None, r"^\$\.renders"): "no browsable API: JSON only",
+    (None, r"\.secret_key"): "no anonymous ticket page to unlock",
+    (None, r"^header allow: GET, PUT, PATCH, DELETE"): "attachments take no PUT/PATCH (405)",
+}
 
 
 def free_port() -> int:
@@ -232,16 +287,33 @@ PEER_PORT = int(os.environ.get("PEER_PORT") or free_port())
 OUR_PORT = int(os.environ.get("OUR_PORT") or free_port())
 
 
-def shape(value: Any) -> Any:
-    """JSON value → its shape: dicts keep keys, lists their first item, scalars a type name."""
+DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
+ORIGIN = re.compile(r"^https?://[^/]+")
+ID_KEYS = ("id", "ticket", "followup")
+# Headers whose values are compared (the others name the server, the date, the length …).
+HEADERS = ("content-type", "allow", "location", "retry-after", "www-authenticate")
+
+
+def normalised(value: Any) -> Any:
+    """A JSON value with what differs by nature between two servers made equal: date-times
+    (each server's clock) become "<datetime>", URLs lose their origin (each server's port), the
+    ids of created objects (`id`, `ticket`, `followup`: each database's sequence) "<id>"."""
     if isinstance(value, dict):
-        return {k: shape(v) for k, v in value.items()}
+        return {
+            k: "<id>" if k in ID_KEYS and isinstance(v, int) else normalised(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    return {bool: "bool", int: "int", float: "float", str: "str"}.get(type(value), "null")
+        return [normalised(v) for v in value]
+    if isinstance(value, str):
+        if DATETIME.match(value):
+            return "<datetime>"
+        return ORIGIN.sub("<origin>", value)
+    return value
 
 
 def differences(theirs: Any, ours: Any, where: str = "$") -> list[str]:
+    """Every difference of value between two JSON documents, by JSON path."""
     if isinstance(theirs, dict) and isinstance(ours, dict):
         found = []
         for key in sorted(set(theirs) - set(ours)):
@@ -252,49 +324,69 @@ def differences(theirs: Any, ours: Any, where: str = "$") -> list[str]:
             found += differences(theirs[key], ours[key], f"{where}.{key}")
         return found
     if isinstance(theirs, list) and isinstance(ours, list):
-        if theirs and ours:
-            return differences(theirs[0], ours[0], f"{where}[0]")
-        if bool(theirs) != bool(ours):
-            return [f"{where}: {len(theirs)} vs {len(ours)} items"]
-        return []
-    if theirs != ours:
-        return [f"{where}: {theirs} vs {ours}"]
+        found = []
+        if len(theirs) != len(ours):
+            found.append(f"{where}: {len(theirs)} vs {len(ours)} items")
+        for n, (a, b) in enumerate(zip(theirs, ours, strict=False)):
+            found += differences(a, b, f"{where}[{n}]")
+        return found
+    if theirs != ours or type(theirs) is not type(ours):
+        return [f"{where}: {json.dumps(theirs)} vs {json.dumps(ours)}"]
     return []
 
 
-def describe(response: httpx.Response) -> tuple[int, str, Any]:
-    ctype = response.headers.get("content-type", "").split(";")[0]
+def describe(response: httpx.Response) -> tuple[int, dict[str, str], Any]:
+    headers = {name: response.headers.get(name, "-") for name in HEADERS}
     try:
-        body = shape(response.json()) if "json" in ctype else None
+        body = normalised(response.json()) if "json" in headers["content-type"] else None
     except ValueError:
         body = None
-    return response.status_code, ctype, body
+    return response.status_code, headers, body
+
+
+def documented(label: str, difference: str) -> str | None:
+    """Why a difference is kept (docs/helpdesk.md), or None when it is not a known one."""
+    for (known_label, pattern), why in KNOWN.items():
+        if known_label in (None, label) and re.search(pattern, difference):
+            return why
+    return None
 
 
 def compare(peer: httpx.Client, ours: httpx.Client) -> list[str]:
-    lines, total = [], 0
+    lines, total, unexplained = [], 0, 0
     for label, method, path, user, kwargs in REQUESTS:
+        kwargs = dict(kwargs)
+        extra = kwargs.pop("headers", {})
         replies = [
-            c.request(method, API + path, headers=auth(user), **kwargs) for c in (peer, ours)
+            c.request(method, API + path, headers={**auth(user), **extra}, **kwargs)
+            for c in (peer, ours)
         ]
-        (ts, tc, tb), (os_, oc, ob) = (describe(r) for r in replies)
-        found = []
-        if ts != os_:
-            found.append(f"status {ts} vs {os_}")
-        if tc != oc:
-            found.append(f"content-type {tc or '-'} vs {oc or '-'}")
-        if tb is not None and ob is not None:
-            found += differences(tb, ob)
+        (ts, th, tb), (os_, oh, ob) = (describe(r) for r in replies)
+        if ts != os_:  # two different answers: their headers and bodies do not compare
+            found = [f"status {ts} vs {os_}"]
+        else:
+            found = [f"header {n}: {th[n]} vs {oh[n]}" for n in HEADERS if th[n] != oh[n]]
+            if tb is not None and ob is not None:
+                found += differences(tb, ob)
+            elif (tb, ob) != (None, None):
+                found.append("body: JSON on one side only")
         total += len(found)
         head = f"{method} {path} [{user or 'anonymous'}] {label}: "
         lines.append(head + ("same" if not found else f"{len(found)} difference(s)"))
-        lines += [f"    {d}" for d in found]
+        for difference in found:
+            why = documented(label, difference)
+            unexplained += why is None
+            lines.append(f"    {difference}  ({why or 'NOT DOCUMENTED'})")
         shown = SHOW and SHOW in label
         if (found and ts != os_) or shown:
             limit = 3000 if shown else 300
             lines.append(f"    django-helpdesk said: {replies[0].text[:limit]!r}")
             lines.append(f"    ticketgate said:      {replies[1].text[:limit]!r}")
-    lines.append(f"\n{len(REQUESTS)} requests, {total} differences (status, type, fields)")
+    same = sum(line.endswith(": same") for line in lines)
+    lines.append(
+        f"\n{len(REQUESTS)} requests, {same} the same; {total} differences (status, headers,"
+        f" values), {total - unexplained} documented, {unexplained} not documented"
+    )
     return lines
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers.errors import DomainError, Invalid, RateLimited
+from resolvers.errors import DomainError, Invalid
 from rest.kit.http import JSONResponse
+from rest.kit.mount import Errors
 from rest.kit.operation import Operation
 from rest.kit.status import status_for
 
@@ -23,17 +24,12 @@ CODES = {
 }
 
 
-def error(
-    status: int, message: str, field: str | None = None, headers: dict | None = None
-) -> Response:
+def error(status: int, message: str, field: str | None = None) -> Response:
     code = CODES.get(status, "error")
-    body = {"error": {"code": code, "message": message, "field": field}}
-    return JSONResponse(body, status, headers=headers)
+    return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status)
 
 
-class ControlPanelErrors:
-    method_first = True
-
+class ControlPanelErrors(Errors):
     def error(self, status: int, message: str) -> Response:
         return error(status, message)
 
@@ -43,15 +39,7 @@ class ControlPanelErrors:
             shown = op.renames.get(name, name)
             message = exc.message.replace(name, shown, 1) if shown != name else exc.message
             return error(400, message, shown)
-        if isinstance(exc, RateLimited):
-            return error(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
         return error(status_for(exc), exc.message)
-
-    def not_allowed(self, request: Request, allow: str) -> Response:
-        return error(405, f"Method {request.method} not allowed.", headers={"Allow": allow})
-
-    def no_route(self, request: Request) -> Response:
-        return error(404, f"No route {request.url.path}.")
 
 
 STYLE = ControlPanelErrors()

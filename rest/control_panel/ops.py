@@ -208,15 +208,12 @@ OPERATIONS: list[Operation] = [
         body=parse.UPLOAD, body_media=("multipart/form-data",)),
     _op("GET", "/files/{uuid}", download_file, "Download a file", "Files", "binary"),
 ]  # fmt: skip
-OPERATIONS.append(
-    _op(
-        "GET",
-        "/openapi.json",
-        openapi.served(lambda: openapi.document(OPERATIONS, INFO)),
-        "This document",
-        "Meta",
-        "OpenAPI",
-        auth="public",
-        operation_id="openapi_document",
-    )
+openapi.add_document(
+    OPERATIONS,
+    INFO,
+    "This document",
+    tag="Meta",
+    response=ref("OpenAPI"),
+    checked=True,
+    operation_id="openapi_document",
 )

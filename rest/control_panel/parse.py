@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from resolvers import feedback, tickets
+from resolvers import limits
 from resolvers.errors import NotFound
-from resolvers.files import MAX_FILES_PER_ITEM
 from resolvers.validation import MAX_ID, parse_id
 from rest.kit.schema import closed_object, string
 
@@ -17,10 +16,10 @@ FILES = {
     "type": "array",
     "items": {"type": "string", "format": "uuid"},
     "minItems": 1,
-    "maxItems": MAX_FILES_PER_ITEM,
+    "maxItems": limits.FILES_PER_ITEM,
 }
 EMAILS = {"type": "array", "items": {"type": "string", "format": "email"}}
-MESSAGE = string(1, feedback.MAX_MESSAGE)
+MESSAGE = string(1, limits.MESSAGE)
 TICKET_SCORE = {"type": "integer", "format": "int32", "minimum": 1, "maximum": 10}
 
 CREATE_TICKET = closed_object(
@@ -29,7 +28,7 @@ CREATE_TICKET = closed_object(
     client_aliased_name=string(),
     client_emails=EMAILS | {"minItems": 1},
     comment_body=MESSAGE,
-    summary=string(1, tickets.MAX_TITLE),
+    summary=string(1, limits.TITLE),
     topic_key=string(),
 )
 LIST_TICKETS = {

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from models import CLOSED_STATUSES
-from resolvers import feedback, files
-from resolvers.clock import timestamp
+from resolvers import files
 from resolvers.permissions import Actor
 from resolvers.projections import Row
+from resolvers.views import Related
 from rest.control_panel.parse import EMAILS
 from rest.kit.schema import ref
+from rest.kit.times import timestamp
 
 # canonical status → (status_key, en, ru)
 STATUSES = {
@@ -43,7 +44,7 @@ def vote(score: int | None, comment: str | None, created_at: datetime | str | No
     return {"comment": comment, "created_at": timestamp(created_at), "score": score}
 
 
-def ticket(actor: Actor, row: Row, related: feedback.Related) -> dict:
+def ticket(actor: Actor, row: Row, related: Related) -> dict:
     """A ticket from its TICKET_COLUMNS."""
     (number, alias, closed_at, created_at, opened_by_id, status, split_from_id, title) = row[:8]
     updated_at, score, comment, evaluated_at = row[8:]

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from resolvers.errors import (
     Conflict,
     DomainError,
+    FieldError,
     Forbidden,
     Invalid,
     NotFound,
@@ -30,6 +31,7 @@ FIELD_NAMES = {
     "body": "comment",
     "files": "attachments",
     "name": "first_name",
+    "client_emails": "submitter_email",  # the door's contacts are its submitter
 }
 
 
@@ -46,11 +48,34 @@ def invalid_page() -> Refused:
     return Refused(error_response(404, "Invalid page."))
 
 
+# The domain's error codes (resolvers.errors.FieldError) in DRF's and Django's words.
+DRF_WORDS = {
+    "blank": "This field may not be blank.",
+    "too_long": "Ensure this field has no more than {max} characters.",
+    "invalid_choice": '"{value}" is not a valid choice.',
+    "invalid_email": "Enter a valid email address.",
+    "does_not_exist": 'Invalid pk "{value}" - object does not exist.',
+}
+
+
+def api_name(field: str) -> str:
+    """A domain field's name in this API."""
+    name = field.split(".")[0]
+    return FIELD_NAMES.get(name, name)
+
+
+def drf_message(error: FieldError) -> str:
+    words = DRF_WORDS.get(error.code)
+    return words.format(**error.params) if words else error.message
+
+
 def invalid_fields(exc: Invalid) -> dict[str, list[str]]:
+    """Every field of the domain's error, each under its name here, in DRF's words."""
     errors: dict[str, list[str]] = {}
-    for field, message in exc.fields:
-        name = field.split(".")[0]
-        errors.setdefault(FIELD_NAMES.get(name, name), []).append(message)
+    for error in exc.fields:
+        messages = errors.setdefault(api_name(error.field), [])
+        if (message := drf_message(error)) not in messages:
+            messages.append(message)
     return errors
 
 

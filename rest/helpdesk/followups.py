@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers import comments, files, tickets, users
+from resolvers import comments, files, limits, tickets, users, workflows
 from resolvers.errors import Conflict, NotFound
 from resolvers.permissions import Actor
 from rest.helpdesk import parse, render
@@ -34,36 +34,34 @@ async def create_followup(request: Request, actor: Actor, data: dict) -> Respons
             parse.missing(errors, "ticket", ticket_id)
     elif "ticket" in data and "ticket" not in errors:
         errors["ticket"] = ["This field may not be null."]
-    title = parse.text(errors, "title", data.get("title", ""), required=False, max_length=MAX_TITLE)
+    title = parse.text(errors, "title", data.get("title"), required=False, max_length=MAX_TITLE)
     text = parse.text(
-        errors, "comment", data.get("comment", ""), required=False, max_length=comments.MAX_BODY
+        errors, "comment", data.get("comment", ""), required=False, max_length=limits.COMMENT
     )
     public = parse.boolean(errors, "public", data.get("public", False))
     new_status = None
     if data.get("new_status") not in (None, ""):
         new_status = parse.choice(errors, "new_status", data["new_status"], range(1, 6))
     time_spent = parse.duration(errors, "time_spent", data.get("time_spent"))
-    if not errors and not (text or "").strip():  # checked last: the original allows it
+    if not errors and new_status is None and not (text or "").strip():  # (the original allows it)
         errors["comment"] = ["This field may not be blank."]
     if errors:
         raise field_errors(errors)
-    status = None
-    if new_status is not None and new_status != STATUS_INT[ticket.status]:
-        status = INT_STATUS[new_status].value
-    try:
-        comment = await comments.add_comment(
-            actor,
-            ticket.id,
-            text,
-            is_internal=not public,
-            title=title or "",
-            new_status=status,
-            time_spent_seconds=time_spent,
-            files=body.files.get("attachments", []),
-            storage=storage(request),
-        )
-    except Conflict as exc:
-        raise field_errors({"new_status": [exc.message]}) from None
+    status = None  # helpdesk's 1 covers in-progress: the same number changes nothing
+    if new_status is not None:
+        same = new_status == STATUS_INT[ticket.status]
+        status = ticket.status if same else INT_STATUS[new_status]
+    comment = await workflows.followup(
+        actor,
+        ticket.id,
+        text or "",
+        title=title,
+        new_status=status,
+        is_internal=not public,
+        time_spent_seconds=time_spent,
+        files=body.files.get("attachments", []),
+        storage=storage(request),
+    )
     return JSONResponse((await render.written_followups(request, [comment]))[0], 201)
 
 
@@ -87,7 +85,7 @@ async def _update_followup(request: Request, actor: Actor, *, partial: bool) -> 
         title = title or ""
     if "comment" in data:
         text = parse.text(
-            errors, "comment", data["comment"], required=True, max_length=comments.MAX_BODY
+            errors, "comment", data["comment"], required=True, max_length=limits.COMMENT
         )
     if "public" in data:
         public = parse.boolean(errors, "public", data["public"])

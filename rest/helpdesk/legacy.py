@@ -19,9 +19,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from models import User
-from resolvers import auth, comments, queues, tickets, users, workflows
+from resolvers import auth, comments, limits, queues, tickets, users, workflows
 from resolvers.errors import (
     DomainError,
+    FieldError,
     Forbidden,
     Invalid,
     NotFound,
@@ -85,8 +86,10 @@ async def create_ticket(user: User, form: FormData) -> Response:
     title = form.get("title", "").strip()
     if not title:
         errors["title"] = [REQUIRED]
-    elif len(title) > 100:
-        errors["title"] = [f"Ensure this value has at most 100 characters (it has {len(title)})."]
+    elif len(title) > limits.LEGACY_TITLE:
+        errors["title"] = [
+            f"Ensure this value has at most {limits.LEGACY_TITLE} characters (it has {len(title)})."
+        ]
     body = (form.get("body") or form.get("description") or "").strip()
     if not body:
         errors["body"] = [REQUIRED]
@@ -103,7 +106,10 @@ async def create_ticket(user: User, form: FormData) -> Response:
         fields["assigned_to_id"] = parse_id(form["assigned_to"])
         if fields["assigned_to_id"] is None:
             errors["assigned_to"] = _invalid_choice(form["assigned_to"])
-    if errors:
+    if errors:  # with the domain's complaints about the other fields: every field at once
+        rest = {k: v for k, v in fields.items() if _form_field(k) not in errors}
+        for error in await tickets.field_errors(user, None, rest, lenient=True):
+            errors.setdefault(_form_field(error.field), _form_words(error))
         return _form_errors(errors)
     try:
         ticket = await workflows.open_with_first_message(
@@ -111,10 +117,25 @@ async def create_ticket(user: User, form: FormData) -> Response:
         )
     except Invalid as exc:
         found: dict[str, list[str]] = {}
-        for field, message in exc.fields:
-            found.setdefault(field.removesuffix("_id").split(".")[0], []).append(message)
+        for error in exc.fields:
+            found.setdefault(_form_field(error.field), _form_words(error))
         return _form_errors(found)
     return _text(200, str(ticket.id))
+
+
+def _form_field(field: str) -> str:
+    """A domain field's name in the form (its contacts are its submitter)."""
+    name = field.removesuffix("_id").split(".")[0]
+    return "submitter_email" if name == "client_emails" else name
+
+
+def _form_words(error: FieldError) -> list[str]:
+    """The domain's error in the Django form's words, where Django has some."""
+    if error.code == "invalid_email":
+        return ["Enter a valid email address."]
+    if error.code == "does_not_exist":
+        return _invalid_choice(str(error.params["value"]))
+    return [error.message]
 
 
 async def delete_ticket(user: User, form: FormData) -> Response:

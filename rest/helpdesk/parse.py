@@ -3,6 +3,7 @@ every problem in DRF's words (`errors[field] = [message]`) before `field_errors`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,21 +13,28 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from models import Status, Ticket
-from resolvers import custom_fields, queues, tickets
+from resolvers import custom_fields, limits, queues, tickets
 from resolvers.errors import Invalid, NotFound
 from resolvers.files import NewFile
 from resolvers.pagination import Window
 from resolvers.permissions import Actor
 from resolvers.validation import parse_id
-from rest.helpdesk.errors import field_errors, invalid_fields, invalid_page
+from rest.helpdesk.errors import (
+    api_name,
+    drf_message,
+    field_errors,
+    invalid_fields,
+    invalid_page,
+)
 from rest.kit import paging, params
 from rest.kit.http import MalformedBody, new_file, read_json
 
 PAGE_SIZE = 25  # the original's ConservativePagination
 MAX_PAGE_SIZE = 1000  # the original has none
 MAX_FORM_FILES = 10
-MAX_TITLE = 200  # the original's Ticket.title and FollowUp.title
+MAX_TITLE = limits.DRF_TITLE
 Errors = dict[str, list[str]]
+CHECKED_ONLY = ("resolution", "on_hold", "merged_into_id")  # on create
 
 STATUS_INT = {
     Status.OPEN: 1,
@@ -57,7 +65,10 @@ async def body(request: Request) -> Body:
     if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         if not await request.body():
             return Body({}, {})
-        return Body(await read_json(request), {})
+        try:
+            return Body(await read_json(request), {})
+        except MalformedBody as exc:
+            raise MalformedBody(json_error(await request.body()) or str(exc)) from None
     try:
         form = await request.form(max_files=MAX_FORM_FILES, max_fields=200)
     except HTTPException as exc:
@@ -70,6 +81,20 @@ async def body(request: Request) -> Body:
         else:
             data[key] = value
     return Body(data, found)
+
+
+def _strict_constant(name: str) -> None:
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def json_error(raw: bytes) -> str | None:
+    """DRF's JSONParser's words for a body it refuses (Python's json module's reason, the
+    body read as UTF-8); None when it would parse it."""
+    try:
+        json.loads(raw.decode("utf-8"), parse_constant=_strict_constant)
+    except ValueError as exc:  # (UnicodeDecodeError too)
+        return f"JSON parse error - {exc}"
+    return None
 
 
 def path_id(request: Request) -> int:
@@ -204,7 +229,7 @@ async def ticket_changes(
             "description",
             data["description"],
             required=False,
-            max_length=tickets.MAX_DESCRIPTION,
+            max_length=limits.DESCRIPTION,
         )
         changes["description"] = found or ""
     if "queue" in data:
@@ -225,8 +250,7 @@ async def ticket_changes(
         changes["priority"] = choice(errors, "priority", data["priority"], range(1, 6))
     if "due_date" in data:
         changes["due_date"] = date_time(errors, "due_date", data["due_date"])
-    if ticket is not None:  # resolution, on_hold, merged_to and status are ignored on create
-        await _later_changes(errors, changes, actor, data, ticket)
+    _state_changes(errors, changes, data, ticket)
     defs = custom_defs(request)
     try:
         values = custom_fields.clean(defs, data, partial=partial)
@@ -234,31 +258,35 @@ async def ticket_changes(
             changes["custom_fields"] = {**(ticket.custom_fields if ticket else {}), **values}
     except Invalid as exc:
         errors.update(invalid_fields(exc))
+    # the original's serializer checks these on create, then its TicketForm ignores them
+    unused = {k: changes.pop(k) for k in CHECKED_ONLY if k in changes} if ticket is None else {}
+    if errors or unused:  # with the domain's complaints about the other fields: all at once
+        asked = {**changes, **unused} if errors else unused
+        rest = {k: v for k, v in asked.items() if api_name(k) not in errors}
+        for error in await tickets.field_errors(actor, ticket, rest, lenient=True):
+            errors.setdefault(api_name(error.field), [drf_message(error)])
     if errors:
         raise field_errors(errors)
-    if ticket is None and not changes.get("description", "").strip():  # the form's `body`
-        raise field_errors({"description": ["This field is required."]})
+    if ticket is None and not changes.get("description", "").strip():
+        # the original's serializer hands the description to its TicketForm as `body`
+        raise field_errors({"body": ["This field is required."]})
     return changes
 
 
-async def _later_changes(
-    errors: Errors, changes: dict[str, Any], actor: Actor, data: dict, ticket: Ticket
+def _state_changes(
+    errors: Errors, changes: dict[str, Any], data: dict, ticket: Ticket | None
 ) -> None:
+    """resolution, on_hold, merged_to and status, checked on create too (a new ticket is
+    open whatever valid status it is sent with)."""
     if "resolution" in data:
         changes["resolution"] = data["resolution"]
     if "on_hold" in data:
         changes["on_hold"] = boolean(errors, "on_hold", data["on_hold"])
-    if "merged_to" in data:
-        target = pk(errors, "merged_to", data["merged_to"])
-        if target is not None:
-            try:
-                await tickets.get_ticket(actor, target)
-            except NotFound:
-                missing(errors, "merged_to", target)
-        changes["merged_into_id"] = target
+    if "merged_to" in data:  # the domain checks that the ticket exists
+        changes["merged_into_id"] = pk(errors, "merged_to", data["merged_to"])
     if "status" in data:
         wanted = choice(errors, "status", data["status"], range(1, 6))
-        if wanted is not None and wanted != STATUS_INT[ticket.status]:
+        if ticket is not None and wanted is not None and wanted != STATUS_INT[ticket.status]:
             changes["status"] = INT_STATUS[wanted]
 
 

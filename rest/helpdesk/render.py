@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from models import Comment, Ticket
 from resolvers import custom_fields, projections, reads
-from resolvers.pagination import Page, Window
+from resolvers.pagination import Page
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
@@ -109,10 +109,9 @@ class Followups:
 
 def followups(actor: Actor, ticket_ids: list[int]) -> Read[Followups]:
     """The tickets' followups (internal ones for staff) and their files: two statements."""
-    pages = yield from projections.comment_pages(
-        actor, ticket_ids, Window(0, MAX_FOLLOWUPS), FOLLOWUP_COLUMNS, with_total=False
+    by_ticket = yield from projections.first_comments(
+        actor, ticket_ids, MAX_FOLLOWUPS, FOLLOWUP_COLUMNS
     )
-    by_ticket = {tid: rows for tid, (rows, _) in pages.items()}
     ids = [row[0] for rows in by_ticket.values() for row in rows]
     files = yield from projections.comment_attachments(ids, ATTACHMENT_COLUMNS)
     return Followups(by_ticket, files)
@@ -163,6 +162,11 @@ def attachment(r: Rendering, row: Row) -> dict[str, Any]:
     }
 
 
+def by_name(rows: list[Row]) -> list[Row]:
+    """ATTACHMENT_COLUMNS rows by file name, as the original's FollowUpAttachment orders them."""
+    return sorted(rows, key=lambda row: (row[2], row[0]))
+
+
 def followup(r: Rendering, ticket_id: int, row: Row) -> dict:
     """A followup from its FOLLOWUP_COLUMNS."""
     comment_id, author_id, title, body, is_internal, new_status, time_spent, created_at = row[:8]
@@ -175,7 +179,7 @@ def followup(r: Rendering, ticket_id: int, row: Row) -> dict:
         "public": not is_internal,
         "new_status": STATUS_INT[new_status] if new_status else None,
         "time_spent": duration_text(time_spent),
-        "followupattachment_set": [attachment(r, a) for a in files]
+        "followupattachment_set": [attachment(r, a) for a in by_name(files)]
         if (files := r.found.files.get(comment_id))
         else [],
         "date": when(created_at),

@@ -5,14 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers import custom_fields, files, projections, reads, tickets, workflows
-from resolvers.errors import Conflict, NotFound
+from resolvers import custom_fields, files, projections, reads, tickets, views, workflows
+from resolvers.errors import NotFound
 from resolvers.pagination import Page, Window
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
 from rest.helpdesk import parse, render
-from rest.helpdesk.errors import field_errors
 from rest.kit.http import JSONResponse, storage
 
 
@@ -69,10 +68,7 @@ async def _update_ticket(request: Request, actor: Actor, *, partial: bool) -> Re
     ticket = await tickets.get_ticket(actor, parse.path_id(request))
     body = await parse.body(request)
     changes = await parse.ticket_changes(request, actor, body.data, ticket, partial=partial)
-    try:
-        ticket = await tickets.update_ticket(actor, ticket.id, **changes)
-    except Conflict as exc:
-        raise field_errors({"status": [exc.message]}) from None
+    ticket = await tickets.update_ticket(actor, ticket.id, lenient=True, **changes)
     return JSONResponse(await render.written_ticket(request, actor, ticket))
 
 
@@ -91,8 +87,9 @@ async def delete_ticket(request: Request, actor: Actor, data: dict) -> Response:
 
 def _queues(rows: list[Row]) -> Read[dict[int, Row]]:
     """The queues (QUEUE_COLUMNS) of ticket rows in LISTING_COLUMNS."""
-    ids = {r[2] for r in rows} - {None}
-    return (yield from projections.queues_by_ids(ids, render.QUEUE_COLUMNS))
+    queues = {r[2] for r in rows}
+    found = yield from views.related([], queues=queues, queue_columns=render.QUEUE_COLUMNS)
+    return found.queues
 
 
 def _user_ticket_page(actor: Actor, filt: tickets.TicketFilter, win: Window) -> Read:

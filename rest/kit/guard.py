@@ -64,11 +64,15 @@ class DialectGuard:
                 response.headers.update(exc.headers or {})
                 await response(scope, receive, send)
         except Exception:
-            rid = scope.get("state", {}).get("request_id", "")
-            log.exception("unexpected error (request %s)", rid)
             if not started:
-                message = f"Internal server error (request id {rid})."
-                await self.render(500, message)(scope, receive, send)
+                await unexpected(scope, self.render)(scope, receive, send)
+
+
+def unexpected(scope: Scope, render: ErrorRenderer) -> Response:
+    """Log the exception being handled with the request id; the 500 answer naming it."""
+    rid = scope.get("state", {}).get("request_id", "")
+    log.exception("unexpected error (request %s)", rid)
+    return render(500, f"Internal server error (request id {rid}).")
 
 
 class _TooLarge(Exception):

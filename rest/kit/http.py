@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models import Attachment
-from resolvers.files import MAX_FILE_BYTES, NewFile, Storage
+from resolvers import limits
+from resolvers.files import NewFile, Storage
 
 _UNSAFE_IN_HEADER = re.compile(r'[^\x20-\x7e]|["\\]')
 
@@ -58,7 +59,7 @@ async def new_file(upload: UploadFile, default_name: str = "") -> NewFile:
     return NewFile(
         upload.filename or default_name,
         upload.content_type or "application/octet-stream",
-        await upload.read(MAX_FILE_BYTES + 1),
+        await upload.read(limits.FILE_BYTES + 1),
     )
 
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from resolvers.errors import DomainError, Unauthenticated
+from resolvers.errors import DomainError, RateLimited, Unauthenticated
 from resolvers.permissions import Actor, require_staff, require_user
 from rest.kit import schema
 from rest.kit.http import MalformedBody, read_json
@@ -39,7 +39,8 @@ class Refused(Exception):
 
 
 class ErrorStyle(Protocol):
-    """How one dialect words errors."""
+    """How one dialect words errors (`Errors` below words the usual parts). A `RateLimited`
+    answer gets its `Retry-After` from the mount."""
 
     method_first: bool  # 405 before authentication (False: after it, as DRF checks)
 
@@ -54,6 +55,26 @@ class ErrorStyle(Protocol):
 
     def no_route(self, request: Request) -> Response:
         """404 for a path the dialect does not have."""
+
+
+class Errors:
+    """An `ErrorStyle`'s usual parts, worded through the dialect's `error(status, message)`:
+    405 with `Allow`, 404 for an unknown path."""
+
+    method_first = True
+    not_allowed_message = "Method {method} not allowed."
+    no_route_message = "No route {path}."
+
+    def error(self, status: int, message: str) -> Response:
+        raise NotImplementedError
+
+    def not_allowed(self, request: Request, allow: str) -> Response:
+        response = self.error(405, self.not_allowed_message.format(method=request.method))
+        response.headers["Allow"] = allow
+        return response
+
+    def no_route(self, request: Request) -> Response:
+        return self.error(404, self.no_route_message.format(path=request.url.path))
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -115,7 +136,10 @@ def _endpoint(ops: dict[str, Operation], style: ErrorStyle) -> Endpoint:
         except Refused as refused:
             return refused.response
         except DomainError as exc:
-            return style.domain_error(request, exc, op or first)
+            response = style.domain_error(request, exc, op or first)
+            if isinstance(exc, RateLimited):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except MalformedBody as exc:
             return style.error(400, str(exc))
 

@@ -100,6 +100,14 @@ def _success(op: Operation) -> dict[str, Any]:
     return {"description": "Success", "content": {"application/json": {"schema": op.response}}}
 
 
+def add_document(operations: list[Operation], info: Info, summary: str, **more: Any) -> None:
+    """Append the dialect's `GET /openapi.json` (public unless `auth` says otherwise), whose
+    document lists `operations`, itself included."""
+    more.setdefault("auth", "public")
+    handler = served(lambda: document(operations, info))
+    operations.append(Operation("GET", "/openapi.json", handler, summary, **more))
+
+
 def served(build: Callable[[], dict[str, Any]]) -> Handler:
     """The handler of a dialect's `/openapi.json`: `build()` (its document, built on first use,
     since the document lists this operation too) with `servers` set to the mount it is

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 
@@ -54,18 +54,23 @@ def pagination_block(request: Request, page: Page) -> dict[str, Any]:
 def drf_envelope(request: Request, number: int, page: Page, results: list) -> dict[str, Any]:
     """DRF's PageNumberPagination body (absolute next/previous URLs; the first page's
     `previous` drops `page`)."""
-    url = request.url
     more = page.offset + page.limit < page.total
     previous = None
     if number > 1:
-        previous = str(
-            url.remove_query_params("page")
-            if number == 2
-            else url.include_query_params(page=number - 1)
-        )
+        previous = _drf_page_url(request, None if number == 2 else number - 1)
     return {
         "count": page.total,
-        "next": str(url.include_query_params(page=number + 1)) if more else None,
+        "next": _drf_page_url(request, number + 1) if more else None,
         "previous": previous,
         "results": results,
     }
+
+
+def _drf_page_url(request: Request, page: int | None) -> str:
+    """The request's URL with `page` set (None: removed) as DRF's replace_query_param does
+    it: the parameters sorted by name, a repeated one's values together."""
+    query = parse_qs(request.url.query, keep_blank_values=True)
+    query.pop("page", None)
+    if page is not None:
+        query["page"] = [str(page)]
+    return str(request.url.replace(query=urlencode(sorted(query.items()), doseq=True)))

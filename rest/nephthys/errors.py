@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from resolvers.errors import DomainError, Unauthenticated
 from rest.kit.http import JSONResponse
-from rest.kit.mount import Refused
+from rest.kit.mount import Errors, Refused
 from rest.kit.operation import Operation
 from rest.kit.status import status_for
 
@@ -18,8 +18,8 @@ def refuse(status: int, body: dict[str, str]) -> Refused:
     return Refused(JSONResponse(body, status))
 
 
-class NephthysErrors:
-    method_first = True
+class NephthysErrors(Errors):
+    not_allowed_message, no_route_message = "method_not_allowed", "not_found"
 
     def error(self, status: int, message: str) -> Response:
         return JSONResponse({"error": message}, status)
@@ -28,12 +28,6 @@ class NephthysErrors:
         if isinstance(exc, Unauthenticated):
             return self.error(401, "unauthorized")
         return self.error(status_for(exc), exc.message)
-
-    def not_allowed(self, request: Request, allow: str) -> Response:
-        return JSONResponse({"error": "method_not_allowed"}, 405, {"Allow": allow})
-
-    def no_route(self, request: Request) -> Response:
-        return self.error(404, "not_found")
 
 
 STYLE = NephthysErrors()

@@ -145,13 +145,4 @@ OPERATIONS = [
     _op("/ticket", ticket_detail, "One ticket by ?id=", query={"id": {"type": "integer"}}),
     _op("/user", user_stats, "A helper's stats by Slack id", query={"id": {"type": "string"}}),
 ]
-OPERATIONS.append(
-    Operation(
-        "GET",
-        "/openapi.json",
-        openapi.served(lambda: openapi.document(OPERATIONS, INFO)),
-        "This document (ticketgate's)",
-        auth="public",
-        response=OBJECT,
-    )
-)
+openapi.add_document(OPERATIONS, INFO, "This document (ticketgate's)", response=OBJECT)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers.errors import DomainError, Invalid, RateLimited
+from resolvers.errors import DomainError, Invalid
 from rest.kit.http import JSONResponse
+from rest.kit.mount import Errors
 from rest.kit.operation import Operation
 from rest.kit.status import status_for
 
@@ -41,28 +42,20 @@ def error_response(
     return JSONResponse({"error": body}, status)
 
 
-class PlatformErrors:
-    method_first = True
+class PlatformErrors(Errors):
+    no_route_message = NOT_FOUND
 
     def error(self, status: int, message: str) -> Response:
         return error_response(status, message)
 
     def domain_error(self, request: Request, exc: DomainError, op: Operation) -> Response:
         if isinstance(exc, Invalid):
-            details = [{"field": FIELD_NAMES.get(f, f), "message": m} for f, m in exc.fields]
+            details = [
+                {"field": FIELD_NAMES.get(e.field, e.field), "message": e.message}
+                for e in exc.fields
+            ]
             return error_response(422, "The request data is invalid", details)
-        response = error_response(status_for(exc), exc.message)
-        if isinstance(exc, RateLimited):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
-    def not_allowed(self, request: Request, allow: str) -> Response:
-        response = error_response(405, f"Method {request.method} not allowed.")
-        response.headers["Allow"] = allow
-        return response
-
-    def no_route(self, request: Request) -> Response:
-        return error_response(404, NOT_FOUND)
+        return error_response(status_for(exc), exc.message)
 
 
 STYLE = PlatformErrors()

@@ -10,19 +10,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from resolvers import auth, comments, files, projections, reads, tickets
-from resolvers.clock import timestamp
 from resolvers.errors import Invalid, NotFound
 from resolvers.pagination import MAX_PAGE_SIZE, Page, Window
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
-from resolvers.webhooks import user_ref
 from rest.kit import openapi
 from rest.kit.http import JSONResponse, file_response, read_json, storage
 from rest.kit.operation import Operation
+from rest.kit.times import timestamp
 from rest.platform_v1 import admin, parse, render
 from rest.platform_v1.parse import path_id
-from rest.platform_v1.render import Related
+from rest.platform_v1.render import Related, user_ref
 from web import client_address
 
 DETAIL_COMMENTS = 100  # comments embedded in GET /tickets/{id}; the rest via /comments
@@ -76,8 +75,6 @@ async def create_ticket(request: Request, actor: Actor, data: dict) -> Response:
     body = await read_json(request)
     parse.only(body, parse.TICKET_FIELDS | {"attachments"})
     changes = parse.ticket_changes(body)
-    if changes.get("priority") == parse.PRIORITIES["medium"]:
-        del changes["priority"]  # the default: the documented example works for customers too
     new_files = parse.attachments(request, body.get("attachments"))
     ticket = await tickets.create_ticket(
         actor,
@@ -97,11 +94,11 @@ def _ticket_detail_read(
     row = yield from projections.ticket_row(actor, ticket_id, render.TICKET_COLUMNS)
     if row is None:
         return None
-    pages = yield from projections.comment_pages(
-        actor, [ticket_id], Window(0, DETAIL_COMMENTS), render.COMMENT_COLUMNS, with_total=False
+    pages = yield from projections.first_comments(
+        actor, [ticket_id], DETAIL_COMMENTS, render.COMMENT_COLUMNS
     )
     own = yield from projections.ticket_attachments([ticket_id], render.FILE_COLUMNS)
-    found = pages[ticket_id][0]
+    found = pages[ticket_id]
     return row, found, own.get(ticket_id, []), (yield from render.related([row], found))
 
 
@@ -252,12 +249,4 @@ OPERATIONS: list[Operation] = [
     _op("GET", f"{WEBHOOK}/deliveries", admin.list_deliveries, "A webhook's deliveries (admin)",
         query={"status": TEXT, **PAGING}),
 ]  # fmt: skip
-OPERATIONS.append(
-    _op(
-        "GET",
-        "/openapi.json",
-        openapi.served(lambda: openapi.document(OPERATIONS, INFO)),
-        "This OpenAPI document",
-        auth="public",
-    )
-)
+openapi.add_document(OPERATIONS, INFO, "This OpenAPI document", operation_id="get_openapi_json")

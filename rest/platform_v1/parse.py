@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from resolvers import files, tickets, users
+from resolvers import files, limits, tickets, users
 from resolvers.errors import Invalid, NotFound
 from resolvers.pagination import MAX_PAGE_SIZE, Window
 from resolvers.validation import MAX_ID
@@ -69,11 +69,10 @@ def attachments(request: Request, value: object) -> list[files.NewFile]:
         return []
     if not isinstance(value, list):
         raise Invalid("attachments", "attachments must be a list.")
-    limit = request.app.state.settings.max_upload_bytes
-    return [_attachment(f"attachments[{i}]", item, limit) for i, item in enumerate(value)]
+    return [_attachment(f"attachments[{i}]", item) for i, item in enumerate(value)]
 
 
-def _attachment(field: str, item: object, limit: int) -> files.NewFile:
+def _attachment(field: str, item: object) -> files.NewFile:
     if not isinstance(item, dict):
         raise Invalid(field, "Each attachment must be an object.")
     filename, content = item.get("filename"), item.get("content")
@@ -85,8 +84,8 @@ def _attachment(field: str, item: object, limit: int) -> files.NewFile:
         data = base64.b64decode(content, validate=True)
     except (binascii.Error, ValueError):
         raise Invalid(f"{field}.content", "content must be valid base64.") from None
-    if len(data) > limit:
-        raise Invalid(f"{field}.content", f"Files may be at most {limit} bytes.")
+    if len(data) > limits.FILE_BYTES:
+        raise Invalid(f"{field}.content", f"Files may be at most {limits.FILE_BYTES} bytes.")
     mime = item.get("mime_type") or mimetypes.guess_type(filename)[0]
     mime = mime or "application/octet-stream"
     if not isinstance(mime, str) or len(mime) > 127 or not MIME_RE.match(mime):

@@ -11,17 +11,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models import Comment, Ticket, User, Webhook, WebhookDelivery
-from resolvers import projections, reads, webhooks
-from resolvers.clock import timestamp
+from resolvers import projections, reads, views, webhooks
 from resolvers.custom_fields import visible as visible_custom_fields
 from resolvers.pagination import Page
 from resolvers.permissions import Actor
 from resolvers.projections import Row
 from resolvers.reads import Read
 from resolvers.sql import json_value
-from resolvers.webhooks import PERSON_COLUMNS, PLATFORM_STATUS, PRIORITY_NAMES, Person, user_ref
+from resolvers.views import Person
+from resolvers.webhook_worker import EventView, Payloads
 from rest.kit.http import JSONResponse, row_of
 from rest.kit.paging import pagination_block
+from rest.kit.times import timestamp
 
 TICKET_COLUMNS = (
     "id",
@@ -47,31 +48,44 @@ def one(data: Any, status: int = 200) -> Response:
     return JSONResponse({"data": data}, status)
 
 
+# The platform's words for the canonical statuses and priorities.
+PLATFORM_STATUS = {
+    "open": "open",
+    "in_progress": "in_progress",
+    "reopened": "open",
+    "resolved": "resolved",
+    "closed": "closed",
+    "duplicate": "closed",
+}
+PRIORITY_NAMES = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "low"}
+
+
+def user_ref(user: User | Person | None) -> dict[str, Any] | None:
+    """A user as the reference embeds one: from a model, or a `Person` of `views.related`."""
+    return None if user is None else {"id": str(user.id), "name": user.name, "email": user.email}
+
+
 @dataclass
 class Related:
-    """What ticket and comment rows refer to, read in bulk."""
+    """What ticket and comment rows refer to, read in bulk: the tickets' `views.Related` (tags
+    and everyone named) and the comments' files (comment id → FILE_COLUMNS rows)."""
 
-    people: dict[int, dict] = field(default_factory=dict)  # user id → rendered reference
-    tags: dict[int, list[str]] = field(default_factory=dict)
-    files: dict[int, list[Row]] = field(default_factory=dict)  # comment id → FILE_COLUMNS rows
+    view: views.Related
+    files: dict[int, list[Row]] = field(default_factory=dict)
 
-
-def _people(user_ids: set[int | None]) -> Read[dict[int, dict]]:
-    found = yield from projections.users_by_ids(user_ids - {None}, PERSON_COLUMNS)
-    return {uid: user_ref(Person(uid, *row)) for uid, row in found.items()}
+    def person(self, user_id: int | None) -> dict[str, Any] | None:
+        return user_ref(self.view.people.get(user_id))
 
 
 def related(tickets_: list[Row], comments_: list[Row]) -> Read[Related]:
     """Tags of the tickets, files of the comments, and everyone they name."""
-    rel = Related()
-    if tickets_:
-        rel.tags = yield from projections.tags_for([t[0] for t in tickets_])
+    people = {p for t in tickets_ for p in (t[7], t[8])} | {c[3] for c in comments_}
+    ids = [t[0] for t in tickets_]
+    rel = Related((yield from views.related(ids, tags=bool(ids), people=people)))
     if comments_:
         rel.files = yield from projections.comment_attachments(
             [c[0] for c in comments_], FILE_COLUMNS
         )
-    people = {p for t in tickets_ for p in (t[7], t[8])} | {c[3] for c in comments_}
-    rel.people = yield from _people(people)
     return rel
 
 
@@ -104,9 +118,9 @@ def ticket(row: Row, rel: Related, actor: Actor | None) -> dict[str, Any]:
         "priority": PRIORITY_NAMES.get(priority, "low"),
         "created_at": timestamp(created_at),
         "updated_at": timestamp(updated_at),
-        "created_by": rel.people.get(opened_by_id),
-        "assigned_to": rel.people.get(assigned_to_id),
-        "tags": rel.tags.get(ticket_id, []),
+        "created_by": rel.person(opened_by_id),
+        "assigned_to": rel.person(assigned_to_id),
+        "tags": rel.view.tags.get(ticket_id, []),
         "custom_fields": visible_custom_fields(actor, json_value(custom_fields)),
     }
 
@@ -118,7 +132,7 @@ def comment(base: str, row: Row, rel: Related) -> dict[str, Any]:
         "id": str(comment_id),
         "content": body,
         "created_at": timestamp(created_at),
-        "created_by": rel.people.get(author_id),
+        "created_by": rel.person(author_id),
         "is_internal": bool(is_internal),
         "attachments": [attachment(base, a) for a in rel.files.get(comment_id, [])],
     }
@@ -176,6 +190,89 @@ def delivery(row: WebhookDelivery) -> dict[str, Any]:
         "delivered_at": timestamp(row.delivered_at),
     }
 
+
+# ---------------------------------------------------------------- webhook bodies
+
+
+def _changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """Changed fields in platform terms: priority names, `<name>_id` as `<name>` string ids."""
+    out: dict[str, Any] = {}
+    for name, change in changes.items():
+        if name == "priority":
+            change = {k: PRIORITY_NAMES.get(v) for k, v in change.items()}
+        elif name.endswith("_id"):
+            name = name.removesuffix("_id")
+            change = {k: None if v is None else str(v) for k, v in change.items()}
+        out[name] = change
+    return out
+
+
+def _event_ticket(view: EventView, updated_by: dict | None) -> dict[str, Any]:
+    event, row, people = view.event, view.ticket, view.related.people
+    data: dict[str, Any] = {
+        "id": str(event.ticket_id),
+        "title": row[1] if row else event.payload.get("title"),
+    }
+    if event.kind == "ticket.status_changed":  # exactly the reference's example
+        data["status"] = {k: PLATFORM_STATUS[v] for k, v in event.payload.items()}
+        data["updated_by"] = updated_by
+        return data
+    if row is not None:
+        ticket_id, _, description, status, priority, created_at, _, opened_by_id = row[:8]
+        assigned_to_id, custom_fields = row[8:]
+        data.update(
+            status=PLATFORM_STATUS[status],
+            priority=PRIORITY_NAMES.get(priority, "low"),
+            assigned_to=user_ref(people.get(assigned_to_id)),
+        )
+    if event.kind == "ticket.created" and row is not None:
+        data.update(
+            description=description,
+            created_at=timestamp(created_at),
+            created_by=user_ref(people.get(opened_by_id)),
+            tags=view.related.tags.get(ticket_id, []),
+            custom_fields=json_value(custom_fields),
+        )
+    elif event.kind == "ticket.updated":
+        data["changes"] = _changes(event.payload.get("changes", {}))
+    elif event.kind == "ticket.assigned":
+        data["changes"] = _changes({"assigned_to_id": event.payload})
+    data["updated_by"] = updated_by
+    return data
+
+
+def webhook_body(view: EventView) -> dict[str, Any]:
+    """A delivery's body, shaped like the reference's example (`event`, `timestamp`, `data`):
+    event-specific parts (status previous/current, changes) from the event, the rest of the
+    ticket as it is when sent."""
+    event, people = view.event, view.related.people
+    actor = user_ref(people.get(event.actor_id))
+    data: dict[str, Any] = {}
+    if view.kind == "user.created":
+        user = people.get(event.payload.get("user_id"))
+        data["user"] = {
+            "id": str(event.payload.get("user_id")),
+            "name": user.name if user else None,
+            "email": user.email if user else None,
+            "role": event.payload.get("role"),
+            "created_at": timestamp(event.created_at),
+            "created_by": actor,
+        }
+    else:
+        data["ticket"] = _event_ticket(view, actor)
+    if view.kind == "comment.created":
+        body, created_at = view.comment or (None, event.created_at)
+        data["comment"] = {
+            "id": str(event.payload.get("comment_id")),
+            "content": body,
+            "is_internal": event.internal,
+            "created_at": timestamp(created_at),
+            "created_by": actor,
+        }
+    return {"event": view.kind, "timestamp": timestamp(event.created_at), "data": data}
+
+
+WEBHOOK_PAYLOADS = Payloads(TICKET_COLUMNS, webhook_body)
 
 ERROR_SCHEMA = {
     "type": "object",

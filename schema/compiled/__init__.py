@@ -139,5 +139,6 @@ class CompiledQueries:
             else:
                 fetch = run.tickets_root if root.name == "tickets" else run.ticket_root
                 rel = run.Related(variables, actor)
-                data[root.key] = await reads.run(fetch(self.schema, root, actor, rel))
+                render = await reads.run(fetch(self.schema, root, actor, rel))
+                data[root.key] = render()
         return data

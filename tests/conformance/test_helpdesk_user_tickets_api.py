@@ -47,9 +47,9 @@ async def test_an_account_with_an_address_still_gets_its_own_tickets(client, set
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 17 difference 10: e-mails are folded to lower case and unique, so "
-    "'Owner@Example.com' cannot be created beside 'owner@example.com' (the original keeps "
-    "both and matches case-sensitively; uniqueness may stay, docs/helpdesk.md)",
+    reason="issue 17 difference 10, kept: account e-mails are logins, unique regardless of "
+    "case, so 'Owner@Example.com' cannot be created beside 'owner@example.com' (the original "
+    "keeps both; the case-sensitive match itself holds: docs/helpdesk.md)",
 )
 async def test_the_match_stays_case_sensitive(client, setup):
     """UserTicketsIdentityTestCase.test_the_match_stays_case_sensitive"""

@@ -1,5 +1,7 @@
 """Issue 14 Medium 7: one request budget across every door. A caller cannot multiply it by
-switching doors or credentials; each door refuses in its own format with `Retry-After`."""
+switching doors, or by switching between their password and JWTs (each API token is a key with
+a budget of its own, as platform v1's reference says); each door refuses in its own format
+with `Retry-After`."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 import server
 from server import build_app
 from tests.conftest import client_of
-from tests.helpers import PASSWORD, make_user, token_for
+from tests.helpers import PASSWORD, basic, make_user, token_for
 
 BUDGET = 4
 THROTTLED = "Request was throttled. Expected available in"
@@ -75,19 +77,25 @@ async def test_a_budget_spent_through_one_door_is_spent_for_every_door(
         assert_throttled(door, await send(client, door, headers))
 
 
-async def test_switching_doors_and_credentials_shares_one_budget(from_address, agent):
+async def test_switching_doors_and_user_credentials_shares_one_budget(from_address, agent):
+    """A JWT and HTTP Basic are the user's own key (platform v1 budgets per API key: each
+    API token has a budget of its own)."""
     client = from_address("10.0.0.1")
     login = await client.post(
         "/api/v1/auth/login", json={"email": agent.email, "password": PASSWORD}
     )
     assert login.status_code == 200  # anonymous: spends the address's budget, not the user's
     jwt = {"Authorization": f"Bearer {login.json()['token']}"}
-    credentials = [jwt, {"X-Token": await token_for(agent)}, {"X-Token": await token_for(agent)}]
+    password = basic(agent.username)
+    credentials = [jwt, password]
     doors = list(DOORS)
     for i in range(BUDGET):
         response = await send(client, doors[i % len(doors)], credentials[i % len(credentials)])
         assert response.status_code == 200
-    assert_throttled("helpdesk", await send(client, "helpdesk", credentials[2]))
+    assert_throttled("helpdesk", await send(client, "helpdesk", password))
+    assert_throttled("graphql", await send(client, "graphql", jwt))
+    token = {"X-Token": await token_for(agent)}  # a key of its own
+    assert (await send(client, "helpdesk", token)).status_code == 200
     # another user from the same address has a budget of their own
     other = {"X-Token": await token_for(await make_user("agent2", "agent"))}
     assert (await send(client, "helpdesk", other)).status_code == 200

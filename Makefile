@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser audit-graphql graphiql-assets lint format migrations schema bench bench-cpu bench-flat bench-stats bench-writes bench-import wrk clean compare-helpdesk test-import fuzz
+.PHONY: run test test-browser audit-graphql graphiql-assets lint format migrations schema bench bench-cpu bench-flat bench-stats bench-writes bench-import wrk clean compare-helpdesk test-import fuzz bench-abuse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,11 +67,18 @@ migrations: $(DEV_STAMP)
 
 # Hostile inputs against a fresh server: schemathesis on every OpenAPI document and on the
 # GraphQL schema, FUZZ_SECONDS per target; fails on any 5xx, masked internal error or logged
-# traceback (docs/security.md). Not part of `make test`. Reports in fuzz-report/.
+# traceback (docs/security.md). `make test` runs a short seeded version in process
+# (tests/security/test_fuzz.py). Reports in fuzz-report/.
 FUZZ_SECONDS ?= 60
 FUZZ_PORT ?= 8765
 fuzz: $(DEV_STAMP)
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS) --port $(FUZZ_PORT)
+
+# The longest stall of a cheap signed-in request while attacks run, beside the probe alone
+# (docs/reliability.md). About three minutes.
+ABUSE_ARGS ?= --baseline 20 --each 15 --seconds 30
+bench-abuse: $(STAMP)
+	$(BIN)/python -m bench.abuse $(ABUSE_ARGS)
 
 # Differential test against the real django-helpdesk (own virtualenv, not in `make test`).
 compare-helpdesk: $(DEV_STAMP)

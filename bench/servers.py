@@ -40,8 +40,9 @@ class Server:
         log: Path,
         *,
         port_as_address: bool = False,  # `command HOST:PORT` (Django) instead of `--port PORT`
+        port: int = 0,  # 0: a free one
     ):
-        self.name, self.port = name, free_port()
+        self.name, self.port = name, port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         self._log = log.open("ab")
         where = [f"{HOST}:{self.port}"] if port_as_address else ["--port", str(self.port)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -103,7 +104,7 @@ async def attach(
     """Store bytes, then write one metadata row per file (call inside the change's transaction)."""
     rows = []
     for f in files:
-        digest = storage.put(f.data)
+        digest = await asyncio.to_thread(storage.put, f.data)  # hash, write, fsync: off the loop
         rows.append(
             await Attachment.create(
                 uuid=uuid.uuid4(),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,9 +41,20 @@ MAX_PASSWORD = limits.PASSWORD
 
 # argon2 runs in threads (argon2-cffi releases the GIL), at most HASH_CONCURRENCY at a time, so
 # it never stalls the event loop and a flood of password checks queues instead of eating every
-# core.
+# core; on Linux those threads (and argon2's lane threads, which inherit it) run at the lowest
+# CPU priority, so a hash never takes a core from the event loop (docs/reliability.md).
 HASH_CONCURRENCY = 2
 _hash_slots = asyncio.Semaphore(HASH_CONCURRENCY)
+
+
+def _lowest_priority() -> None:
+    if sys.platform == "linux":  # the nice value is per thread there; elsewhere per process
+        os.setpriority(os.PRIO_PROCESS, 0, 19)
+
+
+_hash_threads = ThreadPoolExecutor(
+    HASH_CONCURRENCY, thread_name_prefix="argon2", initializer=_lowest_priority
+)
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None  # verified when the login names nobody, so timing tells nothing
 
@@ -59,9 +73,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+async def _off_loop(function, *args):
+    """`function(*args)` in a hashing thread (the caller holds one of the `_hash_slots`)."""
+    return await asyncio.get_running_loop().run_in_executor(_hash_threads, function, *args)
+
+
 async def _hash_off_loop(password: str) -> str:
     async with _hash_slots:
-        return await asyncio.to_thread(hash_password, password)
+        return await _off_loop(hash_password, password)
 
 
 def _verify(stored: str | None, password: str) -> bool:
@@ -335,14 +354,12 @@ async def authenticate_password(
         if throttle is not None:
             await throttle.admit(account)
         stored = user.password_hash if user and user.password_hash else None
-        verified = len(password) <= MAX_PASSWORD and await asyncio.to_thread(
-            _verify, stored, password
-        )
+        verified = len(password) <= MAX_PASSWORD and await _off_loop(_verify, stored, password)
         ok = verified and stored is not None and user.is_active
         if throttle is not None:
             await (throttle.succeeded if ok else throttle.failed)(account)
         if ok and _needs_rehash(user.password_hash):
-            user.password_hash = await asyncio.to_thread(hash_password, password)
+            user.password_hash = await _off_loop(hash_password, password)
             await user.save(update_fields=["password_hash"])
             credentials.forget_user(user.id)
     if not ok:

@@ -124,7 +124,7 @@ class GraphQLApp(GraphQL):
                 f"Documents may be at most {self.settings.graphql_max_document_chars} characters."
             )
             return _refusal(request, message, {"code": "PAYLOAD_TOO_LARGE"}, 413)
-        prepared = self.compiled.prepared(query, operation_name)
+        prepared = await self.compiled.prepared(query, operation_name)
         if prepared is not None:  # (for the access log and metrics, observe/)
             name = prepared.operation.name
             request.scope["graphql_operation"] = name.value if name else operation_name
@@ -173,7 +173,7 @@ class GraphQLApp(GraphQL):
             raise HTTPException(400, "A multipart request carries one operation.")
         if len(query) > self.settings.graphql_max_document_chars:
             raise HTTPException(413, "Document too large.")
-        prepared = self.compiled.prepared(query, data.get("operationName"))
+        prepared = await self.compiled.prepared(query, data.get("operationName"))
         variables = data.get("variables")
         coerced = None
         if prepared is not None and isinstance(variables, dict | None):

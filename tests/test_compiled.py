@@ -182,7 +182,7 @@ def _variables(document: str, ticket_id: int) -> dict:
 async def _both(document: str, variables: dict, user):
     schema = build_schema()
     queries = CompiledQueries(schema)
-    prepared = queries.prepared(document, None)
+    prepared = await queries.prepared(document, None)
     coerced = queries.variables(prepared, variables)
     compiled = await queries.execute(prepared, coerced, _context(user))
     standard = await schema.execute(
@@ -439,7 +439,7 @@ async def _created(user, given: dict):
     Strawberry's `ticket` query shows it)."""
     schema = build_schema()
     queries = CompiledQueries(schema)
-    prepared = queries.prepared(CREATE, None)
+    prepared = await queries.prepared(CREATE, None)
     variables = {"in": given}
     compiled = await queries.mutate(
         prepared.plan, queries.variables(prepared, variables), _context(user)
@@ -500,9 +500,9 @@ async def test_create_ticket_failures_go_to_strawberry_unwritten(people, data, r
     assert await tickets.Ticket.all().count() == before
 
 
-def test_only_a_lone_create_ticket_is_compiled():
+async def test_only_a_lone_create_ticket_is_compiled():
     queries = CompiledQueries(build_schema())
-    lone = queries.prepared(CREATE, None)
+    lone = await queries.prepared(CREATE, None)
     assert lone.plan is not None
     for document in (
         'mutation { a: createTicket(input: {title: "a"}) { __typename } '
@@ -511,7 +511,7 @@ def test_only_a_lone_create_ticket_is_compiled():
         'mutation($id: ID!) { updateTicket(input: {id: $id, title: "x"}) { __typename } }',
         'mutation { createTicket(input: {title: "a"}) { ticket { history { totalCount } } } }',
     ):
-        prepared = queries.prepared(document, None)
+        prepared = await queries.prepared(document, None)
         assert prepared is None or prepared.plan is None, document
 
 

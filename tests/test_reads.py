@@ -22,7 +22,8 @@ def _where_each_step_ran(steps: int):
     return seen
 
 
-async def test_a_quick_read_runs_on_the_event_loop(customer):
+async def test_a_quick_read_runs_on_the_event_loop(customer, monkeypatch):
+    monkeypatch.setattr(reads, "INLINE_WORK_SECONDS", 1.0)  # quick however busy the machine is
     seen = await reads.run(_where_each_step_ran(3))
     assert seen == [(n, threading.current_thread().name) for n in range(3)]
 
@@ -71,3 +72,20 @@ async def test_only_the_reads_own_cpu_time_counts_until_the_wall_limit(
     count, thread = await reads.run(read())
     assert count == 50
     assert thread.startswith("sqlite-reader") is moves
+
+
+async def test_a_read_whose_own_work_runs_past_its_budget_moves_to_a_thread(customer):
+    """Rendering between statements counts too (a costly GraphQL document would otherwise hold
+    the event loop for all of its rows)."""
+
+    def read():
+        rows = yield ("SELECT 1", [])
+        busy_until = time.thread_time() + 2 * reads.INLINE_WORK_SECONDS
+        while time.thread_time() < busy_until:  # (stands for rendering the rows: CPU time)
+            pass
+        rows = yield ("SELECT ?", [rows[0][0] + 1])
+        return rows[0][0], threading.current_thread().name
+
+    value, thread = await reads.run(read())
+    assert value == 2
+    assert thread.startswith("sqlite-reader")

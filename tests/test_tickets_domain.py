@@ -1,6 +1,7 @@
 """Domain rules for tickets: validation, transitions, timestamps, events, permissions per role."""
 
 import importlib
+import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -315,3 +316,18 @@ async def test_migration_0010_moves_queueless_tickets_to_the_default_queue(custo
     await step(None, editor)
     assert (await Ticket.get(id=ticket.id)).queue_id == sales.id
     assert await Queue.all().count() == 2
+
+
+async def test_files_are_hashed_and_written_off_the_event_loop(customer, settings):
+    """Storing a 20 MiB upload (sha256, write, fsync) would otherwise stall every request."""
+    stored_on = []
+
+    class Recording(LocalStorage):
+        def put(self, data: bytes) -> str:
+            stored_on.append(threading.current_thread())
+            return super().put(data)
+
+    storage = Recording(settings.data_dir / "files")
+    attachment = await files.upload(customer, storage, NewFile("a.txt", "text/plain", b"hello"))
+    assert storage.get(attachment.sha256) == b"hello"
+    assert stored_on and stored_on[0] is not threading.current_thread()

@@ -15,6 +15,7 @@ lean path. A failure before anything is written hands the document to Strawberry
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
@@ -64,14 +65,16 @@ class CompiledQueries:
                 self.max_tokens = extension.max_token_count
         self.cache: OrderedDict[tuple[str, str | None], Prepared | None] = OrderedDict()
 
-    def prepared(self, query: str, operation_name: str | None) -> Prepared | None:
+    async def prepared(self, query: str, operation_name: str | None) -> Prepared | None:
         """The operation to run, None when it does not parse or validate (or is ambiguous):
-        the standard executor then reports why."""
+        the standard executor then reports why. A document not seen before is parsed, validated,
+        compiled and costed in a thread (thirty aliases of a big page take ~170 ms, which would
+        stall every other request; the loop preempts a thread every GIL switch interval)."""
         key = (query, operation_name)
         if key in self.cache:
             self.cache.move_to_end(key)
             return self.cache[key]
-        found = self._prepare(query, operation_name)
+        found = await asyncio.to_thread(self._prepare, query, operation_name)
         self.cache[key] = found
         if len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)

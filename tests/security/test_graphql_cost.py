@@ -4,8 +4,10 @@ on every answer; a per-caller cost budget; a time limit."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from resolvers import reads, tickets
+from schema.compiled import CompiledQueries
 from tests.helpers import bearer, gql, token_for
 
 PAGE = "tickets(first: 100) { edges { node { title comments(first: 100) { totalCount } } } }"
@@ -107,3 +109,20 @@ async def test_history_of_a_page_is_batched(client, agent, customer, count_sql):
         assert all(e["node"]["history"]["totalCount"] == 1 for e in edges)
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+async def test_a_document_first_seen_is_checked_off_the_event_loop(client, agent, monkeypatch):
+    """Parsing, validating and costing a new document (thirty aliases of a big page: ~170 ms)
+    would otherwise stall every other request; an attacker can send a new one each time."""
+    checked_on = []
+    real = CompiledQueries._prepare
+
+    def prepare(self, query, operation_name):
+        checked_on.append(threading.current_thread())
+        return real(self, query, operation_name)
+
+    monkeypatch.setattr(CompiledQueries, "_prepare", prepare)
+    token = await token_for(agent)
+    body = await gql(client, "{ viewer { username } }", token)
+    assert body["data"] == {"viewer": {"username": "agent"}}
+    assert checked_on and checked_on[0] is not threading.current_thread()

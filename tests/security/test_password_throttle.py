@@ -1,10 +1,13 @@
 """Issue 14 High 2 and 4: one throttle for every password check (HTTP Basic on every door,
 the legacy form, JSON and GraphQL logins), keyed on the account and the client address, that
-a stranger cannot use to lock the owner out; argon2 runs off the event loop, two at a time."""
+a stranger cannot use to lock the owner out; argon2 runs off the event loop, two at a time, at
+the lowest CPU priority."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import uuid
 
@@ -66,6 +69,22 @@ async def test_at_most_two_hashes_at_a_time(agent, monkeypatch):
     release.set()
     assert all(u.id == agent.id for u in await asyncio.gather(*checks))
     assert most[0] == users.HASH_CONCURRENCY
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+async def test_password_checks_run_at_the_lowest_cpu_priority(agent, monkeypatch):
+    """Guessing passwords cannot take a core from the event loop (docs/reliability.md)."""
+    priorities = []
+    real = users._verify
+
+    def verify(stored, password):
+        priorities.append(os.getpriority(os.PRIO_PROCESS, 0))  # (0: this thread, on Linux)
+        return real(stored, password)
+
+    monkeypatch.setattr(users, "_verify", verify)
+    assert (await users.authenticate_password("agent", PASSWORD)).id == agent.id
+    assert priorities == [19]
+    assert os.getpriority(os.PRIO_PROCESS, 0) < 19  # the event loop's thread keeps its own
 
 
 # ---------------------------------------------------------------- one throttle for every door

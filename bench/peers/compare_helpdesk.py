@@ -274,6 +274,7 @@ KNOWN: dict[tuple[str | None, str], str] = {
     (None, r"^\$\.renders"): "no browsable API: JSON only",
     (None, r"\.secret_key"): "no anonymous ticket page to unlock",
     (None, r"^header allow: GET, PUT, PATCH, DELETE"): "attachments take no PUT/PATCH (405)",
+    ("followup without comment", ""): "a comment has a body unless it changes the status",
 }
 
 

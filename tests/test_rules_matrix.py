@@ -1,13 +1,16 @@
 """Every rule at every door (tests/doors/adapters.py): each test states a rule once and checks
 it through each door that has the operation, in that door's own error shape: customer
 isolation, per-queue staff permission, internal comments hidden, an illegal transition, NUL
-refused, an out-of-range id, an oversized body, a wrong credential."""
+refused, an out-of-range id, an oversized body, a wrong credential, a deactivated user and a
+revoked token."""
 
 from __future__ import annotations
 
 import pytest
 
-from resolvers import comments, queues, tickets
+from models import ApiToken
+from resolvers import comments, queues, tickets, users
+from resolvers import tokens as api_tokens
 from resolvers.pagination import Window
 from resolvers.permissions import SYSTEM
 from tests.doors.adapters import BIG_ID, DOORS, Door
@@ -22,12 +25,7 @@ ANY_STATUS = {"helpdesk"}
 # DRF validates the followup's `ticket` field: a ticket out of reach is a 400 on it.
 FOREIGN_QUEUE_COMMENT_KIND = {"helpdesk": "invalid"}
 # DRF and the legacy form answer every authentication failure 403.
-STRANGER_KIND = {
-    "helpdesk": "forbidden",
-    "helpdesk_legacy": "forbidden",
-}  # an ID argument no id column can hold is bad input
-# DRF validates the followup's `ticket` field: a ticket out of reach is a 400 on it.
-FOREIGN_QUEUE_COMMENT_KIND = {"helpdesk": "invalid"}
+STRANGER_KIND = {"helpdesk": "forbidden", "helpdesk_legacy": "forbidden"}
 
 
 @pytest.fixture(params=DOORS, ids=lambda d: d.name)
@@ -126,4 +124,25 @@ async def test_an_oversized_body_is_refused(door, agent):
 async def test_a_wrong_credential_is_refused(door, customer):
     ticket = await tickets.create_ticket(customer, title="private")
     answer = await door.get(door.stranger(), ticket.id)
+    assert door.kind(answer) == STRANGER_KIND.get(door.name, "unauthenticated")
+
+
+async def test_a_deactivated_user_is_refused_at_once(door, agent, customer):
+    ticket = await tickets.create_ticket(customer, title="private")
+    who = await door.act_as(agent)
+    assert door.found(await door.get(who, ticket.id))  # (also caches the credential)
+    await users.update_user(SYSTEM, agent.id, is_active=False)
+    answer = await door.get(who, ticket.id)
+    assert door.kind(answer) == STRANGER_KIND.get(door.name, "unauthenticated")
+
+
+async def test_a_revoked_token_is_refused_at_once(door, agent, customer):
+    ticket = await tickets.create_ticket(customer, title="private")
+    who = await door.act_as(agent)
+    if "password" in who:
+        pytest.skip(f"{door.name} signs in with a password, not a token")
+    assert door.found(await door.get(who, ticket.id))  # (also caches the credential)
+    for token in await ApiToken.filter(user_id=agent.id):
+        await api_tokens.revoke_token(SYSTEM, token.id)
+    answer = await door.get(who, ticket.id)
     assert door.kind(answer) == STRANGER_KIND.get(door.name, "unauthenticated")

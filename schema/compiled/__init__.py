@@ -40,6 +40,9 @@ from schema.cost import operation_cost
 from schema.tickets import open_ticket
 
 CACHE_SIZE = 512
+# A document costing more renders its answer in a thread: tens of thousands of objects take
+# 10-20 ms of Python, which on the event loop would stall every other request that long.
+THREAD_RENDER_COST = 2_000
 log = logging.getLogger("ticketgate.graphql")
 
 
@@ -167,5 +170,6 @@ class CompiledQueries:
                 fetch = run.tickets_root if root.name == "tickets" else run.ticket_root
                 rel = run.Related(variables, actor)
                 render = await reads.run(fetch(self.schema, root, actor, rel))
-                data[root.key] = render()
+                costly = (context.cost or {}).get("requested", 0) > THREAD_RENDER_COST
+                data[root.key] = await asyncio.to_thread(render) if costly else render()
         return data

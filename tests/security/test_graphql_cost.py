@@ -7,7 +7,7 @@ import asyncio
 import threading
 
 from resolvers import reads, tickets
-from schema.compiled import CompiledQueries
+from schema.compiled import THREAD_RENDER_COST, CompiledQueries, run
 from tests.helpers import bearer, gql, token_for
 
 PAGE = "tickets(first: 100) { edges { node { title comments(first: 100) { totalCount } } } }"
@@ -126,3 +126,33 @@ async def test_a_document_first_seen_is_checked_off_the_event_loop(client, agent
     body = await gql(client, "{ viewer { username } }", token)
     assert body["data"] == {"viewer": {"username": "agent"}}
     assert checked_on and checked_on[0] is not threading.current_thread()
+
+
+async def test_a_costly_answer_is_rendered_off_the_event_loop(client, agent, monkeypatch):
+    """Tens of thousands of objects take 10-20 ms of Python to render: a document costing
+    more than THREAD_RENDER_COST renders in a thread, a cheap one on the loop (no hand-off)."""
+    rendered_on = []
+    real = run.renderer
+
+    def recording(plan):
+        render = real(plan)
+
+        def rendered(*args):
+            rendered_on.append(threading.current_thread())
+            return render(*args)
+
+        return rendered
+
+    monkeypatch.setattr(run, "renderer", recording)
+    token = await token_for(agent)
+    await tickets.create_ticket(agent, title="one")
+    costly = (
+        "{ tickets(first: 100) { edges { node { title comments(first: 20) { totalCount } } } } }"
+    )
+    body = await gql(client, costly, token)
+    assert body["extensions"]["cost"]["requested"] > THREAD_RENDER_COST
+    assert body["data"]["tickets"]["edges"][0]["node"]["title"] == "one"
+    assert rendered_on and rendered_on[-1] is not threading.current_thread()
+    body = await gql(client, "{ tickets(first: 10) { edges { node { title } } } }", token)
+    assert body["data"]["tickets"]["edges"][0]["node"]["title"] == "one"
+    assert rendered_on[-1] is threading.current_thread()

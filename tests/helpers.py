@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
@@ -68,3 +69,18 @@ class StatementCounter(logging.Handler):
         message = record.getMessage().lstrip()
         if message.upper().startswith(self.VERBS):
             self.statements.append(message)
+
+
+async def wait_ready(url: str, server, seconds: float = 60) -> None:
+    """Wait until the server process at `url` answers /readyz with 200 (it must not exit)."""
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            assert server.returncode is None, "the server exited"
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the server did not start")

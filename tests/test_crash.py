@@ -17,6 +17,7 @@ import httpx
 from models import Comment, Event, Ticket, WebhookDelivery
 from resolvers import events, tickets, webhooks
 from tests.conftest import bearer, token_for
+from tests.helpers import wait_ready
 
 WRITERS, KILL_AFTER = 50, 100  # acknowledged writes before the kill
 SERVER = Path(__file__).resolve().parents[1] / "commands.py"
@@ -54,19 +55,6 @@ async def _write_until_killed(url: str, token: str, ticket_id: int, acked: dict,
                 enough.set()
 
 
-async def _wait_ready(url: str, server: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-        for _ in range(600):
-            assert server.returncode is None, "the server exited"
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("the server did not start")
-
-
 async def test_kill_9_loses_no_acknowledged_write(settings, admin, agent, customer, tmp_path):
     token = await token_for(agent)
     target = await tickets.create_ticket(customer, title="commented")
@@ -88,7 +76,7 @@ async def test_kill_9_loses_no_acknowledged_write(settings, admin, agent, custom
     url = f"http://127.0.0.1:{port}"
     acked: dict[str, set[int]] = {"tickets": set(), "comments": set()}
     try:
-        await _wait_ready(url, server)
+        await wait_ready(url, server)
         enough = asyncio.Event()
         writers = [
             asyncio.create_task(_write_until_killed(url, token, target.id, acked, enough))

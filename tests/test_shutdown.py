@@ -18,6 +18,7 @@ from httpx_ws import WebSocketDisconnect, aconnect_ws
 from models import WebhookDelivery
 from resolvers import webhooks
 from tests.conftest import bearer, free_port, token_for
+from tests.helpers import wait_ready
 
 SERVER = Path(__file__).resolve().parents[1] / "commands.py"
 SHUTDOWN_TIMEOUT = 5  # the bound under test
@@ -39,18 +40,6 @@ class SlowReceiver:
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
         await writer.drain()
         writer.close()
-
-
-async def ready(url: str, server: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client, asyncio.timeout(WAIT):
-        while True:
-            assert server.returncode is None, "the server exited"
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
 
 
 async def test_sigterm_finishes_work_and_closes_subscriptions(settings, admin, tmp_path):
@@ -82,7 +71,7 @@ async def test_sigterm_finishes_work_and_closes_subscriptions(settings, admin, t
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        await ready(url, server)
+        await wait_ready(url, server)
         async with (
             httpx.AsyncClient(base_url=url, headers=bearer(token), timeout=WAIT) as client,
             aconnect_ws(f"{url}/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,

@@ -150,6 +150,10 @@ class GraphQLApp(GraphQL):
                 return await self._standard(request, body)
         elif prepared.operation.operation != OperationType.QUERY:
             return None
+        elif prepared.plan is not None and not prepared.plan.reads:  # from memory: not timed
+            data = await self.compiled.execute(prepared, coerced, context)
+            if data is None:
+                return await self._standard(request, body)
         else:
             try:
                 async with asyncio.timeout(self.settings.graphql_timeout_seconds):

@@ -28,9 +28,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
 )
 
@@ -137,6 +141,8 @@ class ConnectionPlan:
     edge_selections: list[tuple[str, str]]
     page_info: list[tuple[str, str]] | None = None
     page_info_key: str = ""
+    fixed_arguments: dict | None = None  # run.arguments: when they name no variable
+    render_edge: Callable | None = field(default=None, repr=False)  # run._edge_renderer
 
     @property
     def needs_total(self) -> bool:
@@ -172,11 +178,17 @@ class RootField:
     field_def: GraphQLField | None
     node: FieldNode
     plan: ObjectPlan | ConnectionPlan | None
+    fixed_arguments: dict | None = None  # run.arguments: when they name no variable
 
 
 @dataclass
 class Plan:
     roots: list[RootField]
+
+    @property
+    def reads(self) -> bool:
+        """Whether it reads the store (`viewer`, `me` and `__typename` answer from memory)."""
+        return any(root.name in ("tickets", "ticket") for root in self.roots)
 
 
 @dataclass
@@ -337,6 +349,21 @@ class Compiler:
         if plan.item is None:
             plan.item = ObjectPlan(item_type.name)
         return plan
+
+
+def names_variables(node: FieldNode) -> bool:
+    """Whether any of the field's arguments is, or holds, a variable."""
+
+    def holds(value: ValueNode) -> bool:
+        if isinstance(value, VariableNode):
+            return True
+        if isinstance(value, ListValueNode):
+            return any(holds(v) for v in value.values)
+        if isinstance(value, ObjectValueNode):
+            return any(holds(f.value) for f in value.fields)
+        return False
+
+    return any(holds(argument.value) for argument in node.arguments or ())
 
 
 def _merge(first: FieldNode | None, second: FieldNode) -> FieldNode:

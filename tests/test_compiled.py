@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from strawberry import relay
 
 from models import Status
 from resolvers import comments, credentials, permissions, projections, queues, reads, tickets
@@ -314,6 +315,47 @@ async def test_statements_per_page_are_pinned(client, people, data, count_sql):
         counts.append([s.split()[0] for s in statements])
     # count, page, tags, comment totals, comment page, users, queues (the credential is cached)
     assert counts[0] == counts[1] == ["SELECT"] * 7
+
+
+async def test_related_ids_come_from_the_foreign_keys(people, data, count_sql):
+    """`openedBy { id }` needs no users statement: the page row holds the id (and the
+    foreign key, that the user exists); a null assignee stays null."""
+    document = CORPUS[0]
+    with count_sql() as statements:
+        compiled, standard = await _both(document, {}, people["agent"])
+    assert compiled == standard.data
+    assert not [s for s in statements if "FROM users" in s]
+    assignees = [e["node"]["assignedTo"] for e in compiled["tickets"]["edges"]]
+    assert (
+        None in assignees
+        and {"id": str(relay.GlobalID("User", str(people["agent"].id)))} in assignees
+    )
+
+
+async def test_literal_arguments_are_converted_once_and_shared_safely(people, data):
+    """One cached plan answers each caller with their own rows, its literal arguments
+    converted on the first run and reused (a variable's are converted every time)."""
+    queries = CompiledQueries(build_schema())
+    literal = "{ tickets(first: 20, filter: {status: [OPEN]}) { edges { node { number } } } }"
+    prepared = await queries.prepared(literal, None)
+    answers = {}
+    for role in ("agent", "customer", "other", "agent"):
+        found = await queries.execute(
+            prepared, queries.variables(prepared, {}), _context(people[role])
+        )
+        standard = await build_schema().execute(literal, context_value=_context(people[role]))
+        assert found == standard.data
+        answers.setdefault(role, found)
+    assert answers["customer"] != answers["other"] != answers["agent"]
+    assert prepared.plan.roots[0].fixed_arguments is not None
+    variable = "query($n: Int) { tickets(first: $n) { edges { node { number } } } }"
+    prepared = await queries.prepared(variable, None)
+    for n in (2, 5):
+        found = await queries.execute(
+            prepared, queries.variables(prepared, {"n": n}), _context(people["agent"])
+        )
+        assert len(found["tickets"]["edges"]) == n
+    assert prepared.plan.roots[0].fixed_arguments is None
 
 
 async def test_staff_totals_come_from_the_running_totals(people, data, count_sql):

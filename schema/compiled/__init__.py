@@ -121,6 +121,8 @@ class CompiledQueries:
 
     def variables(self, prepared: Prepared, given: dict | None):
         """The coerced variable values, None when they do not fit the operation."""
+        if not prepared.operation.variable_definitions:
+            return {}  # (values it does not declare are not its variables)
         coerced = get_variable_values(
             self.schema._schema, prepared.operation.variable_definitions or (), given or {}
         )

@@ -157,15 +157,18 @@ class ObjectPlan:
     renderers: dict = field(default_factory=dict, repr=False)  # columns → render function
     fetched_columns: list[str] | None = None  # a related object: the columns fetched for it
     related_columns: dict[str, list[str]] | None = None  # a root: related type → columns
+    column_names: tuple[str, ...] | None = None  # columns()
 
-    def columns(self) -> list[str]:
-        """The columns this object reads from its own row ("id" first)."""
-        names = ["id"]
-        for f in self.fields:
-            column = f.column if isinstance(f, Column | Relation | CustomValues) else None
-            if column and column not in names:
-                names.append(column)
-        return names
+    def columns(self) -> tuple[str, ...]:
+        """The columns this object reads from its own row ("id" first); worked out once."""
+        if self.column_names is None:
+            names = ["id"]
+            for f in self.fields:
+                column = f.column if isinstance(f, Column | Relation | CustomValues) else None
+                if column and column not in names:
+                    names.append(column)
+            self.column_names = tuple(names)
+        return self.column_names
 
     def parts(self, kind) -> list:
         return [f for f in self.fields if isinstance(f, kind)]

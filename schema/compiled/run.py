@@ -333,6 +333,5 @@ def ticket_by_id(
 def viewer_root(root: RootField, actor: Actor | None) -> dict | None:
     if actor is None or actor.id is None:
         return None
-    names = root.plan.columns()
-    row = tuple(getattr(actor, name) for name in names)
-    return renderer(root.plan)(row, Related(None, actor))
+    row = tuple(getattr(actor, name) for name in root.plan.columns())
+    return renderer(root.plan)(row, None)  # (a User renders from its own row alone)

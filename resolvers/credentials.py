@@ -38,21 +38,22 @@ shutdown does); a process killed without one loses at most its last minute of th
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
-from tortoise.expressions import Subquery
+from tortoise.models import Model
 
-from models import ApiToken, RevokedSession, User
-from resolvers import clock, writes
+from models import ApiToken, User
+from resolvers import clock, reads, writes
 
 log = logging.getLogger("ticketgate.credentials")
 
@@ -61,7 +62,8 @@ VERIFIED_TTL_SECONDS = 15 * 60.0
 MAX_ENTRIES = 10_000
 LAST_USED_EVERY = timedelta(minutes=1)
 
-K, V = TypeVar("K"), TypeVar("V")
+K, V, T = TypeVar("K"), TypeVar("V"), TypeVar("T")
+M = TypeVar("M", bound=Model)
 _PROCESS_KEY = secrets.token_bytes(32)  # keys the password and JWT caches; never leaves memory
 _STATE = {*User._meta.fields_db_projection, "_partial", "_saved_in_db", "_custom_generated_pk"}
 
@@ -192,12 +194,69 @@ async def _active_row(user_id: int) -> Mapping | None:
     """The column values of the active user with this id (cached), else None."""
     if (values := _caches.users.get(user_id)) is not None:
         return values
+    return await _once(("user", user_id), lambda: _load_user(user_id))
+
+
+async def _load_user(user_id: int) -> Mapping | None:
     epoch = _epoch
-    user = await User.get_or_none(id=user_id, is_active=True)
+    user = await reads.run(_active_user_read(user_id))
     if user is None:
         return None
     _remember_user(user, epoch)
     return _row(user)
+
+
+# A miss reads on the lean path (resolvers/reads.py: on the event loop, no thread hop): through
+# Tortoise, a lookup waited for aiosqlite's thread, which under load gets the GIL once per switch
+# interval, so the requests that missed together when an entry expired waited up to seconds.
+@functools.cache
+def _columns(model: type[Model]) -> tuple[str, ...]:
+    """The model's columns (known once Tortoise is set up: foreign keys are added then)."""
+    return tuple(model._meta.fields_db_projection.values())
+
+
+def _select_user() -> str:
+    return ", ".join(f"u.{name}" for name in _columns(User))
+
+
+def _built(model: type[M], row: Sequence) -> M:
+    """An instance from its columns' values, as Tortoise builds one from a query."""
+    return model._init_from_db(**dict(zip(_columns(model), row, strict=True)))
+
+
+def _active_user_read(user_id: int) -> reads.Read[User | None]:
+    rows = yield (
+        f"SELECT {_select_user()} FROM users u WHERE u.id = ? AND u.is_active = ?",
+        [user_id, True],
+    )
+    return _built(User, rows[0]) if rows else None
+
+
+def _token_read(key_id: str) -> reads.Read[tuple[ApiToken, User] | None]:
+    """The token with this key id and its owner (active or not)."""
+    token_columns = ", ".join(f"t.{name}" for name in _columns(ApiToken))
+    rows = yield (
+        f"SELECT {token_columns}, {_select_user()} FROM api_tokens t"
+        " JOIN users u ON u.id = t.user_id WHERE t.key_id = ?",
+        [key_id],
+    )
+    if not rows:
+        return None
+    row, width = tuple(rows[0]), len(_columns(ApiToken))
+    return _built(ApiToken, row[:width]), _built(User, row[width:])
+
+
+_loading: dict[tuple, asyncio.Future] = {}
+
+
+async def _once(key: tuple, load: Callable[[], Awaitable[T]]) -> T:
+    """`load()`, once at a time per key: requests that miss together (fifty clients whose
+    entry expired at the same moment) wait for the first one's lookup."""
+    pending = _loading.get(key)
+    if pending is None:
+        pending = _loading[key] = asyncio.ensure_future(load())
+        pending.add_done_callback(lambda _: _loading.pop(key, None))
+    return await asyncio.shield(pending)
 
 
 async def is_active(user_id: int) -> bool:
@@ -218,20 +277,28 @@ async def token_owner_id(key_id: str, digest: str) -> int | None:
     """The id of the active owner of the token `key_id` whose secret hashes to `digest`."""
     entry = _caches.tokens.get(key_id)
     if entry is None:
-        epoch = _epoch
-        token = await ApiToken.get_or_none(key_id=key_id).select_related("user")
-        if token is None:
+        entry = await _once(("token", key_id), lambda: _load_token(key_id))
+        if entry is None:
             return None
-        entry = TokenEntry(token.id, token.digest, token.user_id, token.last_used_at)
-        if epoch == _epoch:
-            _caches.tokens[key_id] = entry
-        _remember_user(token.user, epoch)
     if not hmac.compare_digest(entry.digest, digest):
         return None
     if await _active_row(entry.user_id) is None:
         return None
     _note_use(entry)
     return entry.user_id
+
+
+async def _load_token(key_id: str) -> TokenEntry | None:
+    epoch = _epoch
+    found = await reads.run(_token_read(key_id))
+    if found is None:
+        return None
+    token, user = found
+    entry = TokenEntry(token.id, token.digest, token.user_id, token.last_used_at)
+    if epoch == _epoch:
+        _caches.tokens[key_id] = entry
+    _remember_user(user, epoch)
+    return entry
 
 
 def _note_use(entry: TokenEntry) -> None:
@@ -313,19 +380,32 @@ async def session_open(entry: JwtEntry) -> bool:
     now = timer()
     if entry.checked is not None and now - entry.checked < ttl:
         return True
+    return await _once(("session", entry.jti), lambda: _check_session(entry, now))
+
+
+async def _check_session(entry: JwtEntry, now: float) -> bool:
     epoch = _epoch
-    if entry.user_id in _caches.users:
-        is_open = not await RevokedSession.exists(jti=entry.jti)
-    else:
-        revoked = Subquery(RevokedSession.filter(jti=entry.jti).values("user_id"))
-        found = User.filter(id=entry.user_id, is_active=True).exclude(id__in=revoked)
-        user = await found.first()
-        is_open = user is not None  # (or the user is inactive: refused all the same)
-        if user is not None:
-            _remember_user(user, epoch)
+    cached = entry.user_id in _caches.users
+    is_open, user = await reads.run(_session_read(entry, cached=cached))
+    if user is not None:
+        _remember_user(user, epoch)
     if is_open and epoch == _epoch:
         entry.checked = now
     return is_open
+
+
+def _session_read(entry: JwtEntry, *, cached: bool) -> reads.Read[tuple[bool, User | None]]:
+    """Whether the session is open, with the owner's row when it is not cached (the active
+    user of an open session: an inactive one is refused all the same)."""
+    if cached:
+        rows = yield ("SELECT 1 FROM revoked_sessions WHERE jti = ?", [entry.jti])
+        return not rows, None
+    rows = yield (
+        f"SELECT {_select_user()} FROM users u WHERE u.id = ? AND u.is_active = ?"
+        " AND u.id NOT IN (SELECT user_id FROM revoked_sessions WHERE jti = ?)",
+        [entry.user_id, True, entry.jti],
+    )
+    return (True, _built(User, rows[0])) if rows else (False, None)
 
 
 # ---------------------------------------------------------------- verified passwords

@@ -7,6 +7,7 @@ compiler covers must really be answered by it.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime
 
@@ -356,6 +357,19 @@ async def test_literal_arguments_are_converted_once_and_shared_safely(people, da
         )
         assert len(found["tickets"]["edges"]) == n
     assert prepared.plan.roots[0].fixed_arguments is None
+
+
+async def test_a_new_document_is_prepared_once_for_concurrent_requests(people, data):
+    """Fifty clients sending a document not seen before: one of them prepares it (in a
+    thread), the others wait for that one, and all run the same plan."""
+    queries = CompiledQueries(build_schema())
+    calls = []
+    prepare = queries._prepare
+    queries._prepare = lambda *args: calls.append(args) or prepare(*args)
+    found = await asyncio.gather(*(queries.prepared(CORPUS[0], None) for _ in range(50)))
+    assert len(calls) == 1
+    assert found[0].plan is not None and all(p is found[0] for p in found)
+    assert not queries.pending  # (nothing left behind)
 
 
 async def test_staff_totals_come_from_the_running_totals(people, data, count_sql):

@@ -95,6 +95,19 @@ async def test_a_cached_viewer_costs_no_sql_over_graphql(client, agent, count_sq
     assert statements == []
 
 
+async def test_requests_that_miss_together_share_one_lookup(agent, count_sql):
+    """Fifty requests arriving as a credential's entry expires run one query between them
+    (each ran its own, queued behind the others, and the last waited seconds under load)."""
+    for headers in await credential_styles(agent):
+        credentials.clear()
+        with count_sql() as statements:
+            found = await asyncio.gather(*(authenticate(headers) for _ in range(50)))
+        assert {user.id for user in found} == {agent.id}, headers
+        assert len({id(user) for user in found}) == 50  # each its own instance
+        assert len([s for s in statements if "SELECT" in s]) == 1, headers
+        await credentials.drain()
+
+
 async def test_domain_changes_take_effect_at_once(admin, agent):
     styles = await credential_styles(agent)
     for headers in styles:

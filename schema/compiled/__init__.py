@@ -67,17 +67,26 @@ class CompiledQueries:
             if isinstance(extension, MaxTokensLimiter):
                 self.max_tokens = extension.max_token_count
         self.cache: OrderedDict[tuple[str, str | None], Prepared | None] = OrderedDict()
+        self.pending: dict[tuple[str, str | None], asyncio.Future] = {}
 
     async def prepared(self, query: str, operation_name: str | None) -> Prepared | None:
         """The operation to run, None when it does not parse or validate (or is ambiguous):
         the standard executor then reports why. A document not seen before is parsed, validated,
         compiled and costed in a thread (thirty aliases of a big page take ~170 ms, which would
-        stall every other request; the loop preempts a thread every GIL switch interval)."""
+        stall every other request; the loop preempts a thread every GIL switch interval), once
+        however many requests for it arrive meanwhile (fifty clients starting together each
+        prepared it in a thread of its own, and the last waited seconds for the GIL)."""
         key = (query, operation_name)
         if key in self.cache:
             self.cache.move_to_end(key)
             return self.cache[key]
-        found = await asyncio.to_thread(self._prepare, query, operation_name)
+        pending = self.pending.get(key)
+        if pending is None:  # the first request for it prepares it; the others wait for that
+            pending = self.pending[key] = asyncio.ensure_future(
+                asyncio.to_thread(self._prepare, query, operation_name)
+            )
+            pending.add_done_callback(lambda _: self.pending.pop(key, None))
+        found = await asyncio.shield(pending)
         self.cache[key] = found
         if len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)

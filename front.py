@@ -9,10 +9,13 @@ import itertools
 import secrets
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observe.middleware import Observe
 from rest.conditional import CACHE_CONTROL, Conditional, tagged
+
+CLIENT_CLOSED_REQUEST = 499  # (nginx's status for the metrics and the access log)
 
 
 class Front:
@@ -63,5 +66,7 @@ class Front:
                 await send(message)
 
             await self.app(scope, receive, send_marked)
+        except ClientDisconnect:  # gone before its request was read: nothing to answer
+            status = CLIENT_CLOSED_REQUEST
         finally:
             self.observe.record(scope, status, time.perf_counter() - started, statements)

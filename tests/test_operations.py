@@ -168,6 +168,46 @@ async def test_one_access_log_line_per_request(client, agent, caplog):
     )
 
 
+@pytest.mark.parametrize("path", ["/graphql", "/api/v1/tickets", "/helpdesk/api/tickets/"])
+async def test_a_client_gone_before_its_body_is_no_error(app, agent, caplog, path):
+    """A client that disconnects while its POST body is read (a load generator stopping, a
+    phone losing signal) gets nothing sent and logs no error: one access line, status 499."""
+    caplog.set_level(logging.INFO)
+    token = await token_for(agent)
+    sent = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [
+        (b"authorization", f"Bearer {token}".encode()),
+        (b"content-type", b"application/json"),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [*headers, (b"content-length", b"100")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 80),
+    }
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    assert sent == []
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    access = [r for r in caplog.records if r.name == "ticketgate.access"]
+    assert [r.status for r in access] == [499]
+
+
 def test_log_values_are_truncated_and_tracebacks_kept():
     try:
         raise ValueError("boom")

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,6 +59,8 @@ class DialectGuard:
         except MalformedBody as exc:
             if not started:
                 await self.render(400, str(exc))(scope, receive, send)
+        except ClientDisconnect:
+            raise  # (no one to answer: front.Front notes it)
         except HTTPException as exc:  # the router's own 404 / 405, in the dialect's format
             if not started:
                 response = self.render(exc.status_code, exc.detail)

@@ -66,7 +66,8 @@ def table(run: Run) -> list[str]:
             (_ratio(row.ours, run.peer) or "n/a") if s.peer else "",
             _figures(row.again)[0],
         ]
-        if row.ours.seconds and row.ours.seconds != run.load.seconds:
+        usual = (run.load.seconds, wrk.paired_load(run.load).seconds)
+        if row.ours.seconds and row.ours.seconds not in usual:
             cells[0] += f" (wrk -d{row.ours.seconds:.0f}s)"
         problems = "; ".join(p for p in (row.ours.problems, row.floor and row.floor.problems) if p)
         if problems:
@@ -96,7 +97,8 @@ def markdown(runs: list[Run], label: str, command: str, commit: str) -> str:
         "",
         f"`{command}` at commit {commit}, {first.started:%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} CPUs (`nproc`), wrk -t{load.threads} -c{load.connections} "
-        f"-d{load.seconds:g}s.",
+        f"-d{load.seconds:g}s; ticketgate and the floor in turn, {wrk.PAIRED_ROUNDS} runs of "
+        f"{wrk.paired_load(load).seconds:g}s each, the median run of each side shown.",
     ]
     for run in runs:
         rss = " → ".join(f"{m:.0f} MiB" for m in run.rss_mib)

@@ -172,6 +172,26 @@ def start_references(tickets: int, rows: list[Row], token: str, log: Path) -> li
     return references
 
 
+def paired(
+    ours: Server, floor: Server, row: Row, load: wrk.Load, runs: int
+) -> tuple[wrk.Measured, wrk.Measured]:
+    """Ticketgate and the floor in turn, `wrk.PAIRED_ROUNDS` short runs each: the median run of
+    each side. This shared machine's speed drifts by tens of per cent within a minute (the
+    floor alone moved from 7,800 to 15,300 req/s between two scenarios of one run), so one
+    run of each, one after the other, gave ratios that moved as much; alternating runs see
+    the same drift on both sides."""
+    short = wrk.paired_load(load)
+    ours_runs, floor_runs = [], []
+    for _ in range(wrk.PAIRED_ROUNDS):
+        ours_runs.append(measure(ours, row.scenario.path, row, short, runs))
+        floor_runs.append(measure(floor, f"/floor/{row.scenario.name}", row, short, runs))
+    return _median_run(ours_runs), _median_run(floor_runs)
+
+
+def _median_run(runs: list[wrk.Measured]) -> wrk.Measured:
+    return sorted(runs, key=lambda m: m.requests_per_second)[len(runs) // 2]
+
+
 def bench_size(tickets: int, args, servers: list[Server], log: Path) -> report.Run:
     """Every chosen scenario on one data set size (servers started here are listed in
     `servers`, so the caller stops them on error)."""
@@ -197,9 +217,10 @@ def bench_size(tickets: int, args, servers: list[Server], log: Path) -> report.R
         name = row.scenario.name
         print(f"  {name} …", flush=True)
         refresh_etag(ours, row)
-        row.ours = measure(ours, row.scenario.path, row, load, args.single_runs)
-        if not row.scenario.single:
-            row.floor = measure(floor, f"/floor/{name}", row, load, args.single_runs)
+        if row.scenario.single:
+            row.ours = measure(ours, row.scenario.path, row, load, args.single_runs)
+        else:
+            row.ours, row.floor = paired(ours, floor, row, load, args.single_runs)
     if any(r.scenario.raw for r in rows):
         print("  raw path …", flush=True)
         result.raw = measure(raw, raw_row.scenario.path, raw_row, load, args.single_runs)

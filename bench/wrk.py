@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import tempfile
@@ -23,6 +24,14 @@ class Load:
     connections: int = 8
     seconds: int = 6  # wrk takes whole seconds
     timeout_seconds: float = 30.0
+
+
+PAIRED_ROUNDS = 3  # runs of ticketgate and of the floor, in turn, per scenario (bench.run)
+
+
+def paired_load(load: Load) -> Load:
+    """Each of the paired runs: half the time of one run (three take 1.5 times as long)."""
+    return replace(load, seconds=max(1, math.ceil(load.seconds / 2)))
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,22 @@ class _Store:
                 f"file:{path}?mode=ro", uri=True, check_same_thread=False
             )
             self.epoch = secrets.token_hex(4)  # data_version's values mean nothing elsewhere
+        self.version: str | None = None  # read in this turn of the event loop (`data_version`)
+
+    def sqlite_version(self) -> str:
+        """`PRAGMA data_version`, read once per turn of the event loop and shared by the
+        requests handled in that turn. Never stale: a turn's requests arrived by its poll
+        for I/O, which came before the read; a write acknowledged before a request was sent
+        was so before that poll, and so before the read. The next turn reads afresh (the
+        callback forgetting it runs before any request task the next poll brings)."""
+        if self.version is None:
+            value = self.version_conn.execute("PRAGMA data_version").fetchone()[0]
+            self.version = f"{self.epoch}.{value}"
+            asyncio.get_running_loop().call_soon(self._forget_version)
+        return self.version
+
+    def _forget_version(self) -> None:
+        self.version = None
 
     def close(self) -> None:
         if self.readers is not None:
@@ -230,7 +246,7 @@ async def data_version() -> str | None:
             return await conn.fetchval("SELECT pg_current_snapshot()::text")
     if store.version_conn is None:
         return None
-    return f"{store.epoch}.{store.version_conn.execute('PRAGMA data_version').fetchone()[0]}"
+    return store.sqlite_version()
 
 
 def marks(count: int) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+
 import pytest
 
 from models import ApiToken
-from resolvers import queues, tickets, tokens
+from resolvers import queues, reads, tickets, tokens
 from resolvers.permissions import SYSTEM
-from tests.helpers import bearer, token_for
+from tests.helpers import ON_POSTGRES, bearer, token_for
 
 pytestmark = pytest.mark.alone  # 304s: the data version must not move (tests/conftest.py)
 
@@ -124,3 +127,17 @@ async def test_errors_and_writes_carry_no_tag(client, agent):
     assert "etag" not in missing.headers
     anonymous = await client.get("/graphql", params={"query": PAGE})
     assert "etag" in anonymous.headers  # GraphQL errors answer 200; the tag covers them too
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's data_version")
+async def test_a_write_by_another_process_shows_from_the_next_turn_of_the_loop(some_tickets):
+    """The data version is read once per turn of the event loop: the requests of one turn
+    arrived by its poll for I/O, before the read, so none of them can follow a write that read
+    misses; a request arriving later (the next turn) sees every write committed before it."""
+    before = await reads.data_version()
+    path = reads._current().client.filename
+    with sqlite3.connect(path) as other:  # another server process's write, committed
+        other.execute("UPDATE tickets SET title = 'elsewhere' WHERE id = ?", (some_tickets[0].id,))
+    assert await reads.data_version() == before  # (the same turn: its requests came before)
+    await asyncio.sleep(0)  # the next turn: what its poll brings came after the commit
+    assert await reads.data_version() != before

@@ -654,7 +654,7 @@ async def create_ticket(
     clean.setdefault("submitter_email", contacts[0] if actor.is_staff and contacts else actor.email)
     async with writes.transaction():
         if clean.get("queue_id") is None:
-            clean["queue_id"] = (await queues.default_queue()).id
+            clean["queue_id"] = await queues.default_queue_id()
             await require_queue(actor, clean["queue_id"])
         ticket = await Ticket.create(
             **clean,
@@ -665,10 +665,12 @@ async def create_ticket(
             last_message_at=now,
             last_message_by_staff=actor.is_staff,
         )
-        await TicketTag.bulk_create([TicketTag(ticket_id=ticket.id, name=t) for t in tags])
-        await TicketContact.bulk_create(
-            [TicketContact(ticket_id=ticket.id, email=e) for e in contacts]
-        )
+        if tags:
+            await TicketTag.bulk_create([TicketTag(ticket_id=ticket.id, name=t) for t in tags])
+        if contacts:
+            await TicketContact.bulk_create(
+                [TicketContact(ticket_id=ticket.id, email=e) for e in contacts]
+            )
         if files:
             await attach(actor, storage, list(files), ticket_id=ticket.id)
         await events.record(

@@ -12,7 +12,6 @@ import fcntl
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -30,18 +29,13 @@ from models import db
 from resolvers import credentials, custom_fields, permissions, users
 from server import build_app
 from settings import Settings, sqlite_url
-
-# PASSWORD, bearer, gql and token_for are re-exported for branches written before
-# tests/helpers.py; new tests import them from tests.helpers.
-from tests.helpers import (  # noqa: F401
+from tests.helpers import (
     ON_POSTGRES,
-    PASSWORD,
     StatementCounter,
-    bearer,
-    gql,
+    client_of,
+    free_port,
     make_user,
     pg_admin_url,
-    token_for,
 )
 
 # argon2 at production strength costs ~0.7 s a hash; the tests check behaviour, not strength.
@@ -149,10 +143,6 @@ def app(settings: Settings):
     return build_app(settings, manage_db=False)
 
 
-def client_of(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     async with client_of(app) as c:
@@ -219,12 +209,6 @@ def count_sql():
             logger.setLevel(level)
 
     return counting
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 import os
+import socket
 
 import httpx
 
@@ -84,3 +85,14 @@ async def wait_ready(url: str, server, seconds: float = 60) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise AssertionError("the server did not start")
+
+
+def client_of(app) -> httpx.AsyncClient:
+    """An HTTP client of the ASGI app, in process."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -6,7 +6,7 @@ from models import Event, RevokedSession
 from resolvers import queues, tickets
 from resolvers.errors import Invalid
 from resolvers.permissions import SYSTEM
-from tests.conftest import PASSWORD, gql, token_for
+from tests.helpers import PASSWORD, gql, token_for
 
 CREATE_QUEUE = """mutation($input: CreateQueueInput!) {
   createQueue(input: $input) {

@@ -10,7 +10,7 @@ import backups
 from models import Ticket
 from resolvers import tickets
 from resolvers.files import LocalStorage, NewFile
-from tests.conftest import ON_POSTGRES
+from tests.helpers import ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's backup API; PostgreSQL: pg_dump")
 

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from resolvers import tickets
 from server import build_app
-from tests.conftest import token_for
+from tests.helpers import token_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

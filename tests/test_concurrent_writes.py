@@ -6,7 +6,7 @@ import asyncio
 
 from models import Event
 from resolvers import comments, events, tickets
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 
 async def test_concurrent_changes_of_different_fields_are_all_kept(agent, customer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from settings import Settings
-from tests.conftest import bearer, token_for
+from tests.helpers import bearer, token_for
 
 APP = "https://app.example.com"
 PREFLIGHT = {

@@ -16,8 +16,7 @@ import httpx
 
 from models import Comment, Event, Ticket, WebhookDelivery
 from resolvers import events, tickets, webhooks
-from tests.conftest import bearer, token_for
-from tests.helpers import wait_ready
+from tests.helpers import bearer, token_for, wait_ready
 
 WRITERS, KILL_AFTER = 50, 100  # acknowledged writes before the kill
 SERVER = Path(__file__).resolve().parents[1] / "commands.py"

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from resolvers import credentials, tickets
-from tests.conftest import bearer, token_for
+from tests.helpers import bearer, token_for
 from tests.test_conditional import _revalidated
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -16,7 +16,7 @@ from resolvers import tickets, webhook_worker, webhooks
 from resolvers.files import LocalStorage, NewFile
 from resolvers.webhook_worker import WebhookWorker
 from server import build_app
-from tests.conftest import PASSWORD, bearer, client_of, gql, token_for
+from tests.helpers import PASSWORD, bearer, client_of, gql, token_for
 
 METRICS_TOKEN = "metrics-secret"
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from httpx_ws import connect_ws
 
-from tests.conftest import ON_POSTGRES, free_port
+from tests.helpers import ON_POSTGRES, free_port
 from tests.test_cli import ROOT, cli_env, run  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.skipif(

@@ -17,8 +17,7 @@ from httpx_ws import WebSocketDisconnect, aconnect_ws
 
 from models import WebhookDelivery
 from resolvers import webhooks
-from tests.conftest import bearer, free_port, token_for
-from tests.helpers import wait_ready
+from tests.helpers import bearer, free_port, token_for, wait_ready
 
 SERVER = Path(__file__).resolve().parents[1] / "commands.py"
 SHUTDOWN_TIMEOUT = 5  # the bound under test

@@ -17,7 +17,7 @@ from resolvers.clock import now
 from resolvers.live import EventHub, _Listener
 from resolvers.permissions import SYSTEM
 from server import build_app
-from tests.conftest import bearer, gql, token_for
+from tests.helpers import bearer, gql, token_for
 
 EVENTS = """subscription($filter: TicketEventFilter, $after: ID) {
   ticketEvents(filter: $filter, after: $after) { eventId type ticketNumber payload }

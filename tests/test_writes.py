@@ -12,7 +12,7 @@ from tortoise import connections
 from models import Comment, Event, Ticket
 from resolvers import comments, events, tickets, writes
 from resolvers.errors import Invalid
-from tests.conftest import ON_POSTGRES
+from tests.helpers import ON_POSTGRES
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ from fuzz.run import TARGETS
 from models import User
 from resolvers import seed
 from server import build_app
-from tests.conftest import client_of
-from tests.helpers import token_for
+from tests.helpers import client_of, token_for
 
 CASES_PER_OPERATION = 2  # per generation mode (valid and invalid inputs)
 DRAW = hypothesis_settings(

@@ -14,8 +14,7 @@ import pytest
 
 import commands
 from server import build_app
-from tests.conftest import client_of
-from tests.helpers import PASSWORD, basic, make_user, token_for
+from tests.helpers import PASSWORD, basic, client_of, make_user, token_for
 
 BUDGET = 4
 THROTTLED = "Request was throttled. Expected available in"

@@ -100,6 +100,8 @@ def _relation_getter(target: ObjectPlan) -> Getter:
     """`get(foreign key, related)`: the related object rendered (once per request and
     object: a page names the same people many times), or None."""
     render = renderer(target, target.fetched_columns)
+    if target.fetched_columns == ["id"]:
+        return _from_key(render)
     source = SOURCES[target.type_name]
 
     def get(key, rel: Related):
@@ -113,6 +115,18 @@ def _relation_getter(target: ObjectPlan) -> Getter:
         return rendered
 
     return get
+
+
+def _from_key(render) -> Getter:
+    """A related object whose selection the foreign key alone answers (`openedBy { id }`):
+    the same for every caller, so rendered once per process and key (and never changed:
+    answers are only serialised)."""
+
+    @functools.lru_cache(maxsize=GLOBAL_IDS_KEPT)
+    def rendered(key):
+        return render((key,), None)
+
+    return lambda key, rel: None if key is None else rendered(key)
 
 
 def _custom_values(value, rel: Related):
@@ -282,9 +296,9 @@ def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Rela
     prepared = prepare(plan)
     for type_name, source in SOURCES.items():
         keys = wanted[type_name] - {None}
-        if prepared[type_name] == ["id"]:  # ids only: the foreign keys hold them (and the
-            setattr(rel, source, {key: (key,) for key in keys})  # database, that they exist)
-        elif keys:
+        if prepared[type_name] == ["id"]:
+            continue  # ids only: the foreign keys hold them, and the database that they exist
+        if keys:
             setattr(rel, source, (yield from BY_IDS[type_name](keys, prepared[type_name])))
 
 

@@ -46,4 +46,5 @@ def _auth_context(request: Request) -> dict:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
+    client = request.scope.get("client")  # (Starlette's `request.client` builds a tuple)
+    return client[0] if client else ""

@@ -25,6 +25,7 @@ class Run:
     raw_same_json: bool | None = None
     peer: wrk.Measured | str | None = None  # str: why there is no peer figure
     rss_mib: list[float] = field(default_factory=list)
+    same_page: tuple[wrk.Measured, wrk.Measured] | None = None  # run.SAME_PAGE, in turn
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
@@ -110,10 +111,24 @@ def markdown(runs: list[Run], label: str, command: str, commit: str) -> str:
             f"ticketgate RSS after {when}: {rss}.",
             "",
             *table(run),
+            *same_page(run),
         ]
     if len(runs) > 1:
         out += ["", *flatness(runs)]
     return "\n".join(out) + "\n"
+
+
+def same_page(run: Run) -> list[str]:
+    """The GraphQL page against the control panel's page of the same tickets, in turn."""
+    if run.same_page is None:
+        return []
+    graphql, rest = run.same_page
+    return [
+        "",
+        f"The same 100 tickets in turn ({wrk.PAIRED_ROUNDS} runs of each, the median run): "
+        f"GraphQL page {graphql.requests_per_second:,.0f} req/s, control panel page "
+        f"{rest.requests_per_second:,.0f} req/s: **{_ratio(graphql, rest)}x**.",
+    ]
 
 
 def flatness(runs: list[Run]) -> list[str]:

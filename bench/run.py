@@ -36,6 +36,8 @@ PYTHON = sys.executable
 # A row that completes fewer requests than this is run again for longer (its first requests
 # finish only after a full round of slow answers, which would bias a short run).
 MIN_REQUESTS, MAX_SECONDS = 30, 60
+# The GraphQL page and a REST page of the same tickets: "never slower" is measured in turn.
+SAME_PAGE = ("graphql-100", "control-panel")
 # Bench settings of the server under test: no webhook worker, platform v1 and GraphQL cost
 # budgets that the load cannot spend (the limiters still run), SQLite writes left at FULL.
 SERVER_ENV = {
@@ -175,17 +177,24 @@ def start_references(tickets: int, rows: list[Row], token: str, log: Path) -> li
 def paired(
     ours: Server, floor: Server, row: Row, load: wrk.Load, runs: int
 ) -> tuple[wrk.Measured, wrk.Measured]:
-    """Ticketgate and the floor in turn, `wrk.PAIRED_ROUNDS` short runs each: the median run of
-    each side. This shared machine's speed drifts by tens of per cent within a minute (the
-    floor alone moved from 7,800 to 15,300 req/s between two scenarios of one run), so one
-    run of each, one after the other, gave ratios that moved as much; alternating runs see
-    the same drift on both sides."""
+    """Ticketgate and the floor in turn (`in_turn`)."""
+    return in_turn(
+        (ours, row.scenario.path, row), (floor, f"/floor/{row.scenario.name}", row), load, runs
+    )
+
+
+def in_turn(first: tuple, second: tuple, load: wrk.Load, runs: int) -> tuple[wrk.Measured, ...]:
+    """Two (server, path, row) measured in turn, `wrk.PAIRED_ROUNDS` short runs each: the
+    median run of each. This shared machine's speed drifts by tens of per cent within a
+    minute (the floor alone moved from 7,800 to 15,300 req/s between two scenarios of one
+    run), so one run of each, one after the other, gave ratios that moved as much;
+    alternating runs see the same drift on both sides."""
     short = wrk.paired_load(load)
-    ours_runs, floor_runs = [], []
+    found: tuple[list, list] = ([], [])
     for _ in range(wrk.PAIRED_ROUNDS):
-        ours_runs.append(measure(ours, row.scenario.path, row, short, runs))
-        floor_runs.append(measure(floor, f"/floor/{row.scenario.name}", row, short, runs))
-    return _median_run(ours_runs), _median_run(floor_runs)
+        for side, (server, path, row) in zip(found, (first, second), strict=True):
+            side.append(measure(server, path, row, short, runs))
+    return _median_run(found[0]), _median_run(found[1])
 
 
 def _median_run(runs: list[wrk.Measured]) -> wrk.Measured:
@@ -224,6 +233,11 @@ def bench_size(tickets: int, args, servers: list[Server], log: Path) -> report.R
     if any(r.scenario.raw for r in rows):
         print("  raw path …", flush=True)
         result.raw = measure(raw, raw_row.scenario.path, raw_row, load, args.single_runs)
+    pages = {r.scenario.name: r for r in measured if r.scenario.name in SAME_PAGE}
+    if len(pages) == len(SAME_PAGE):
+        print("  GraphQL page and control panel page, in turn …", flush=True)
+        sides = [(ours, pages[name].scenario.path, pages[name]) for name in SAME_PAGE]
+        result.same_page = in_turn(*sides, load, args.single_runs)
     if args.peer and any(r.scenario.peer for r in rows):
         print("  django-helpdesk peer …", flush=True)
         result.peer = peer.measure(tickets, creds.basic, servers, log)

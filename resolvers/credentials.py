@@ -216,7 +216,7 @@ def _columns(model: type[Model]) -> tuple[str, ...]:
 
 
 def _select_user() -> str:
-    return ", ".join(f"u.{name}" for name in _columns(User))
+    return reads.columns(User, _columns(User), "u")
 
 
 def _built(model: type[M], row: Sequence) -> M:
@@ -234,7 +234,7 @@ def _active_user_read(user_id: int) -> reads.Read[User | None]:
 
 def _token_read(key_id: str) -> reads.Read[tuple[ApiToken, User] | None]:
     """The token with this key id and its owner (active or not)."""
-    token_columns = ", ".join(f"t.{name}" for name in _columns(ApiToken))
+    token_columns = reads.columns(ApiToken, _columns(ApiToken), "t")
     rows = yield (
         f"SELECT {token_columns}, {_select_user()} FROM api_tokens t"
         " JOIN users u ON u.id = t.user_id WHERE t.key_id = ?",

@@ -20,21 +20,11 @@ from resolvers.permissions import (
     sees_internal,
     visible_tickets_sql,
 )
-from resolvers.reads import Read, marks
+from resolvers.reads import Read, columns, marks
 from resolvers.tickets import COMPARABLE, TicketFilter, TicketOrder, utc
 
 Row = Sequence
 COMMENT_SORTS = (("created_at", False),)  # comments: oldest first
-
-
-def columns(model, names: Iterable[str], alias: str) -> str:
-    """`alias.a, alias.b, …` for real columns of `model`."""
-    known = model._meta.db_fields
-    names = list(names)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"{model.__name__} has no columns {unknown}")
-    return ", ".join(f"{alias}.{n}" for n in names)
 
 
 def _like(term: str) -> str:

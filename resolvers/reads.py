@@ -24,7 +24,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -247,6 +247,16 @@ async def data_version() -> str | None:
     if store.version_conn is None:
         return None
     return store.sqlite_version()
+
+
+def columns(model, names: Iterable[str], alias: str) -> str:
+    """`alias.a, alias.b, …` for real columns of `model`."""
+    known = model._meta.db_fields
+    names = list(names)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no columns {unknown}")
+    return ", ".join(f"{alias}.{n}" for n in names)
 
 
 def marks(count: int) -> str:

@@ -10,7 +10,6 @@ password check the throttle refuses, RateLimited). Lookups go through `resolvers
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import math
@@ -27,6 +26,7 @@ from models import RevokedSession, User
 from observe import metrics
 from resolvers import clock, credentials, events, tokens, users, writes
 from resolvers.errors import Invalid, RateLimited, Unauthenticated
+from resolvers.once import Once
 from resolvers.ratelimit import Budget, RateLimiter
 
 JWT_ALGORITHM = "HS256"
@@ -265,19 +265,12 @@ async def password_user_id(login: str, password: str, *, limiter: RateLimiter, c
     user_id = await credentials.password_user_id(key)
     if user_id is not None:
         return user_id
-    if (running := _verifying.get(key)) is not None:
-        return await asyncio.shield(running)
-    running = _verifying[key] = asyncio.ensure_future(
-        _verify_password(key, login, password, LoginThrottle(limiter, client))
+    return await _verifying.run(
+        key, lambda: _verify_password(key, login, password, LoginThrottle(limiter, client))
     )
-    try:
-        return await asyncio.shield(running)
-    finally:
-        if _verifying.get(key) is running:
-            del _verifying[key]
 
 
-_verifying: dict[bytes, asyncio.Future[int]] = {}  # password checks in flight, by their key
+_verifying = Once()  # password checks in flight, by their key
 
 
 async def _verify_password(key: bytes, login: str, password: str, throttle: LoginThrottle) -> int:

@@ -44,7 +44,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -54,6 +54,7 @@ from tortoise.models import Model
 
 from models import ApiToken, User
 from resolvers import clock, reads, writes
+from resolvers.once import Once
 
 log = logging.getLogger("ticketgate.credentials")
 
@@ -62,7 +63,7 @@ VERIFIED_TTL_SECONDS = 15 * 60.0
 MAX_ENTRIES = 10_000
 LAST_USED_EVERY = timedelta(minutes=1)
 
-K, V, T = TypeVar("K"), TypeVar("V"), TypeVar("T")
+K, V = TypeVar("K"), TypeVar("V")
 M = TypeVar("M", bound=Model)
 _PROCESS_KEY = secrets.token_bytes(32)  # keys the password and JWT caches; never leaves memory
 _STATE = {*User._meta.fields_db_projection, "_partial", "_saved_in_db", "_custom_generated_pk"}
@@ -194,7 +195,7 @@ async def _active_row(user_id: int) -> Mapping | None:
     """The column values of the active user with this id (cached), else None."""
     if (values := _caches.users.get(user_id)) is not None:
         return values
-    return await _once(("user", user_id), lambda: _load_user(user_id))
+    return await _loading.run(("user", user_id), lambda: _load_user(user_id))
 
 
 async def _load_user(user_id: int) -> Mapping | None:
@@ -246,17 +247,7 @@ def _token_read(key_id: str) -> reads.Read[tuple[ApiToken, User] | None]:
     return _built(ApiToken, row[:width]), _built(User, row[width:])
 
 
-_loading: dict[tuple, asyncio.Future] = {}
-
-
-async def _once(key: tuple, load: Callable[[], Awaitable[T]]) -> T:
-    """`load()`, once at a time per key: requests that miss together (fifty clients whose
-    entry expired at the same moment) wait for the first one's lookup."""
-    pending = _loading.get(key)
-    if pending is None:
-        pending = _loading[key] = asyncio.ensure_future(load())
-        pending.add_done_callback(lambda _: _loading.pop(key, None))
-    return await asyncio.shield(pending)
+_loading = Once()  # misses that come together share one lookup
 
 
 async def is_active(user_id: int) -> bool:
@@ -277,7 +268,7 @@ async def token_owner_id(key_id: str, digest: str) -> int | None:
     """The id of the active owner of the token `key_id` whose secret hashes to `digest`."""
     entry = _caches.tokens.get(key_id)
     if entry is None:
-        entry = await _once(("token", key_id), lambda: _load_token(key_id))
+        entry = await _loading.run(("token", key_id), lambda: _load_token(key_id))
         if entry is None:
             return None
     if not hmac.compare_digest(entry.digest, digest):
@@ -380,7 +371,7 @@ async def session_open(entry: JwtEntry) -> bool:
     now = timer()
     if entry.checked is not None and now - entry.checked < ttl:
         return True
-    return await _once(("session", entry.jti), lambda: _check_session(entry, now))
+    return await _loading.run(("session", entry.jti), lambda: _check_session(entry, now))
 
 
 async def _check_session(entry: JwtEntry, now: float) -> bool:

@@ -369,7 +369,7 @@ async def test_a_new_document_is_prepared_once_for_concurrent_requests(people, d
     found = await asyncio.gather(*(queries.prepared(CORPUS[0], None) for _ in range(50)))
     assert len(calls) == 1
     assert found[0].plan is not None and all(p is found[0] for p in found)
-    assert not queries.pending  # (nothing left behind)
+    assert not queries.preparing.pending  # (nothing left behind)
 
 
 async def test_staff_totals_come_from_the_running_totals(people, data, count_sql):

@@ -34,6 +34,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 
 from resolvers import reads
 from resolvers.errors import DomainError, NotFound
+from resolvers.once import Once
 from schema.compiled import run
 from schema.compiled.plans import MutationPlan, Plan, Unsupported, compile_operation
 from schema.cost import operation_cost
@@ -67,7 +68,7 @@ class CompiledQueries:
             if isinstance(extension, MaxTokensLimiter):
                 self.max_tokens = extension.max_token_count
         self.cache: OrderedDict[tuple[str, str | None], Prepared | None] = OrderedDict()
-        self.pending: dict[tuple[str, str | None], asyncio.Future] = {}
+        self.preparing = Once()
 
     async def prepared(self, query: str, operation_name: str | None) -> Prepared | None:
         """The operation to run, None when it does not parse or validate (or is ambiguous):
@@ -80,13 +81,9 @@ class CompiledQueries:
         if key in self.cache:
             self.cache.move_to_end(key)
             return self.cache[key]
-        pending = self.pending.get(key)
-        if pending is None:  # the first request for it prepares it; the others wait for that
-            pending = self.pending[key] = asyncio.ensure_future(
-                asyncio.to_thread(self._prepare, query, operation_name)
-            )
-            pending.add_done_callback(lambda _: self.pending.pop(key, None))
-        found = await asyncio.shield(pending)
+        found = await self.preparing.run(
+            key, lambda: asyncio.to_thread(self._prepare, query, operation_name)
+        )
         self.cache[key] = found
         if len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)
@@ -133,7 +130,7 @@ class CompiledQueries:
         if not prepared.operation.variable_definitions:
             return {}  # (values it does not declare are not its variables)
         coerced = get_variable_values(
-            self.schema._schema, prepared.operation.variable_definitions or (), given or {}
+            self.schema._schema, prepared.operation.variable_definitions, given or {}
         )
         return None if isinstance(coerced, list) else coerced
 

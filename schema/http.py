@@ -150,13 +150,12 @@ class GraphQLApp(GraphQL):
                 return await self._standard(request, body)
         elif prepared.operation.operation != OperationType.QUERY:
             return None
-        elif prepared.plan is not None and not prepared.plan.reads:  # from memory: not timed
-            data = await self.compiled.execute(prepared, coerced, context)
-            if data is None:
-                return await self._standard(request, body)
         else:
+            timed = prepared.plan is None or prepared.plan.reads  # (viewer, me: from memory)
             try:
-                async with asyncio.timeout(self.settings.graphql_timeout_seconds):
+                async with asyncio.timeout(
+                    self.settings.graphql_timeout_seconds if timed else None
+                ):
                     data = await self.compiled.execute(prepared, coerced, context)
                     if data is None:
                         return await self._standard(request, body)

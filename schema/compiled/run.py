@@ -100,7 +100,7 @@ def _relation_getter(target: ObjectPlan) -> Getter:
     """`get(foreign key, related)`: the related object rendered (once per request and
     object: a page names the same people many times), or None."""
     render = renderer(target, target.fetched_columns)
-    if target.fetched_columns == ["id"]:
+    if _key_only(target.fetched_columns):
         return _from_key(render)
     source = SOURCES[target.type_name]
 
@@ -115,6 +115,12 @@ def _relation_getter(target: ObjectPlan) -> Getter:
         return rendered
 
     return get
+
+
+def _key_only(names: list[str]) -> bool:
+    """Whether the foreign key alone answers a related object's selection (`openedBy { id }`):
+    then nothing is fetched for it (`fetch_related`) and it renders from the key."""
+    return names == ["id"]
 
 
 def _from_key(render) -> Getter:
@@ -296,8 +302,8 @@ def fetch_related(schema, actor: Actor | None, plan: ObjectPlan, rows, rel: Rela
     prepared = prepare(plan)
     for type_name, source in SOURCES.items():
         keys = wanted[type_name] - {None}
-        if prepared[type_name] == ["id"]:
-            continue  # ids only: the foreign keys hold them, and the database that they exist
+        if _key_only(prepared[type_name]):
+            continue  # the foreign keys hold the ids, and the database that they exist
         if keys:
             setattr(rel, source, (yield from BY_IDS[type_name](keys, prepared[type_name])))
 
